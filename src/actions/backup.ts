@@ -1,0 +1,275 @@
+/**
+ * `backup`: a timestamped tar.gz of files, directories and globs, with consistent copies of
+ * SQLite and PostgreSQL databases, a checksum manifest (inside and beside the archive), a
+ * verification read-back, and restic-style retention.
+ */
+import { availableParallelism } from 'node:os';
+import { rmSync } from 'node:fs';
+import { formatDuration } from '../core/duration.js';
+import { formatSize } from '../core/size.js';
+import { expandPaths } from '../safety/expand-paths.js';
+import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
+import { archiveName } from '../backup/archive-name.js';
+import {
+  backupSchema,
+  excludeMatcher,
+  postgresSources,
+  recentRatio,
+  type BackupOptions,
+} from '../backup/backup-options.js';
+import { findLeftovers, planPrune, removeArchive } from '../backup/prune-archives.js';
+import { PgToolError, type PgSource } from '../backup/postgres.js';
+import { toolRunner } from '../backup/tool-runner.js';
+import { MissingRootError, walkTree } from '../backup/tree-walk.js';
+import { BackupError, skipRule, writeArchive } from '../backup/write-archive.js';
+import { SqliteCopyError } from '../backup/sqlite-copy.js';
+import { VERSION } from '../version.js';
+import { runInProcessGroup } from './process-group.js';
+import { defineAction, type ActionContext, type ActionResult } from './types.js';
+
+const LEFTOVER_IDLE_MS = 60 * 60 * 1000;
+const POST_AFTER_ABORT_MS = 60_000;
+
+async function runHook(
+  ctx: ActionContext,
+  which: 'pre' | 'post',
+  cmd: string | string[],
+  env: Record<string, string>,
+) {
+  const shown = typeof cmd === 'string' ? cmd : cmd.join(' ');
+  const r = await runInProcessGroup({
+    command: cmd,
+    cwd: ctx.baseDir,
+    env: { ...process.env, CARETAKER_TASK: ctx.taskId, CARETAKER_RUN_ID: String(ctx.runId), ...env },
+    // `post` often undoes `pre` (restarts what it stopped): it runs even after a timeout, with
+    // a minute of its own.
+    signal: which === 'post' && ctx.signal.aborted ? AbortSignal.timeout(POST_AFTER_ABORT_MS) : ctx.signal,
+    killGraceMs: ctx.killGraceMs,
+    clock: ctx.clock,
+    onOutput: (t) => ctx.output(t),
+  });
+  if (r.exitCode === 0) return undefined;
+  return `${which} command \`${shown}\` ${r.spawnError ?? (r.exitCode === null ? `was killed (${r.signal ?? 'signal'})` : `exited with ${r.exitCode}`)}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** "12 files", "12 files and 2 databases", "1 database". */
+function whatWasBackedUp(files: number, databases: number): string {
+  const parts = files > 0 || databases === 0 ? [plural(files, 'file')] : [];
+  if (databases > 0) parts.push(plural(databases, 'database'));
+  return parts.join(' and ');
+}
+
+interface Resolved {
+  readonly dest: string;
+  readonly roots: string[];
+  /** Globs that matched nothing: reported as warnings. */
+  readonly notices: string[];
+  readonly sqlite: string[];
+  readonly postgres: PgSource[];
+  readonly isExcluded: (abs: string) => boolean;
+}
+
+async function resolveSources(ctx: ActionContext, o: BackupOptions): Promise<Resolved> {
+  const guard = new PathGuard({ stateDir: ctx.stateDir });
+  const dest = ctx.resolvePath(o.dest);
+  guard.assertRoot(dest, 'dest');
+  const roots: string[] = [];
+  const notices: string[] = [];
+  for (const pattern of o.paths ?? []) {
+    const found = await expandPaths([pattern], { baseDir: ctx.baseDir, directories: true });
+    if (found.length === 0) notices.push(`paths: ${pattern} matches nothing`);
+    roots.push(...found);
+  }
+  for (const root of roots) {
+    if (root === '/')
+      throw new UnsafePathError('paths: refusing to back up / as a whole; list the directories to back up');
+    if (guard.isProtected(root)) throw new UnsafePathError(`paths: ${root} is caretaker's own state dir`);
+  }
+  const sqlite = (o.sqlite ?? []).map((p) => ctx.resolvePath(p));
+  return {
+    dest,
+    roots: [...new Set(roots)].sort(),
+    notices,
+    sqlite,
+    postgres: postgresSources(o),
+    isExcluded: excludeMatcher(o.exclude ?? [], ctx.baseDir),
+  };
+}
+
+async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promise<ActionResult> {
+  const walk = await walkTree({
+    roots: r.roots,
+    isExcluded: r.isExcluded,
+    isSkipped: skipRule(r.dest, [ctx.stateDir], r.sqlite),
+    signal: ctx.signal,
+  });
+  const name = archiveName(ctx.taskId, ctx.clock.now(), o.compression !== 'none');
+  const files = walk.entries.filter((e) => e.type === 'file').length;
+  const plan = [
+    ...(o.pre ? [`run pre command: ${typeof o.pre === 'string' ? o.pre : o.pre.join(' ')}`] : []),
+    `archive ${plural(files, 'file')} (${formatSize(walk.bytes)}) from ${r.roots.join(', ') || '(no paths)'} into ${r.dest}/${name}`,
+    ...r.sqlite.map((db) => `copy SQLite database ${db} with the online backup API`),
+    ...r.postgres.map((p) => `dump PostgreSQL ${p.shown} with pg_dump --format=custom`),
+    ...(o.verify === false ? [] : ['re-read the archive and check every checksum']),
+  ];
+  if (o.keep) {
+    const prune = planPrune(r.dest, ctx.taskId, o.keep);
+    // The new archive would be the newest and kept; the plan is over what exists now plus it.
+    for (const a of prune.remove) plan.push(`remove ${a.name} (not kept by ${JSON.stringify(o.keep)})`);
+  }
+  if (o.post) plan.push(`run post command: ${typeof o.post === 'string' ? o.post : o.post.join(' ')}`);
+  return {
+    ok: true,
+    summary:
+      `would back up ${plural(files, 'file')} (${formatSize(walk.bytes)})` +
+      (r.sqlite.length + r.postgres.length > 0
+        ? ` and ${plural(r.sqlite.length + r.postgres.length, 'database')}`
+        : '') +
+      ` to ${r.dest}/${name}`,
+    changed: false,
+    plan,
+    details: { files, bytesIn: walk.bytes, dest: r.dest },
+  };
+}
+
+export const backupAction = defineAction({
+  name: 'backup',
+  description:
+    'Timestamped tar.gz with a checksum manifest, SQLite/PostgreSQL dumps, verification and retention',
+  schema: backupSchema,
+  category: 'backup',
+  async run(ctx, o) {
+    let r: Resolved;
+    try {
+      r = await resolveSources(ctx, o);
+    } catch (err) {
+      if (err instanceof UnsafePathError || err instanceof PgToolError)
+        return { ok: false, summary: err.message };
+      throw err;
+    }
+    if (ctx.dryRun) {
+      try {
+        return await dryRun(ctx, o, r);
+      } catch (err) {
+        if (err instanceof MissingRootError) return { ok: false, summary: `paths: ${err.message}` };
+        throw err;
+      }
+    }
+    const started = performance.now();
+    for (const left of findLeftovers(r.dest, ctx.taskId, Date.now(), LEFTOVER_IDLE_MS)) {
+      ctx.logger.warn({ path: left }, 'removing what an interrupted backup left behind');
+      rmSync(left, { recursive: true, force: true });
+    }
+    const hookEnv = { CARETAKER_BACKUP_DEST: r.dest };
+    if (o.pre) {
+      const failed = await runHook(ctx, 'pre', o.pre, hookEnv);
+      if (failed) {
+        const postFailed = o.post
+          ? await runHook(ctx, 'post', o.post, { ...hookEnv, CARETAKER_BACKUP_STATUS: 'failed' })
+          : undefined;
+        return {
+          ok: false,
+          summary: `${failed}; no backup was made`,
+          warnings: postFailed ? [postFailed] : undefined,
+        };
+      }
+    }
+    let lastReport = 0;
+    let outcome: ActionResult | undefined;
+    let error: unknown;
+    let archivePath = '';
+    try {
+      const result = await writeArchive({
+        task: ctx.taskId,
+        host: ctx.host,
+        version: VERSION,
+        dest: r.dest,
+        time: ctx.clock.now(),
+        roots: r.roots,
+        isExcluded: r.isExcluded,
+        protectedDirs: [ctx.stateDir],
+        sqlite: r.sqlite,
+        postgres: r.postgres,
+        compression: o.compression ?? 6,
+        parallel: o.threads ?? Math.min(availableParallelism(), 4),
+        verify: o.verify ?? true,
+        ratioHint: await recentRatio(ctx),
+        signal: ctx.signal,
+        runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
+        onProgress: (done, total, label) => {
+          const now = performance.now();
+          if (now - lastReport < 100 && done < total) return;
+          lastReport = now;
+          ctx.progress({ done, total, unit: 'bytes', label });
+        },
+      });
+      archivePath = result.path;
+      const pruned: string[] = [];
+      let bytesFreed = 0;
+      if (o.keep) {
+        const plan = planPrune(r.dest, ctx.taskId, o.keep);
+        for (const a of plan.remove) {
+          if (a.path === result.path) continue; // never the archive just written
+          bytesFreed += removeArchive(a);
+          pruned.push(a.name);
+        }
+      }
+      const durationMs = performance.now() - started;
+      const ratio = result.bytesIn > 0 ? result.bytesOut / result.bytesIn : 1;
+      outcome = {
+        ok: true,
+        summary:
+          `backed up ${whatWasBackedUp(result.files, result.databases)}` +
+          ` (${formatSize(result.bytesIn)} → ${formatSize(result.bytesOut)}, ${(ratio * 100).toFixed(0)}%) to ${result.path}` +
+          ` in ${formatDuration(durationMs)}${result.verified ? ', verified' : ''}` +
+          (pruned.length ? `; pruned ${pruned.length} old archive${pruned.length > 1 ? 's' : ''}` : ''),
+        changed: true,
+        warnings: result.warnings.length + r.notices.length ? [...r.notices, ...result.warnings] : undefined,
+        bytesFreed,
+        details: {
+          archive: result.path,
+          files: result.files,
+          dirs: result.dirs,
+          symlinks: result.symlinks,
+          databases: result.databases,
+          bytesIn: result.bytesIn,
+          bytesOut: result.bytesOut,
+          ratio: Number(ratio.toFixed(4)),
+          durationMs: Math.round(durationMs),
+          sha256: result.sha256,
+          verified: result.verified,
+          pruned,
+        },
+      };
+    } catch (err) {
+      if (ctx.signal.aborted) error = err;
+      else if (
+        err instanceof BackupError ||
+        err instanceof MissingRootError ||
+        err instanceof PgToolError ||
+        err instanceof SqliteCopyError
+      )
+        outcome = {
+          ok: false,
+          summary: err instanceof MissingRootError ? `paths: ${err.message}` : err.message,
+          changed: false,
+        };
+      else error = err;
+    }
+    if (o.post) {
+      const failed = await runHook(ctx, 'post', o.post, {
+        ...hookEnv,
+        CARETAKER_BACKUP_STATUS: outcome?.ok ? 'ok' : 'failed',
+        CARETAKER_BACKUP_ARCHIVE: archivePath,
+      });
+      if (failed && outcome) outcome = { ...outcome, warnings: [...(outcome.warnings ?? []), failed] };
+      else if (failed) ctx.output(`${failed}\n`);
+    }
+    if (!outcome) throw error;
+    return outcome;
+  },
+});

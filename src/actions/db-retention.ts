@@ -1,0 +1,351 @@
+/**
+ * `db-retention`: deletes rows older than `older_than` in batches of primary-key ranges, each its
+ * own short transaction, optionally archiving them first (gzipped JSON Lines or CSV, fsynced)
+ * so that a crash at any instant loses nothing and duplicates nothing on the rerun. The on-disk
+ * protocol is in datastore/retention-archive.ts; the SQL in retention-postgres.ts / -sqlite.ts.
+ */
+import { mkdir } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { z } from 'zod';
+import { duration } from '../config/schema-types.js';
+import { formatDuration } from '../core/duration.js';
+import { PathGuard } from '../safety/path-guard.js';
+import { sleepOn } from './clock-sleep.js';
+import { checkOneTarget, dbTargetShape, resolveDbTarget, type DbTarget } from './datastore/db-target.js';
+import { describePgError } from './datastore/pg-session.js';
+import { encodeRows } from './datastore/archive-format.js';
+import {
+  discard,
+  promote,
+  recoverArchives,
+  writePending,
+  type ArchiveSpec,
+  type RecoveryReport,
+} from './datastore/retention-archive.js';
+import {
+  CommitUncertainError,
+  type RetentionBackend,
+  type RetentionTarget,
+} from './datastore/retention-backend.js';
+import { openPgRetention } from './datastore/retention-postgres.js';
+import { openSqliteRetention } from './datastore/retention-sqlite.js';
+import { faultPoint } from './datastore/retention-faults.js';
+import { defineAction, type ActionContext, type ActionResult } from './types.js';
+
+const DEFAULT_BATCH = 5_000;
+const PLAN_LINES = 50;
+
+const schema = z
+  .strictObject({
+    ...dbTargetShape,
+    table: z.string().min(1).describe('The table to trim (PostgreSQL: `schema.table` is accepted).'),
+    schema: z.string().min(1).optional().describe('PostgreSQL schema of the table. @default the search path'),
+    timestamp_column: z.string().min(1).describe('The column compared with older_than.'),
+    timestamp_format: z
+      .enum(['iso', 'epoch_s', 'epoch_ms'])
+      .optional()
+      .describe(
+        'How an integer or text timestamp is stored. @default native timestamps; iso for SQLite text',
+      ),
+    key_column: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Unique, indexed column the batches are ranges of. @default the primary key (SQLite: rowid)'),
+    older_than: duration().describe('Rows whose timestamp is older than this are deleted.'),
+    batch: z.number().int().min(1).max(100_000).optional().describe('Rows per transaction. @default 5000'),
+    pause: duration({ allowZero: true }).optional().describe('Wait between batches. @default 0s'),
+    max_rows: z.number().int().min(1).optional().describe('Stop after deleting this many rows in one run.'),
+    archive_to: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Directory for the archives; without it rows are only deleted.'),
+    archive_format: z.enum(['jsonl', 'csv']).optional().describe('@default jsonl (gzipped either way)'),
+    archive_where: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'SQL condition on the row: only matching rows are archived (all are deleted). @default all rows',
+      ),
+    lock_timeout: duration().optional().describe('Longest wait for a row or table lock. @default 5s'),
+    statement_timeout: duration().optional().describe('Longest single statement (PostgreSQL). @default 1m'),
+  })
+  .superRefine((o, ctx) => {
+    checkOneTarget(o, ctx);
+    for (const key of ['archive_format', 'archive_where'] as const) {
+      if (o[key] !== undefined && o.archive_to === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} needs archive_to (where the archive goes)`,
+        });
+      }
+    }
+    if (o.schema !== undefined && o.path !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schema'],
+        message: 'schema is for PostgreSQL; SQLite has none',
+      });
+    }
+    if (o.archive_where?.includes(';')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archive_where'],
+        message: 'expected one SQL condition, without ";"',
+      });
+    }
+  });
+
+type Options = z.output<typeof schema>;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function openBackend(target: DbTarget, t: RetentionTarget): Promise<RetentionBackend> {
+  return target.kind === 'postgres' ? openPgRetention(target.url, t) : openSqliteRetention(target.path, t);
+}
+
+function recoveryLines(r: RecoveryReport, dryRun: boolean): string[] {
+  const would = dryRun ? 'would ' : '';
+  return [
+    ...r.promoted.map(
+      (n) => `${would}finish archive ${n}: its rows were deleted before the last run stopped`,
+    ),
+    ...r.discarded.map((n) => `${would}remove unfinished archive ${n}: its rows are still in the table`),
+    ...r.tmpRemoved.map((n) => `${would}remove half-written ${n}`),
+  ];
+}
+
+export const dbRetentionAction = defineAction({
+  name: 'db-retention',
+  description: 'Delete old rows in small batches (PostgreSQL, SQLite), archiving them first',
+  schema,
+  category: 'database',
+  async run(ctx, o) {
+    const target = resolveDbTarget(o, ctx.resolvePath);
+    if ('error' in target) return { ok: false, summary: target.error, changed: false };
+    const cutoffMs = ctx.clock.now() - o.older_than;
+    const cutoffText = new Date(cutoffMs).toISOString();
+    let archive: ArchiveSpec | undefined;
+    if (o.archive_to !== undefined) {
+      const dir = ctx.resolvePath(o.archive_to);
+      try {
+        new PathGuard({ stateDir: ctx.stateDir }).assertRoot(dir, 'archive_to');
+        if (!ctx.dryRun) await mkdir(dir, { recursive: true });
+      } catch (err) {
+        return { ok: false, summary: (err as Error).message, changed: false };
+      }
+      archive = { dir, table: o.table, format: o.archive_format ?? 'jsonl' };
+    }
+    let backend: RetentionBackend;
+    try {
+      backend = await openBackend(target, {
+        table: o.table,
+        schema: o.schema,
+        timestampColumn: o.timestamp_column,
+        keyColumn: o.key_column,
+        timestampFormat: o.timestamp_format,
+        archiveWhere: o.archive_where,
+        archiving: archive !== undefined,
+        cutoffMs,
+        lockTimeoutMs: o.lock_timeout ?? 5_000,
+        statementTimeoutMs: o.statement_timeout ?? 60_000,
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      const why = target.kind === 'postgres' ? describePgError(err, target.url) : (err as Error).message;
+      return { ok: false, summary: `${target.shown}: ${why}`, changed: false };
+    }
+    try {
+      // Archive names use the table's resolved name (`events`, `audit.events`), as recovery does.
+      if (archive) archive = { ...archive, table: backend.info.label };
+      return await retain(ctx, o, backend, archive, cutoffText);
+    } finally {
+      await backend.close();
+    }
+  },
+});
+
+async function retain(
+  ctx: ActionContext,
+  o: Options,
+  db: RetentionBackend,
+  archive: ArchiveSpec | undefined,
+  cutoffText: string,
+): Promise<ActionResult> {
+  const table = db.info.label;
+  const batchSize = o.batch ?? DEFAULT_BATCH;
+  const maxRows = o.max_rows ?? Infinity;
+  let recovered: RecoveryReport = { promoted: [], discarded: [], tmpRemoved: [] };
+  try {
+    if (archive) {
+      recovered = await recoverArchives(archive, db.info.keyColumn, (k) => db.anyKeyExists(k), ctx.dryRun);
+      for (const line of recoveryLines(recovered, ctx.dryRun)) ctx.output(`${line}\n`);
+    }
+  } catch (err) {
+    return { ok: false, summary: `${table}: ${db.describe(err)}`, changed: false };
+  }
+  const total = await db.countOld();
+  const where = archive ? relative(ctx.baseDir, archive.dir) || '.' : '';
+  if (ctx.dryRun) return preview(ctx, db, { total, batchSize, maxRows, recovered, cutoffText, where });
+
+  let after: unknown = undefined;
+  let deleted = 0;
+  let archived = 0;
+  let done = 0; // batches committed
+  let archiveBytes = 0;
+  let longestBatchMs = 0;
+  const files: string[] = [];
+  const started = performance.now();
+  const runStart = ctx.clock.now(); // names every archive of this run
+  let stopped: string | undefined;
+  ctx.progress({ done: 0, total, unit: 'rows', label: table });
+  while (deleted < maxRows) {
+    if (ctx.signal.aborted) {
+      stopped = 'the run was stopped';
+      break;
+    }
+    const t0 = performance.now();
+    let pending: Awaited<ReturnType<typeof writePending>> | undefined;
+    try {
+      const batch = await db.takeNextBatch(after, Math.min(batchSize, maxRows - deleted));
+      if (!batch) break;
+      try {
+        if (archive && batch.archiveRows.length > 0) {
+          const text = encodeRows(batch.archiveRows, db.info.columns, archive.format);
+          pending = await writePending(archive, text, {
+            lo: batch.lo,
+            hi: batch.hi,
+            startedAt: runStart,
+          });
+        }
+        await faultPoint('after-archive', done + 1, ctx.signal);
+      } catch (err) {
+        await db.rollback();
+        if (pending) await discard(pending.pendingPath, archive!.dir);
+        throw err;
+      }
+      try {
+        deleted += await db.commitBatch(batch);
+      } catch (err) {
+        // Rolled back: the archive must go too. COMMIT failed: unknown, the next run's recovery decides.
+        if (pending && !(err instanceof CommitUncertainError))
+          await discard(pending.pendingPath, archive!.dir);
+        throw err;
+      }
+      done++;
+      longestBatchMs = Math.max(longestBatchMs, performance.now() - t0);
+      await faultPoint('after-delete', done, ctx.signal);
+      if (pending) {
+        await promote(pending, archive!.dir);
+        files.push(pending.name);
+        archiveBytes += pending.bytes;
+        archived += batch.archiveRows.length;
+      }
+      after = batch.hi;
+    } catch (err) {
+      stopped = ctx.signal.aborted
+        ? `the run was stopped during batch ${done + 1}`
+        : `batch ${done + 1} failed: ${db.describe(err)}`;
+      break;
+    }
+    ctx.progress({ done: deleted, total, unit: 'rows', label: table });
+    if (o.pause) await sleepOn(ctx.clock, o.pause, ctx.signal);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const archivedText = archive ? `; archived ${fmt(archived)} to ${files.length} files in ${where}` : '';
+  const did = `deleted ${fmt(deleted)} rows older than ${cutoffText} from ${table} in ${done} batches${archivedText}`;
+  const details = {
+    table,
+    cutoff: cutoffText,
+    oldRowsAtStart: total,
+    deleted,
+    archived,
+    batches: done,
+    archiveFiles: files.length,
+    archiveBytes,
+    archiveDir: archive?.dir,
+    firstArchives: files.slice(0, 20),
+    longestBatchMs: Math.round(longestBatchMs),
+    rowsPerSecond: seconds > 0 ? Math.round(deleted / seconds) : deleted,
+    recovered,
+    capped: stopped === undefined && deleted >= maxRows,
+  };
+  if (stopped !== undefined) {
+    return {
+      ok: false,
+      summary: `${table}: stopped — ${stopped}; ${did} before that (nothing lost: rerun to continue)`,
+      changed: deleted > 0,
+      filesModified: files.length,
+      details,
+    };
+  }
+  const none = deleted === 0 && recovered.promoted.length === 0;
+  return {
+    ok: true,
+    summary: none
+      ? `no rows older than ${cutoffText} in ${table}`
+      : `${did} (longest batch ${formatDuration(longestBatchMs)})`,
+    changed: deleted > 0 || recovered.promoted.length + recovered.discarded.length > 0,
+    filesModified: files.length + recovered.promoted.length,
+    details,
+  };
+}
+
+async function preview(
+  ctx: ActionContext,
+  db: RetentionBackend,
+  p: {
+    total: number;
+    batchSize: number;
+    maxRows: number;
+    recovered: RecoveryReport;
+    cutoffText: string;
+    where: string;
+  },
+): Promise<ActionResult> {
+  const plan = recoveryLines(p.recovered, true);
+  const perBatch: { rows: number; archive: number; lo: unknown; hi: unknown }[] = [];
+  let after: unknown = undefined;
+  let rows = 0;
+  let archive = 0;
+  while (rows < p.maxRows && !ctx.signal.aborted) {
+    const b = await db.previewNextBatch(after, Math.min(p.batchSize, p.maxRows - rows));
+    if (!b) break;
+    perBatch.push({ rows: b.count, archive: b.archived, lo: b.lo, hi: b.hi });
+    rows += b.count;
+    archive += b.archived;
+    after = b.hi;
+  }
+  const table = db.info.label;
+  for (const [i, b] of perBatch.slice(0, PLAN_LINES).entries()) {
+    const arch = p.where ? `, archive ${fmt(b.archive)} to ${p.where}` : '';
+    plan.push(
+      `batch ${i + 1}: ${db.info.keyColumn} ${String(b.lo)}..${String(b.hi)}: delete ${fmt(b.rows)} rows${arch}`,
+    );
+  }
+  if (perBatch.length > PLAN_LINES) {
+    const rest = perBatch.slice(PLAN_LINES).reduce((s, b) => s + b.rows, 0);
+    plan.push(`… ${perBatch.length - PLAN_LINES} more batches, ${fmt(rest)} rows`);
+  }
+  const arch = p.where ? ` (archive ${fmt(archive)} to ${p.where})` : '';
+  return {
+    ok: true,
+    summary:
+      rows === 0
+        ? `no rows older than ${p.cutoffText} in ${table}`
+        : `would delete ${fmt(rows)} of ${fmt(p.total)} rows older than ${p.cutoffText} from ${table} in ${perBatch.length} batches${arch}`,
+    changed: false,
+    plan,
+    details: {
+      table,
+      cutoff: p.cutoffText,
+      oldRows: p.total,
+      rows,
+      archive,
+      batches: perBatch.slice(0, 1000),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/** `http`: calls a URL and checks the status (and optionally the body). */
+import { z } from 'zod';
+import { statusMatches, statusSpec } from './http-status.js';
+import { duration } from '../config/schema-types.js';
+import { formatDuration } from '../core/duration.js';
+import { defineAction } from './types.js';
+
+const schema = z.strictObject({
+  url: z.url({ error: 'expected an http:// or https:// URL', protocol: /^https?$/ }),
+  method: z
+    .enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+    .optional()
+    .describe('@default GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  headers_env: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'Headers whose values come from environment variables (never logged), e.g. { Authorization: API_AUTH }.',
+    ),
+  body: z
+    .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .describe('A string, or a map sent as JSON.'),
+  expect_status: statusSpec.optional().describe('@default "2xx"'),
+  expect_body: z.string().optional().describe('Text the response body must contain.'),
+  timeout: duration().optional().describe('@default 30s'),
+  follow_redirects: z.boolean().optional().describe('@default true'),
+});
+
+export const httpAction = defineAction({
+  name: 'http',
+  description: 'Call a URL and check the response status (and body)',
+  schema,
+  async run(ctx, o) {
+    const method = o.method ?? (o.body === undefined ? 'GET' : 'POST');
+    if (ctx.dryRun) {
+      return {
+        ok: true,
+        summary: `would send ${method} ${o.url}`,
+        changed: false,
+        plan: [`${method} ${o.url}`],
+      };
+    }
+    const headers: Record<string, string> = { 'user-agent': 'caretaker', ...o.headers };
+    for (const [name, envName] of Object.entries(o.headers_env ?? {})) {
+      const value = process.env[envName];
+      if (value === undefined)
+        return { ok: false, summary: `environment variable ${envName} (for header ${name}) is not set` };
+      headers[name] = value;
+    }
+    let body: string | undefined;
+    if (typeof o.body === 'string') body = o.body;
+    else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const timeoutMs = o.timeout ?? 30_000;
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await fetch(o.url, {
+        method,
+        headers,
+        body,
+        redirect: o.follow_redirects === false ? 'manual' : 'follow',
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why =
+        e.name === 'TimeoutError'
+          ? `no response within ${formatDuration(timeoutMs)}`
+          : (e.cause?.code ?? e.cause?.message ?? e.message);
+      return { ok: false, summary: `${method} ${o.url} failed: ${why}`, changed: false };
+    }
+    const text = method === 'HEAD' ? '' : await res.text();
+    const ms = performance.now() - started;
+    ctx.output(`HTTP ${res.status} ${res.statusText} in ${Math.round(ms)}ms\n${text.slice(0, 4096)}`);
+    const statusOk = statusMatches(res.status, o.expect_status);
+    const bodyOk = o.expect_body === undefined || text.includes(o.expect_body);
+    const problems = [
+      statusOk ? null : `status ${res.status} not expected (${JSON.stringify(o.expect_status ?? '2xx')})`,
+      bodyOk ? null : `body does not contain ${JSON.stringify(o.expect_body)}`,
+    ].filter((p): p is string => p !== null);
+    return {
+      ok: problems.length === 0,
+      summary:
+        problems.length === 0
+          ? `${method} ${o.url}: ${res.status} in ${Math.round(ms)}ms`
+          : `${method} ${o.url}: ${problems.join('; ')}`,
+      changed: method !== 'GET' && method !== 'HEAD',
+      details: { status: res.status, latencyMs: Math.round(ms), bytes: Buffer.byteLength(text) },
+    };
+  },
+});

@@ -1,0 +1,192 @@
+/**
+ * `verify-backups`: re-reads archives (all of a destination, the newest N, or a rotating slice
+ * of them) and checks every checksum; optionally runs a restore drill of the newest archive.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatDuration } from '../core/duration.js';
+import { formatSize } from '../core/size.js';
+import { fnv1a } from '../core/stable-hash.js';
+import { listArchiveFiles, type ArchiveFile } from '../backup/archive-name.js';
+import { writeFileAtomic } from '../backup/atomic-write.js';
+import { drill, type DrillResult } from '../backup/drill.js';
+import { toolRunner } from '../backup/tool-runner.js';
+import { checkArchive, describeProblems } from '../backup/verify-archive.js';
+import { writeVerifyState } from '../backup/verify-state.js';
+import { runInProcessGroup } from './process-group.js';
+import { defineAction, type ActionContext } from './types.js';
+
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
+});
+
+const schema = z.strictObject({
+  dest: z.string().min(1).describe('The directory holding the archives.'),
+  task: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Only archives of this backup task. @default every archive in dest'),
+  latest: z.number().int().min(1).optional().describe('Only the newest N archives. @default all'),
+  subset: z
+    .string()
+    .regex(/^1\/([1-9]\d*)$/, {
+      error: 'expected 1/N, e.g. 1/7 (a different seventh of the archives each run)',
+    })
+    .optional()
+    .describe('Check a different 1/N of the archives each run (restic --read-data-subset). @default all'),
+  drill: z
+    .boolean()
+    .optional()
+    .describe('Restore the newest archive into a temp dir and check it. @default false'),
+  drill_command: command.optional().describe('Run in the restored tree during a drill; must exit 0.'),
+  drill_dir: z.string().min(1).optional().describe('Where drills restore to. @default the system temp dir'),
+});
+
+type Options = z.output<typeof schema>;
+
+interface SubsetState {
+  next: number;
+}
+
+function subsetSlice(ctx: ActionContext, total: number): number {
+  try {
+    const s = JSON.parse(readFileSync(join(ctx.taskStateDir, 'verify-subset.json'), 'utf8')) as SubsetState;
+    return Number.isInteger(s.next) ? ((s.next % total) + total) % total : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function saveSlice(ctx: ActionContext, next: number): void {
+  mkdirSync(ctx.taskStateDir, { recursive: true });
+  writeFileAtomic(join(ctx.taskStateDir, 'verify-subset.json'), `${JSON.stringify({ next })}\n`);
+}
+
+async function runDrill(ctx: ActionContext, o: Options, archive: ArchiveFile): Promise<DrillResult> {
+  const parentDir = o.drill_dir ? ctx.resolvePath(o.drill_dir) : tmpdir();
+  mkdirSync(parentDir, { recursive: true });
+  // pg_restore --list prints the whole table of contents: kept out of the output (its errors
+  // still reach the summary).
+  const runTool = toolRunner({ ...ctx, cwd: ctx.baseDir }, []);
+  const check = o.drill_command
+    ? async (dir: string) => {
+        const r = await runInProcessGroup({
+          command: o.drill_command!,
+          cwd: dir,
+          env: { ...process.env, CARETAKER_RESTORE_DIR: dir, CARETAKER_ARCHIVE: archive.path },
+          signal: ctx.signal,
+          killGraceMs: ctx.killGraceMs,
+          clock: ctx.clock,
+          onOutput: (t) => ctx.output(t),
+        });
+        if (r.exitCode === 0) return undefined;
+        return `drill_command ${r.spawnError ?? (r.exitCode === null ? 'was killed' : `exited with ${r.exitCode}`)}`;
+      }
+    : undefined;
+  return drill(archive.path, { parentDir, check, runTool, signal: ctx.signal });
+}
+
+export const verifyBackupsAction = defineAction({
+  name: 'verify-backups',
+  description: 'Re-read backup archives and check every checksum; optionally run a restore drill',
+  schema,
+  category: 'backup',
+  async run(ctx, o) {
+    const dest = ctx.resolvePath(o.dest);
+    const all = listArchiveFiles(dest, o.task);
+    if (all.length === 0)
+      return {
+        ok: false,
+        summary: `no archives${o.task ? ` of ${o.task}` : ''} in ${dest}: are the backups running?`,
+      };
+    const pool = o.latest ? all.slice(0, o.latest) : all;
+    let chosen = pool;
+    let sliceText: string | undefined;
+    let slice = 0;
+    let parts = 1;
+    if (o.subset) {
+      parts = Number(o.subset.slice(2));
+      slice = subsetSlice(ctx, parts);
+      chosen = pool.filter((a) => fnv1a(a.name) % parts === slice);
+      sliceText = `slice ${slice + 1}/${parts}`;
+    }
+    if (ctx.dryRun) {
+      const plan = chosen.map((a) => `verify ${a.path} (${formatSize(a.size)})`);
+      if (o.drill)
+        plan.push(
+          `restore ${all[0]!.name} into a temp dir and check it${o.drill_command ? ', then run the drill command there' : ''}`,
+        );
+      return {
+        ok: true,
+        summary: `would verify ${chosen.length} of ${all.length} archives${sliceText ? ` (${sliceText})` : ''}${o.drill ? ' and run a restore drill' : ''}`,
+        changed: false,
+        plan,
+      };
+    }
+    const started = performance.now();
+    const totalBytes = chosen.reduce((s, a) => s + a.size, 0);
+    let doneBytes = 0;
+    let lastReport = 0;
+    const results = [];
+    for (const a of chosen) {
+      const check = await checkArchive(a.path, {
+        signal: ctx.signal,
+        onProgress: (done) => {
+          const now = performance.now();
+          if (now - lastReport < 100) return;
+          lastReport = now;
+          ctx.progress({ done: doneBytes + done, total: totalBytes, unit: 'bytes', label: a.name });
+        },
+      });
+      doneBytes += a.size;
+      const problems = describeProblems(check);
+      try {
+        writeVerifyState(a.path, {
+          at: new Date(ctx.clock.now()).toISOString(),
+          ok: check.ok,
+          scope: 'full',
+          by: 'verify-backups',
+          problems,
+        });
+      } catch (err) {
+        ctx.logger.warn({ err, archive: a.path }, 'could not record the verification');
+      }
+      results.push({ name: a.name, ok: check.ok, entries: check.entries, bytes: a.size, problems });
+      if (!check.ok) ctx.output(`${a.name}: FAILED\n  ${problems.join('\n  ')}\n`);
+    }
+    if (o.subset) saveSlice(ctx, slice + 1);
+    const drillResult = o.drill ? await runDrill(ctx, o, all[0]!) : undefined;
+    const failed = results.filter((r) => !r.ok);
+    const took = formatDuration(performance.now() - started);
+    const mbps = totalBytes / 1024 / 1024 / Math.max(0.001, (performance.now() - started) / 1000);
+    let summary =
+      chosen.length === 0
+        ? `${sliceText} holds no archive this run (${all.length} archive${all.length === 1 ? '' : 's'} in all)`
+        : failed.length === 0
+          ? `verified ${results.length} archive${results.length > 1 ? 's' : ''} (${formatSize(totalBytes)}) in ${took}${sliceText ? ` (${sliceText})` : ''}: every checksum matches`
+          : `${failed.length} of ${results.length} archives FAILED verification: ${failed[0]!.name}: ${failed[0]!.problems[0] ?? 'unknown problem'}`;
+    if (drillResult)
+      summary += drillResult.ok
+        ? `; restore drill of ${drillResult.archive.split('/').pop()} passed (${drillResult.files} files)`
+        : `; restore drill FAILED: ${drillResult.failure}`;
+    return {
+      ok: failed.length === 0 && (drillResult?.ok ?? true),
+      summary,
+      changed: false,
+      issuesFound: failed.length + (drillResult && !drillResult.ok ? 1 : 0),
+      details: {
+        dest,
+        checked: results.length,
+        failed: failed.length,
+        bytes: totalBytes,
+        mbPerSecond: Number(mbps.toFixed(1)),
+        subset: sliceText ?? null,
+        archives: results,
+        drill: drillResult ?? null,
+      },
+    };
+  },
+});

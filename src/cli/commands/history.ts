@@ -1,0 +1,133 @@
+/** history, metrics and cleanup. */
+import { formatSize } from '../../core/size.js';
+import { UsageError } from '../../errors/usage-error.js';
+import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { ms, oneLine, percent, relative, table } from '../format.js';
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag} expects a whole number ≥ 1, got "${value}"`);
+  return Number(value);
+}
+
+export async function historyCommand(
+  id: string | undefined,
+  opts: GlobalOptions & { limit?: string },
+  io: Io,
+): Promise<number> {
+  const limit = positiveInt(opts.limit, '--limit', 20);
+  const caretaker = await openCaretaker(opts);
+  try {
+    const runs = await caretaker.history({ task: id, limit });
+    if (id !== undefined && runs.length === 0 && !caretaker.config.tasks.some((t) => t.id === id)) {
+      const ids = caretaker.config.tasks.map((t) => t.id);
+      throw new UsageError(`unknown task "${id}"; tasks: ${ids.join(', ') || '(none)'}`);
+    }
+    if (opts.json) {
+      printJson(io, runs);
+      return 0;
+    }
+    if (runs.length === 0) {
+      io.out(id ? `${id} has not run yet` : 'no runs yet');
+      return 0;
+    }
+    const now = Date.now();
+    io.out(
+      table(
+        ['RUN', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'EXIT', 'SUMMARY'],
+        runs.map((r) => [
+          `#${r.id}`,
+          r.task,
+          r.trigger === 'rollback'
+            ? `${r.status} (rollback)`
+            : r.dryRun
+              ? `${r.status} (dry)`
+              : r.attempt > 1
+                ? `${r.status} (try ${r.attempt})`
+                : r.status,
+          relative(r.startedAt ?? r.queuedAt, now),
+          ms(r.durationMs),
+          r.exitCode === null ? '-' : String(r.exitCode),
+          oneLine(r.reason ?? r.result?.summary, 70),
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    await caretaker.close();
+  }
+}
+
+export async function metricsCommand(opts: GlobalOptions & { days?: string }, io: Io): Promise<number> {
+  const days = positiveInt(opts.days, '--days', 30);
+  const caretaker = await openCaretaker(opts);
+  try {
+    const m = await caretaker.metrics(days);
+    if (opts.json) {
+      printJson(io, m);
+      return 0;
+    }
+    io.out(`runs from ${m.fromDay} to ${m.toDay} (${m.days} days)`);
+    const row = (t: (typeof m.tasks)[number]) => [
+      t.task,
+      String(t.runs),
+      percent(t.successRate),
+      ms(t.avgMs),
+      ms(t.p50Ms),
+      ms(t.p95Ms),
+      ms(t.maxMs),
+      t.trend,
+    ];
+    io.out(
+      table(
+        ['TASK', 'RUNS', 'SUCCESS', 'AVG', 'P50', 'P95', 'MAX', 'TREND'],
+        [...m.tasks.map(row), ...(m.tasks.length > 1 ? [row(m.total)] : [])],
+      ),
+    );
+    return 0;
+  } finally {
+    await caretaker.close();
+  }
+}
+
+export async function cleanupCommand(
+  opts: GlobalOptions & { historyDays?: string; rollbackDays?: string },
+  io: Io,
+): Promise<number> {
+  if (opts.historyDays === undefined && opts.rollbackDays === undefined)
+    throw new UsageError(
+      'cleanup needs --history-days N (runs older than N days are deleted) and/or --rollback-days N (rollback points)',
+    );
+  const keepDays =
+    opts.historyDays === undefined ? undefined : positiveInt(opts.historyDays, '--history-days', 90);
+  const rollbackDays =
+    opts.rollbackDays === undefined ? undefined : positiveInt(opts.rollbackDays, '--rollback-days', 30);
+  const caretaker = await openCaretaker(opts);
+  try {
+    const r =
+      keepDays === undefined
+        ? undefined
+        : await caretaker.store.prune({
+            now: Date.now(),
+            keepDays,
+            keepRunsPerTask: caretaker.config.history.keepRunsPerTask,
+          });
+    const rb = rollbackDays === undefined ? undefined : await caretaker.cleanupRollbacks(rollbackDays);
+    if (opts.json) {
+      printJson(io, rb === undefined ? r : { ...r, rollback: rb });
+      return 0;
+    }
+    if (r)
+      io.out(
+        `deleted ${r.runsDeleted} run${r.runsDeleted === 1 ? '' : 's'} older than ${keepDays} days (or beyond ${caretaker.config.history.keepRunsPerTask} per task)`,
+      );
+    if (rb)
+      io.out(
+        `deleted ${rb.pointsDeleted.length} rollback point${rb.pointsDeleted.length === 1 ? '' : 's'} older than ${rollbackDays} days${rb.pointsDeleted.length ? ` (${rb.pointsDeleted.join(', ')})` : ''}; ${rb.blobsDeleted} stored file${rb.blobsDeleted === 1 ? '' : 's'} no longer needed, ${formatSize(rb.bytesFreed)} freed`,
+      );
+    return 0;
+  } finally {
+    await caretaker.close();
+  }
+}

@@ -1,0 +1,70 @@
+/** list-tasks and analyze-priority. */
+import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { relative, table, when } from '../format.js';
+
+export async function listTasksCommand(opts: GlobalOptions, io: Io): Promise<number> {
+  const caretaker = await openCaretaker(opts);
+  try {
+    const tasks = await caretaker.tasks();
+    if (opts.json) {
+      printJson(io, tasks);
+      return 0;
+    }
+    const now = Date.now();
+    const zone = caretaker.config.timezone;
+    io.out(
+      table(
+        ['TASK', 'ACTION', 'SCHEDULE', 'NEXT RUN', 'LAST RESULT', 'PRIORITY'],
+        tasks.map((t) => [
+          t.id,
+          t.action,
+          t.enabled ? (t.schedule ?? 'manual') : `${t.schedule ?? 'manual'} (disabled)`,
+          t.nextRunAt === null ? '-' : `${when(t.nextRunAt, zone)} (${relative(t.nextRunAt, now)})`,
+          t.lastStatus ? `${t.lastStatus} ${relative(t.lastFinishedAt, now)}` : 'never ran',
+          `${t.priority} (${t.score.toFixed(1)})`,
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    await caretaker.close();
+  }
+}
+
+export async function analyzePriorityCommand(id: string, opts: GlobalOptions, io: Io): Promise<number> {
+  const caretaker = await openCaretaker(opts);
+  try {
+    const p = await caretaker.priority(id);
+    if (opts.json) {
+      printJson(io, { task: id, ...p });
+      return 0;
+    }
+    io.out(`priority of ${id}: ${p.score.toFixed(2)}`);
+    io.out(`  = (${p.terms.map((t) => `${t.name} ${t.value.toFixed(1)}×${t.weight}`).join(' + ')})`);
+    io.out(
+      `    × category ${p.category ?? '(none)'} ${p.categoryMultiplier} × priority ${p.priority} ${p.priorityAdjustment}`,
+    );
+    io.out('');
+    io.out(
+      table(
+        ['TERM', 'VALUE', 'WEIGHT', 'CONTRIBUTES', 'WHY'],
+        [
+          ...p.terms.map((t) => [
+            t.name,
+            t.value.toFixed(1),
+            String(t.weight),
+            t.contribution.toFixed(2),
+            t.why,
+          ]),
+          ['(sum)', '', '', p.base.toFixed(2), ''],
+          ['category', '', `×${p.categoryMultiplier}`, '', p.category ?? 'no category'],
+          ['priority', '', `×${p.priorityAdjustment}`, '', p.priority],
+          ['score', '', '', p.score.toFixed(2), ''],
+        ],
+      ),
+    );
+    return 0;
+  } finally {
+    await caretaker.close();
+  }
+}

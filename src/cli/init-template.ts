@@ -1,0 +1,194 @@
+/**
+ * What `caretaker init` writes: a commented caretaker.yaml with the standard maintenance set.
+ * A standard task whose action is not available in this build is written commented out, with a
+ * note, so the same template fills in as actions land.
+ */
+export interface StandardTask {
+  readonly id: string;
+  readonly action: string;
+  readonly comment: string;
+  /** The task's YAML body (indented under its id). */
+  readonly body: string;
+  /** Used instead when `action` is not available (a working stand-in), if any. */
+  readonly fallback?: { readonly action: string; readonly comment: string; readonly body: string };
+  readonly presets?: readonly string[];
+}
+
+export const PRESETS = ['standard', 'web-service'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+const DISK_CHECK = `df -P . | awk 'NR==2 { sub("%","",$5); if ($5+0 >= 90) { print "disk " $5 "% full"; exit 1 } print "disk " $5 "% used" }'`;
+
+export const STANDARD_TASKS: readonly StandardTask[] = [
+  {
+    id: 'rotate-logs',
+    action: 'rotate-logs',
+    comment: 'Rotate and compress the application logs every night (logrotate semantics).',
+    body: `description: Rotate the application's logs
+action: rotate-logs
+schedule: "0 2 * * *"
+category: log_management
+with:
+  paths: ["logs/*.log"]
+  rotate: 7
+  compress: true
+  missingok: true`,
+  },
+  {
+    id: 'prune-cache',
+    action: 'prune-files',
+    comment: 'Every hour, remove cache files older than a week and keep the cache under 1GB.',
+    body: `description: Keep the cache small
+action: prune-files
+schedule: "@hourly"
+category: cache
+with:
+  paths: ["cache"]
+  older_than: 7d
+  max_total_size: 1GB`,
+  },
+  {
+    id: 'health-check',
+    action: 'health',
+    comment: 'Every 6 hours: disk, memory and load.',
+    body: `description: Disk, memory and load
+action: health
+schedule: "0 */6 * * *"
+category: health
+with:
+  disk: [{ path: ".", warn: 80%, fail: 90% }]
+  memory: [{ warn: 90%, fail: 95% }]`,
+    fallback: {
+      action: 'shell',
+      comment: 'Every 6 hours: fail when the disk holding this directory is 90% full.',
+      body: `description: Disk space of this directory's filesystem
+action: shell
+schedule: "0 */6 * * *"
+category: health
+with:
+  command: >-
+    ${DISK_CHECK}`,
+    },
+  },
+  {
+    id: 'backup-data',
+    action: 'backup',
+    comment: 'Every night, archive the data directory with checksums; keep 7 daily, 4 weekly, 6 monthly.',
+    body: `description: Nightly backup of the data directory
+action: backup
+schedule: "30 1 * * *"
+category: backup
+with:
+  paths: ["data"]
+  dest: backups
+  keep: { daily: 7, weekly: 4, monthly: 6 }
+  verify: true`,
+  },
+  {
+    id: 'verify-backups',
+    action: 'verify-backups',
+    comment: 'Every Sunday, re-read the newest backups and check every checksum.',
+    body: `description: Prove the backups are readable
+action: verify-backups
+schedule: "0 4 * * sun"
+category: backup
+with:
+  dest: backups
+  latest: 3`,
+  },
+  {
+    id: 'scan-logs',
+    action: 'scan-logs',
+    comment: 'Every hour, count errors in the logs since the last scan; fail over 100.',
+    body: `description: Error spikes in the logs
+action: scan-logs
+schedule: "15 * * * *"
+category: log_management
+with:
+  paths: ["logs/*.log"]
+  thresholds: { errors: 100 }`,
+  },
+  {
+    id: 'audit-deps',
+    action: 'audit-deps',
+    comment: 'On the first of each month, outdated packages and security advisories.',
+    body: `description: Outdated and vulnerable dependencies
+action: audit-deps
+schedule: "0 9 1 * *"
+category: security
+with:
+  manager: npm
+  severity: high`,
+  },
+  {
+    id: 'api-health',
+    action: 'http',
+    comment: "Every 5 minutes, the service's own health endpoint. Set the URL, then enable it.",
+    presets: ['web-service'],
+    body: `description: The API answers its health check
+action: http
+schedule: "*/5 * * * *"
+enabled: false
+category: health
+priority: high
+retries: { count: 2, backoff: 10s }
+with:
+  url: "http://127.0.0.1:8080/health"
+  expect_status: 200
+  timeout: 5s`,
+  },
+];
+
+const indent = (text: string, by: string) =>
+  text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+
+export function renderInitConfig(
+  preset: Preset,
+  available: ReadonlySet<string>,
+): { text: string; active: number; commented: number } {
+  let active = 0;
+  let commented = 0;
+  const blocks: string[] = [];
+  for (const t of STANDARD_TASKS) {
+    if (t.presets && !t.presets.includes(preset)) continue;
+    if (available.has(t.action)) {
+      blocks.push(`  # ${t.comment}\n  ${t.id}:\n${indent(t.body, '    ')}`);
+      active++;
+    } else if (t.fallback && available.has(t.fallback.action)) {
+      blocks.push(
+        `  # ${t.fallback.comment}\n  # (A stand-in until the ${t.action} action is available in this build.)\n  ${t.id}:\n${indent(t.fallback.body, '    ')}`,
+      );
+      active++;
+    } else {
+      blocks.push(
+        `  # ${t.comment}\n  # Not available in this build of caretaker yet (action: ${t.action}); uncomment once it is.\n${indent(`${t.id}:\n${indent(t.body, '  ')}`, '  # ')}`,
+      );
+      commented++;
+    }
+  }
+  const text = `# caretaker.yaml — maintenance tasks for this service (preset: ${preset}).
+# Check it with \`caretaker validate\`, run the scheduler with \`caretaker start --daemon\`.
+# Relative paths resolve against this file's directory. Durations: 500ms 30s 10m 6h 7d 2w.
+# Sizes: 512KB 10MB 1GB. Schedules: cron (5 or 6 fields, L W #), @daily, or "every 6h".
+version: 1
+
+# Database, logs and per-task state live here.
+state_dir: .caretaker
+timezone: UTC
+# At most this many tasks run at once; groups cap heavy kinds of work further.
+concurrency: 3
+groups: { disk-heavy: 1 }
+history: { keep_days: 90, keep_runs_per_task: 1000 }
+defaults:
+  timeout: 30m
+  retries: 0
+  missed: once        # a run missed while caretaker was down runs once when it is back
+
+tasks:
+${blocks.join('\n\n')}
+`;
+  return { text, active, commented };
+}

@@ -1,0 +1,108 @@
+/**
+ * Reads caretaker.yaml: YAML with positions, the schema, the cross-key checks, then resolution.
+ * Every problem is collected and thrown together as one ConfigError.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
+import type { ActionRegistry } from '../actions/registry.js';
+import { checkAlerting } from './alerting-checks.js';
+import { checkTasks } from './checks.js';
+import { resolveConfig } from './resolve.js';
+import { configSchema } from './schema.js';
+import { SourceMap, yamlErrorAt } from './source-map.js';
+import type { Config } from './types.js';
+import { describeIssues, errorMap, type PathMessage } from './zod-issues.js';
+
+export interface LoadOptions {
+  readonly registry: ActionRegistry;
+  /** The host name runs are recorded under (default: `host:` in the file, then os.hostname()). */
+  readonly host?: string;
+}
+
+export function loadConfigFile(file: string, opts: LoadOptions): Config {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file; create one with `caretaker init` or pass -c PATH'
+        : e.code === 'EISDIR'
+          ? 'is a directory; expected a caretaker.yaml file'
+          : `cannot be read (${e.code ?? e.message})`;
+    throw new ConfigError([{ file: abs, line: 0, column: 0, path: '', message: why }]);
+  }
+  return parseConfigText(text, abs, opts);
+}
+
+/** Parses config text as if it were the file `file` (relative paths resolve against its dir). */
+export function parseConfigText(text: string, file: string, opts: LoadOptions): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const issues: ConfigIssue[] = [];
+  for (const e of doc.errors) {
+    const at = yamlErrorAt(e, lineCounter);
+    issues.push({ file, line: at.line, column: at.column, path: '', message: at.message });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `expected a map with version: 1 and tasks:, got ${data === null ? 'an empty file' : Array.isArray(data) ? 'a list' : 'a single value'}`,
+      },
+    ]);
+  }
+
+  const map = new SourceMap(doc, lineCounter);
+  const toIssue = (m: PathMessage): ConfigIssue => {
+    const pos = m.key !== undefined ? map.keyAt(m.path.slice(0, -1), m.key) : map.valueAt(m.path);
+    return { file, line: pos.line, column: pos.column, path: m.path.join('.'), message: m.message };
+  };
+
+  const parsed = configSchema.safeParse(data, { error: errorMap, reportInput: true });
+  const messages: PathMessage[] = parsed.success ? [] : describeIssues(parsed.error.issues, configSchema);
+  const checked = checkTasks(data as Record<string, unknown>, opts.registry);
+  messages.push(...checked.problems, ...checkAlerting(data as Record<string, unknown>));
+  const store = (data as Record<string, unknown>).store;
+  if (typeof store === 'string' && store !== 'sqlite' && !store.startsWith('sqlite:')) {
+    messages.push({
+      path: ['store'],
+      message: /^postgres(ql)?:\/\//.test(store)
+        ? 'fleet mode on PostgreSQL is not available in this version yet; expected sqlite'
+        : `expected sqlite or sqlite:PATH, got "${store}"`,
+    });
+  }
+  if (messages.length > 0 || !parsed.success) {
+    const all = messages.map(toIssue);
+    all.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ConfigError(dedupe(all));
+  }
+  return resolveConfig({
+    raw: parsed.data,
+    options: checked.options,
+    file,
+    dir: dirname(file),
+    registry: opts.registry,
+    host: opts.host,
+  });
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.line}:${i.column}:${i.path}:${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

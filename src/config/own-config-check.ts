@@ -1,0 +1,89 @@
+/**
+ * caretaker's own config checked the way validate-config checks an application's: the
+ * environment variables it names (`*_env` keys: present or not, and how long, never the value),
+ * and drift key by key since the running scheduler loaded it (secrets masked).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { diffKeys, flattenKeys, type FlatKeys, type KeyDrift } from '../actions/config-files/config-drift.js';
+import { parseConfigText } from '../actions/config-files/parse-config-file.js';
+import { writeFileAtomic } from '../safety/atomic-write.js';
+import { sha256File } from '../safety/blob-store.js';
+
+export interface EnvReference {
+  readonly name: string;
+  /** Where the config names it, e.g. server.token_env. */
+  readonly key: string;
+  readonly present: boolean;
+  readonly length: number;
+}
+
+interface LoadedConfig {
+  readonly version: 1;
+  readonly file: string;
+  readonly loadedAt: number;
+  readonly sha256: string;
+  readonly salt: string;
+  readonly keys: FlatKeys;
+}
+
+const LOADED = 'config-loaded.json';
+
+async function parsed(file: string): Promise<unknown> {
+  const outcome = parseConfigText(await readFile(file, 'utf8'), 'yaml');
+  if (!outcome.ok) throw new Error(outcome.problems[0]!.message);
+  return outcome.file.data;
+}
+
+/** Every `*_env` key of the config with whether its variable is set. */
+export async function envReferences(file: string): Promise<EnvReference[]> {
+  const out: EnvReference[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}.${i}`));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        const key = path ? `${path}.${k}` : k;
+        if (k.endsWith('_env') && typeof v === 'string') {
+          const set = process.env[v];
+          out.push({ name: v, key, present: set !== undefined, length: set?.length ?? 0 });
+        } else visit(v, key);
+      }
+    }
+  };
+  visit(await parsed(file), '');
+  return out;
+}
+
+/** Written by a starting or reloading scheduler: what it is running, to compare the file against. */
+export async function recordLoadedConfig(file: string, stateDir: string, now: number): Promise<void> {
+  const salt = randomBytes(16).toString('hex');
+  const snapshot: LoadedConfig = {
+    version: 1,
+    file,
+    loadedAt: now,
+    sha256: await sha256File(file),
+    salt,
+    keys: flattenKeys(await parsed(file), salt),
+  };
+  await writeFileAtomic(join(stateDir, LOADED), `${JSON.stringify(snapshot)}\n`, { mode: 0o600 });
+}
+
+/** What changed in the file since the scheduler loaded it; null when no scheduler recorded it. */
+export async function driftSinceLoaded(
+  file: string,
+  stateDir: string,
+): Promise<{ loadedAt: number; drift: KeyDrift } | null> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = JSON.parse(await readFile(join(stateDir, LOADED), 'utf8')) as LoadedConfig;
+  } catch {
+    return null;
+  }
+  if (loaded.version !== 1 || loaded.file !== file) return null;
+  const drift =
+    (await sha256File(file)) === loaded.sha256
+      ? { added: [], removed: [], changed: [] }
+      : diffKeys(loaded.keys, flattenKeys(await parsed(file), loaded.salt));
+  return { loadedAt: loaded.loadedAt, drift };
+}

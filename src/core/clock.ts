@@ -1,0 +1,15 @@
+/**
+ * Time as a dependency. `core/` only uses the type; the engine gets an implementation
+ * (the system clock in production, a manual clock in tests and simulations).
+ */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Calls `fn` once after `ms`; a clock may deliver it late but never early. */
+  setTimer(fn: () => void, ms: number): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}

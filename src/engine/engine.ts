@@ -1,0 +1,814 @@
+/**
+ * The engine: turns schedules into runs and runs into history. One timer is armed for the next
+ * due instant; every pass (timer, run finished, run requested, reload) fires what is due, then
+ * starts what may start — within the host's concurrency, the task's group, its dependencies and
+ * its overlap policy, highest priority first.
+ *
+ * Every fire becomes exactly one row in the store (queued, or skipped with a reason) and the
+ * task's last claimed fire moves in the same transaction, so a restart or reload never runs a
+ * fire twice and never loses one: queued rows are picked up again at the next start.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { silentLogger } from './silent-logger.js';
+import type { ActionRegistry } from '../actions/registry.js';
+import type { DatasetSource, Progress } from '../actions/types.js';
+import type { Config, TaskConfig } from '../config/types.js';
+import { didYouMean } from '../core/did-you-mean.js';
+import { formatDuration } from '../core/duration.js';
+import type { PriorityBreakdown } from '../core/priority.js';
+import { storeDatasets } from '../report/datasets.js';
+import type { RollbackPoints } from '../safety/rollback-points.js';
+import { TaskFailedError } from '../errors/task-failed-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { type RecentRuns, type RunRecord, type RunTrigger, type Store } from '../store/types.js';
+import { SystemClock, type Clock, type TimerHandle } from './clock.js';
+import { dependencyGate } from './dependency-gate.js';
+import { NO_HISTORY, priorityOf } from './priority-input.js';
+import { executeRun, RunAbort } from './run-executor.js';
+import { decideMissed, decideOverlap } from './fire-policy.js';
+import { orderForStart, planDispatch } from './dispatch-plan.js';
+import { processAlive, processStartTime, sameProcess, signalGroup } from './process-identity.js';
+import { planRetry } from './retry-policy.js';
+import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
+
+/** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
+export const MAX_TIMER_WAIT_MS = 5 * 60_000;
+const PRUNE_EVERY_MS = 6 * 3_600_000;
+/** Deferred store work (a WAL checkpoint) runs only when the next due instant is this far. */
+const IDLE_HOUSEKEEPING_MS = 1_000;
+const RECENT_RUNS_WINDOW = 50;
+
+export interface EngineOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly registry: ActionRegistry;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Recorded on runs this engine executes; liveness of it decides "interrupted" at recovery. */
+  readonly pid?: number;
+  /** Is a process alive? Injected for tests of crash recovery. */
+  readonly isAlive?: (pid: number) => boolean;
+  /** The state dir's rollback points, for tasks with `rollback:` and actions' safe changes. */
+  readonly rollbacks?: RollbackPoints;
+}
+
+export interface RunFinishedInfo {
+  /** The run failed and a retry of it is queued: not the cycle's final word yet. */
+  readonly retrying: boolean;
+}
+
+export interface EngineEvents {
+  'run:queued': [RunRecord];
+  'run:started': [RunRecord];
+  'run:finished': [RunRecord, RunFinishedInfo];
+  /** A scheduled run was skipped because it could not start by its starting_deadline. */
+  'run:missed': [RunRecord];
+  'run:progress': [{ runId: number; task: string } & Progress];
+  error: [Error];
+}
+
+interface Queued {
+  run: RunRecord;
+  readyAt: number;
+}
+
+interface Running {
+  run: RunRecord;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class TaskBusyError extends TaskFailedError {
+  override name = 'TaskBusyError';
+}
+
+export class Engine extends EventEmitter<EngineEvents> {
+  #config: Config;
+  readonly #store: Store;
+  readonly #registry: ActionRegistry;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #pid: number;
+  readonly #isAlive: (pid: number) => boolean;
+  readonly #datasets: DatasetSource;
+  readonly #rollbacks: RollbackPoints | undefined;
+
+  #timers = new Map<string, TaskTimer>();
+  readonly #queue = new Map<number, Queued>();
+  readonly #running = new Map<number, Running>();
+  readonly #recent = new Map<string, RecentRuns>();
+  /** Final status of each (task, fire) cycle, for depends_on. */
+  readonly #cycles = new Map<string, { status: RunRecord['status']; runId: number }>();
+  readonly #waiters = new Map<number, ((run: RunRecord) => void)[]>();
+
+  #timer: TimerHandle | null = null;
+  #scheduling = false;
+  #stopping = false;
+  #pass: Promise<void> | null = null;
+  #passAgain = false;
+  #nextPruneAt = 0;
+  #startedAt: number | null = null;
+  #lastPassAt: number | null = null;
+
+  constructor(opts: EngineOptions) {
+    super();
+    this.#config = opts.config;
+    this.#store = opts.store;
+    this.#registry = opts.registry;
+    this.#clock = opts.clock ?? new SystemClock();
+    this.#logger = opts.logger ?? silentLogger();
+    this.#pid = opts.pid ?? process.pid;
+    this.#isAlive = opts.isAlive ?? processAlive;
+    this.#datasets = storeDatasets(this.#store, this.#clock);
+    this.#rollbacks = opts.rollbacks;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  get startedAt(): number | null {
+    return this.#startedAt;
+  }
+
+  /** When the scheduler last looked at its timers (the heartbeat reports it). */
+  get lastPassAt(): number | null {
+    return this.#lastPassAt;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Recovers from a previous crash, catches up missed runs, and starts scheduling. */
+  async start(): Promise<void> {
+    if (this.#scheduling) return;
+    const now = this.#clock.now();
+    this.#stopping = false;
+    await this.#recover(now);
+    const states = await this.#store.taskStates(this.#config.host);
+    for (const task of this.#config.tasks) {
+      const state = states.get(task.id);
+      const timer = new TaskTimer(task, this.#config.host, state?.lastStartedAt ?? null, now);
+      this.#timers.set(task.id, timer);
+      if (state?.lastFire == null && timer.scheduled) {
+        // First sight of this task: it owes nothing from before, but from now on a missed fire counts.
+        await this.#store.claimFire(task.id, this.#config.host, now);
+        timer.startAfter(now);
+      } else {
+        timer.startAfter(state?.lastFire ?? now);
+      }
+    }
+    for (const run of await this.#store.listRuns({ limit: 1000, host: this.#config.host })) {
+      if (run.scheduledFor !== null && run.finishedAt !== null) this.#rememberCycle(run);
+    }
+    this.#scheduling = true;
+    this.#startedAt = now;
+    for (const timer of this.#timers.values()) await this.#fireDue(timer, now, 0);
+    this.#nextPruneAt = now;
+    await this.#requestPass();
+  }
+
+  /**
+   * Stops scheduling; waits for running runs up to `graceMs`, then aborts them (they end as
+   * `interrupted`). Queued runs stay queued in the store and start after the next start.
+   */
+  async stop(graceMs = this.#config.shutdownGraceMs, why = 'caretaker is stopping'): Promise<void> {
+    this.#stopping = true;
+    this.#scheduling = false;
+    if (this.#timer) this.#clock.clearTimer(this.#timer);
+    this.#timer = null;
+    await this.#pass;
+    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    if (this.#running.size > 0) {
+      let graceTimer: TimerHandle | undefined;
+      const expired = new Promise<'expired'>((res) => {
+        if (graceMs <= 0) res('expired');
+        else graceTimer = this.#clock.setTimer(() => res('expired'), graceMs);
+      });
+      const outcome = await Promise.race([all(), expired]);
+      if (graceTimer) this.#clock.clearTimer(graceTimer);
+      if (outcome === 'expired') {
+        const reason = `${why}; the run did not finish within the shutdown grace (${formatDuration(graceMs)})`;
+        for (const r of this.#running.values())
+          r.controller.abort(new RunAbort({ kind: 'shutdown', reason }));
+        await all();
+      }
+    }
+    this.#startedAt = null;
+  }
+
+  /** Swaps in a new configuration without losing or duplicating pending runs. */
+  async reload(config: Config): Promise<void> {
+    const now = this.#clock.now();
+    const old = this.#timers;
+    this.#config = config;
+    const states = await this.#store.taskStates(config.host);
+    const timers = new Map<string, TaskTimer>();
+    for (const task of config.tasks) {
+      const prev = old.get(task.id);
+      const timer = new TaskTimer(
+        task,
+        config.host,
+        prev?.lastStartedAt ?? states.get(task.id)?.lastStartedAt ?? null,
+        now,
+      );
+      const sameTiming =
+        prev &&
+        prev.task.schedule?.text === task.schedule?.text &&
+        prev.task.timezone === task.timezone &&
+        prev.scheduled === timer.scheduled;
+      if (sameTiming && prev.pendingFire !== null) {
+        timer.pendingFire = prev.pendingFire;
+        timer.refreshDue();
+      } else {
+        const lastFire = states.get(task.id)?.lastFire ?? null;
+        // A changed schedule starts from now: it owes nothing under its old timing.
+        const from = Math.max(lastFire ?? now, now);
+        if (timer.scheduled) await this.#store.claimFire(task.id, config.host, from);
+        timer.startAfter(from);
+      }
+      timers.set(task.id, timer);
+    }
+    this.#timers = timers;
+    for (const q of [...this.#queue.values()]) {
+      const task = timers.get(q.run.task)?.task;
+      if (!task || !task.enabled)
+        await this.#finishQueued(
+          q,
+          'cancelled',
+          `task "${q.run.task}" was removed or disabled by a configuration reload`,
+        );
+    }
+    this.#logger.info({ tasks: config.tasks.length }, 'configuration reloaded');
+    await this.#requestPass();
+  }
+
+  // ---- queries --------------------------------------------------------------------------------
+
+  /** Upcoming due instants of scheduled tasks, soonest first. */
+  upcoming(): { task: string; fireAt: number; dueAt: number }[] {
+    return [...this.#timers.values()]
+      .filter((t) => t.dueAt !== null && t.pendingFire !== null)
+      .map((t) => ({ task: t.task.id, fireAt: t.pendingFire!, dueAt: t.dueAt! }))
+      .sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  running(): RunRecord[] {
+    return [...this.#running.values()].map((r) => r.run);
+  }
+
+  queued(): RunRecord[] {
+    return [...this.#queue.values()].map((q) => q.run);
+  }
+
+  async priority(taskId: string): Promise<PriorityBreakdown> {
+    const task = this.#task(taskId);
+    await this.#loadRecent([taskId]);
+    const timer = this.#timers.get(taskId) ?? new TaskTimer(task, this.#config.host, null, this.#clock.now());
+    const now = this.#clock.now();
+    const waiting = [...this.#queue.values()].find((q) => q.run.task === taskId);
+    const dueSince = waiting
+      ? (waiting.run.notBefore ?? waiting.run.queuedAt)
+      : timer.dueAt !== null && timer.dueAt <= now
+        ? timer.dueAt
+        : null;
+    return priorityOf(this.#config, task, {
+      now,
+      dueSince,
+      periodMs: timer.periodMs,
+      recent: this.#recent.get(taskId) ?? NO_HISTORY,
+    });
+  }
+
+  // ---- running on demand ----------------------------------------------------------------------
+
+  /**
+   * Queues a manual run now (windows, cooldowns and dependencies do not apply to it; overlap
+   * does). A dry run starts at once and blocks nothing.
+   */
+  async runNow(taskId: string, opts: { dryRun?: boolean } = {}): Promise<RunRecord> {
+    const task = this.#task(taskId);
+    const now = this.#clock.now();
+    if (opts.dryRun) {
+      const run = await this.#store.insertRun({
+        task: task.id,
+        host: this.#config.host,
+        trigger: 'manual',
+        scheduledFor: null,
+        notBefore: now,
+        queuedAt: now,
+        status: 'running',
+        startedAt: now,
+        attempt: 1,
+        dryRun: true,
+        pid: this.#pid,
+      });
+      this.#launch(run, task);
+      return run;
+    }
+    const mine = this.#activeOf(task.id);
+    const elsewhere = mine.length === 0 ? await this.#activeElsewhere(task.id) : undefined;
+    const blocker = mine[0]?.run ?? elsewhere;
+    if (blocker) {
+      const busy = `task "${task.id}" already has run #${blocker.id} ${blocker.status === 'running' ? 'running' : 'waiting'}`;
+      if (task.overlap === 'forbid' || elsewhere)
+        throw new TaskBusyError(`${busy} (overlap: ${task.overlap})`);
+      if (task.overlap === 'replace') await this.#replace(task.id, 'a manual run (overlap: replace)');
+    }
+    const run = await this.#enqueue(task, {
+      trigger: 'manual',
+      scheduledFor: null,
+      notBefore: now,
+      attempt: 1,
+      reason: null,
+    });
+    await this.#requestPass();
+    return run;
+  }
+
+  /** Cancels a queued or running run. */
+  async cancel(runId: number, reason = 'cancelled on request'): Promise<boolean> {
+    const q = this.#queue.get(runId);
+    if (q) {
+      await this.#finishQueued(q, 'cancelled', reason);
+      return true;
+    }
+    const r = this.#running.get(runId);
+    if (r) {
+      r.controller.abort(new RunAbort({ kind: 'cancel', reason }));
+      return true;
+    }
+    return false;
+  }
+
+  /** Resolves with the run's final record once it has finished. */
+  async waitForRun(runId: number): Promise<RunRecord> {
+    const pending = new Promise<RunRecord>((res) => {
+      const list = this.#waiters.get(runId) ?? [];
+      list.push(res);
+      this.#waiters.set(runId, list);
+    });
+    const current = await this.#store.getRun(runId);
+    if (!current) throw new UsageError(`run #${runId} does not exist`);
+    if (current.finishedAt !== null && current.status !== 'queued' && current.status !== 'running') {
+      this.#waiters.delete(runId);
+      return current;
+    }
+    return pending;
+  }
+
+  // ---- the pass -------------------------------------------------------------------------------
+
+  #requestPass(): Promise<void> {
+    if (this.#pass) {
+      this.#passAgain = true;
+      return this.#pass;
+    }
+    this.#pass = (async () => {
+      do {
+        this.#passAgain = false;
+        try {
+          await this.#runPass();
+        } catch (err) {
+          this.#report(err, 'scheduling pass failed');
+        }
+      } while (this.#passAgain);
+      this.#pass = null;
+      this.#arm();
+    })();
+    return this.#pass;
+  }
+
+  async #runPass(): Promise<void> {
+    const now = this.#clock.now();
+    this.#lastPassAt = now;
+    if (this.#scheduling) {
+      for (const timer of this.#timers.values()) {
+        if (timer.dueAt !== null && timer.dueAt <= now) await this.#fireDue(timer, now, LATE_AFTER_MS);
+      }
+    }
+    await this.#dispatch(now);
+    if (this.#scheduling && now >= this.#nextPruneAt) {
+      this.#nextPruneAt = now + PRUNE_EVERY_MS;
+      const h = this.#config.history;
+      const pruned = await this.#store.prune({
+        now,
+        keepDays: h.keepDays,
+        keepRunsPerTask: h.keepRunsPerTask,
+      });
+      if (pruned.runsDeleted > 0) this.#logger.info(pruned, 'history pruned');
+      this.#forgetOldCycles();
+    }
+  }
+
+  /** Dependencies only look at recent cycles; keep the newest 10,000 (a Map keeps insertion order). */
+  #forgetOldCycles(): void {
+    if (this.#cycles.size <= 20_000) return;
+    let drop = this.#cycles.size - 10_000;
+    for (const key of this.#cycles.keys()) {
+      if (drop-- <= 0) break;
+      this.#cycles.delete(key);
+    }
+  }
+
+  #arm(): void {
+    if (this.#timer) this.#clock.clearTimer(this.#timer);
+    this.#timer = null;
+    if (!this.#scheduling || this.#stopping) return;
+    const now = this.#clock.now();
+    let next = this.#nextPruneAt;
+    for (const t of this.#timers.values()) if (t.dueAt !== null && t.dueAt < next) next = t.dueAt;
+    for (const q of this.#queue.values()) if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
+    const wait = Math.min(Math.max(0, next - now), MAX_TIMER_WAIT_MS);
+    // Nothing due for a while and nothing running: the moment for the store's deferred work.
+    if (wait >= IDLE_HOUSEKEEPING_MS && this.#running.size === 0 && this.#store.housekeep) {
+      this.#store.housekeep().catch((err: unknown) => this.#report(err, 'store housekeeping failed'));
+    }
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = null;
+      void this.#requestPass();
+    }, wait);
+  }
+
+  // ---- firing ---------------------------------------------------------------------------------
+
+  async #fireDue(timer: TaskTimer, now: number, lateAfterMs: number): Promise<void> {
+    const task = timer.task;
+    const { onTime, late, lateCount } = timer.takeDue(now, lateAfterMs, Math.max(1, task.missedMax));
+    if (lateCount > 0) {
+      const decisions = decideMissed(task, {
+        late,
+        count: lateCount,
+        now,
+        atStart: lateAfterMs === 0,
+        dueOf: (fire) => timer.dueOf(fire),
+      });
+      for (const d of decisions) {
+        if (d.kind === 'catch-up') await this.#fire(task, d.fire, 'catch-up', d.note, now);
+        else {
+          const skipped = await this.#skipFire(task, d.fire, d.reason);
+          if (d.missed) this.emit('run:missed', skipped);
+        }
+      }
+    }
+    for (const fire of onTime) await this.#fire(task, fire, 'schedule', null, timer.dueOf(fire));
+  }
+
+  /** Turns one fire into a queued run, or into a recorded skip when overlap forbids it. */
+  async #fire(
+    task: TaskConfig,
+    fire: number,
+    trigger: RunTrigger,
+    note: string | null,
+    notBefore: number,
+  ): Promise<void> {
+    const decision = decideOverlap(
+      task,
+      fire,
+      this.#activeOf(task.id).map((m) => m.run),
+    );
+    switch (decision.kind) {
+      case 'skip':
+        await this.#skipFire(task, fire, decision.reason);
+        return;
+      case 'coalesce':
+        // One waiting run already covers this fire.
+        await this.#store.claimFire(task.id, this.#config.host, fire);
+        this.#logger.info(
+          { task: task.id, fire: new Date(fire).toISOString(), into: decision.into },
+          'fire coalesced into the waiting run (missed: once)',
+        );
+        return;
+      case 'replace-then-enqueue':
+        await this.#replace(task.id, decision.by);
+        break;
+      case 'enqueue':
+        break;
+    }
+    await this.#enqueue(task, { trigger, scheduledFor: fire, notBefore, attempt: 1, reason: note });
+  }
+
+  async #replace(taskId: string, by: string): Promise<void> {
+    for (const m of this.#activeOf(taskId)) {
+      if (m.run.status === 'queued') await this.#finishQueued(m as Queued, 'cancelled', `replaced by ${by}`);
+      else (m as Running).controller.abort(new RunAbort({ kind: 'cancel', reason: `replaced by ${by}` }));
+    }
+  }
+
+  async #enqueue(
+    task: TaskConfig,
+    r: {
+      trigger: RunTrigger;
+      scheduledFor: number | null;
+      notBefore: number;
+      attempt: number;
+      reason: string | null;
+    },
+  ): Promise<RunRecord> {
+    const run = await this.#store.insertRun({
+      task: task.id,
+      host: this.#config.host,
+      trigger: r.trigger,
+      scheduledFor: r.scheduledFor,
+      notBefore: r.notBefore,
+      queuedAt: this.#clock.now(),
+      status: 'queued',
+      attempt: r.attempt,
+      dryRun: false,
+      pid: this.#pid,
+      reason: r.reason,
+      claimFire: r.trigger === 'schedule' || r.trigger === 'catch-up',
+    });
+    this.#queue.set(run.id, { run, readyAt: r.notBefore });
+    this.emit('run:queued', run);
+    return run;
+  }
+
+  async #skipFire(task: TaskConfig, fire: number, reason: string): Promise<RunRecord> {
+    const now = this.#clock.now();
+    const run = await this.#store.insertRun({
+      task: task.id,
+      host: this.#config.host,
+      trigger: 'schedule',
+      scheduledFor: fire,
+      notBefore: null,
+      queuedAt: now,
+      status: 'skipped',
+      attempt: 1,
+      dryRun: false,
+      pid: this.#pid,
+      reason,
+      claimFire: true,
+    });
+    const final = await this.#store.finishRun(run.id, { status: 'skipped', finishedAt: now, reason });
+    this.#logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
+    this.#settled(final);
+    return final;
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------
+
+  async #dispatch(now: number): Promise<void> {
+    if (this.#stopping) return;
+    let ready = [...this.#queue.values()].filter((q) => q.readyAt <= now);
+    const free = this.#config.concurrency - this.#running.size;
+    if (ready.length === 0 || free <= 0) return;
+    if (ready.length > free) {
+      await this.#loadRecent(ready.map((q) => q.run.task));
+      ready = orderForStart(ready, (q) => this.#scoreOf(q, now));
+    }
+    const steps = planDispatch({
+      ready,
+      now,
+      config: this.#config,
+      runningTasks: [...this.#running.values()].flatMap((r) => this.#taskOf(r.run.task) ?? []),
+      taskOf: (id) => this.#taskOf(id),
+      gate: (task, run) =>
+        dependencyGate(task, run.scheduledFor, {
+          timers: this.#timers,
+          active: (id, fire) => this.#activeOf(id).some((m) => m.run.scheduledFor === fire),
+          result: (id, fire) => this.#cycles.get(`${id}@${fire}`),
+        }),
+    });
+    for (const step of steps) {
+      const q = step.entry;
+      if (step.kind === 'defer') q.readyAt = step.readyAt;
+      else if (step.kind === 'cancel') await this.#finishQueued(q, 'cancelled', step.reason);
+      else if (step.kind === 'skip') {
+        const skipped = await this.#finishQueued(q, 'skipped', step.reason);
+        if (step.missed) this.emit('run:missed', skipped);
+      } else {
+        this.#queue.delete(q.run.id);
+        await this.#store.startRun(q.run.id, now, this.#pid);
+        const timer = this.#timers.get(step.task.id);
+        if (timer) {
+          timer.lastStartedAt = now;
+          timer.refreshDue();
+        }
+        this.#launch({ ...q.run, status: 'running', startedAt: now, pid: this.#pid }, step.task);
+      }
+    }
+  }
+
+  #taskOf(id: string): TaskConfig | undefined {
+    return this.#timers.get(id)?.task ?? this.#config.tasks.find((t) => t.id === id);
+  }
+
+  #scoreOf(q: Queued, now: number): number {
+    const timer = this.#timers.get(q.run.task);
+    if (!timer) return 0;
+    return priorityOf(this.#config, timer.task, {
+      now,
+      dueSince: q.run.notBefore ?? q.run.queuedAt,
+      periodMs: timer.periodMs,
+      recent: this.#recent.get(q.run.task) ?? NO_HISTORY,
+    }).score;
+  }
+
+  async #loadRecent(taskIds: readonly string[]): Promise<void> {
+    for (const id of new Set(taskIds)) {
+      if (!this.#recent.has(id)) this.#recent.set(id, await this.#store.recentRuns(id, RECENT_RUNS_WINDOW));
+    }
+  }
+
+  #launch(run: RunRecord, task: TaskConfig): void {
+    const controller = new AbortController();
+    const entry: Running = { run, controller, done: Promise.resolve() };
+    this.#running.set(run.id, entry);
+    this.emit('run:started', run);
+    entry.done = this.#execute(entry, task).finally(() => {
+      this.#running.delete(run.id);
+      void this.#requestPass();
+    });
+  }
+
+  async #execute(entry: Running, task: TaskConfig): Promise<void> {
+    const { run } = entry;
+    try {
+      const action = this.#registry.get(task.action);
+      if (!action) throw new Error(`action "${task.action}" is not registered`);
+      const store = this.#store;
+      const exec = await executeRun({
+        run,
+        task,
+        action,
+        config: this.#config,
+        clock: this.#clock,
+        logger: this.#logger,
+        controller: entry.controller,
+        history: {
+          async recent(limit) {
+            const runs = await store.listRuns({ task: task.id, limit: limit + 1 });
+            // Rollback rows record an operator's action, not a run of the task.
+            return runs.filter((r) => r.id !== run.id && r.trigger !== 'rollback').slice(0, limit);
+          },
+        },
+        onProgress: (p) => this.emit('run:progress', { runId: run.id, task: task.id, ...p }),
+        onProcess: (pgid) => {
+          this.#store
+            .setChildProcess(run.id, pgid, processStartTime(pgid))
+            .catch((err: unknown) => this.#report(err, `could not record the process of run #${run.id}`));
+        },
+        samples: { series: (key, since) => store.sampleSeries(task.id, key, since) },
+        datasets: this.#datasets,
+        rollbacks: this.#rollbacks,
+      });
+      const final = await this.#store.finishRun(run.id, exec);
+      // No longer running before anyone hears it finished: a caller that awaited this run may
+      // start the task again at once.
+      this.#running.delete(run.id);
+      const samples = exec.result?.samples;
+      if (!run.dryRun && samples && samples.length > 0) {
+        try {
+          await this.#store.recordSamples(task.id, exec.finishedAt, samples);
+        } catch (err) {
+          this.#report(err, `samples of run #${run.id} could not be recorded`);
+        }
+      }
+      await this.#afterFinish(final, task);
+    } catch (err) {
+      this.#report(err, `run #${run.id} of ${task.id} could not be recorded`);
+      try {
+        const now = this.#clock.now();
+        const final = await this.#store.finishRun(run.id, {
+          status: 'failed',
+          finishedAt: now,
+          reason: `internal error: ${(err as Error).message}`,
+        });
+        this.#running.delete(run.id);
+        this.#settled(final);
+      } catch {
+        // The store itself is failing; the run is marked interrupted at the next start.
+      }
+    }
+  }
+
+  async #afterFinish(run: RunRecord, task: TaskConfig): Promise<void> {
+    // Past-run figures feed priority only when the queue is saturated: reload them then.
+    if (!run.dryRun) this.#recent.delete(task.id);
+    const retry = planRetry(run, task, {
+      now: this.#clock.now(),
+      host: this.#config.host,
+      stopping: this.#stopping,
+    });
+    if (retry) {
+      const queued = await this.#enqueue(task, {
+        trigger: 'retry',
+        scheduledFor: run.scheduledFor,
+        notBefore: retry.notBefore,
+        attempt: retry.attempt,
+        reason: retry.reason,
+      });
+      this.#logger.info({ task: task.id, run: queued.id, delayMs: retry.delayMs }, 'retry scheduled');
+      this.#settled(run, false);
+      return;
+    }
+    this.#settled(run);
+  }
+
+  async #finishQueued(q: Queued, status: 'cancelled' | 'skipped', reason: string): Promise<RunRecord> {
+    this.#queue.delete(q.run.id);
+    const final = await this.#store.finishRun(q.run.id, { status, finishedAt: this.#clock.now(), reason });
+    this.#logger.warn({ task: q.run.task, run: q.run.id }, `${q.run.task} ${status}: ${reason}`);
+    this.#settled(final);
+    return final;
+  }
+
+  /** A run reached its final state: remember its cycle, tell listeners and waiters. */
+  #settled(run: RunRecord, final = true): void {
+    if (final && run.scheduledFor !== null) this.#rememberCycle(run);
+    this.emit('run:finished', run, { retrying: !final });
+    const waiters = this.#waiters.get(run.id);
+    if (waiters) {
+      this.#waiters.delete(run.id);
+      for (const w of waiters) w(run);
+    }
+  }
+
+  #rememberCycle(run: RunRecord): void {
+    this.#cycles.set(`${run.task}@${run.scheduledFor}`, { status: run.status, runId: run.id });
+  }
+
+  // ---- recovery -------------------------------------------------------------------------------
+
+  async #recover(now: number): Promise<void> {
+    for (const run of await this.#store.activeRuns(this.#config.host)) {
+      if (run.status === 'running') {
+        if (run.pid !== null && run.pid !== this.#pid && this.#isAlive(run.pid)) continue; // a live CLI run
+        await this.#interrupt(run, now, 'at the next start');
+      } else {
+        const task = this.#config.tasks.find((t) => t.id === run.task);
+        if (!task || !task.enabled) {
+          const final = await this.#store.finishRun(run.id, {
+            status: 'cancelled',
+            finishedAt: now,
+            reason: `task "${run.task}" is no longer in the configuration`,
+          });
+          this.#settled(final);
+        } else {
+          this.#queue.set(run.id, { run, readyAt: Math.max(run.notBefore ?? run.queuedAt, 0) });
+        }
+      }
+    }
+  }
+
+  /** Settles a run whose process died: interrupted, and its orphaned process group ended. */
+  async #interrupt(run: RunRecord, now: number, foundBy: string): Promise<void> {
+    let reason = `caretaker stopped while this run was in progress (process ${run.pid ?? '?'} is gone); marked interrupted ${foundBy}`;
+    if (run.childPgid !== null && sameProcess(run.childPgid, run.childStarted)) {
+      // The task's own process group outlived caretaker: end it rather than let the task
+      // run twice at once when it is scheduled again.
+      const pgid = run.childPgid;
+      const grace = this.#config.tasks.find((t) => t.id === run.task)?.killGraceMs ?? 10_000;
+      signalGroup(pgid, 'SIGTERM');
+      this.#clock.setTimer(() => signalGroup(pgid, 'SIGKILL'), grace);
+      reason += `; its process group ${pgid} was still running and has been terminated`;
+    }
+    const final = await this.#store.finishRun(run.id, { status: 'interrupted', finishedAt: now, reason });
+    this.#logger.warn({ task: run.task, run: run.id }, `${run.task} interrupted: ${reason}`);
+    this.#settled(final);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #task(id: string): TaskConfig {
+    const task = this.#config.tasks.find((t) => t.id === id);
+    if (!task)
+      throw new UsageError(
+        `unknown task "${id}"${didYouMean(
+          id,
+          this.#config.tasks.map((t) => t.id),
+        )}`,
+      );
+    return task;
+  }
+
+  #activeOf(taskId: string): (Queued | Running)[] {
+    const out: (Queued | Running)[] = [];
+    for (const r of this.#running.values()) if (r.run.task === taskId && !r.run.dryRun) out.push(r);
+    for (const q of this.#queue.values()) if (q.run.task === taskId) out.push(q);
+    return out;
+  }
+
+  /** A run of the task held by another live process (the daemon, or another CLI run). */
+  async #activeElsewhere(taskId: string): Promise<RunRecord | undefined> {
+    const active = await this.#store.activeRuns(this.#config.host);
+    const theirs = active.filter(
+      (r) => r.task === taskId && !r.dryRun && r.pid !== null && r.pid !== this.#pid,
+    );
+    for (const r of theirs) {
+      // A run held by a dead process (a CLI run-task killed with SIGKILL, no daemon to recover
+      // it) is settled here, as the daemon would at its next start.
+      if (r.status === 'running' && !this.#isAlive(r.pid!)) {
+        await this.#interrupt(r, this.#clock.now(), 'when the task was run again');
+      }
+    }
+    return theirs.find((r) => this.#isAlive(r.pid!));
+  }
+
+  #report(err: unknown, context: string): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.#logger.error({ err: e }, context);
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns the paths a walk found into manifest entries: files are stored as blobs (a few at once,
+ * the work is I/O-bound), then made durable together before the manifest may refer to them.
+ */
+import { runInProcessGroup } from '../actions/process-group.js';
+import type { Clock } from '../core/clock.js';
+import type { BlobStore } from './blob-store.js';
+import { RollbackError } from './rollback-error.js';
+import type { ManifestEntry } from './rollback-manifest.js';
+import type { ScannedPath } from './tree-scan.js';
+
+/** Files read and stored at once: a few in flight keep the disk busy. */
+const PARALLELISM = 8;
+const NEVER = new AbortController().signal;
+
+export interface CaptureOptions {
+  readonly signal?: AbortSignal;
+  readonly clock: Clock;
+  readonly killGraceMs: number;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in the items' order. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** `sync -f`: flushes the filesystem holding `dir` in one call (Linux coreutils). */
+async function syncfs(dir: string, o: CaptureOptions): Promise<boolean> {
+  const r = await runInProcessGroup({
+    command: ['sync', '-f', dir],
+    cwd: dir,
+    env: process.env,
+    signal: o.signal ?? NEVER,
+    killGraceMs: o.killGraceMs,
+    clock: o.clock,
+  });
+  return r.exitCode === 0;
+}
+
+export async function capture(
+  blobs: BlobStore,
+  scanned: readonly ScannedPath[],
+  o: CaptureOptions,
+): Promise<{ entries: ManifestEntry[]; addedBytes: number }> {
+  let addedBytes = 0;
+  const written: string[] = [];
+  const entries = await pool(scanned, PARALLELISM, async (s): Promise<ManifestEntry> => {
+    o.signal?.throwIfAborted();
+    const st = s.stats;
+    switch (s.kind) {
+      case 'absent':
+        return { kind: 'absent', path: s.path };
+      case 'symlink':
+        return { kind: 'symlink', path: s.path, target: s.target! };
+      case 'dir':
+        return {
+          kind: 'dir',
+          path: s.path,
+          mode: st!.mode,
+          mtimeMs: st!.mtimeMs,
+          uid: st!.uid,
+          gid: st!.gid,
+        };
+      case 'file': {
+        const put = await blobs.put(s.path);
+        addedBytes += put.added;
+        if (put.written) written.push(put.written);
+        return {
+          kind: 'file',
+          path: s.path,
+          sha256: put.sha256,
+          size: st!.size,
+          mode: st!.mode,
+          mtimeMs: st!.mtimeMs,
+          uid: st!.uid,
+          gid: st!.gid,
+        };
+      }
+      default:
+        throw new RollbackError(`${s.path} is a socket, FIFO or device; a rollback point cannot copy it`);
+    }
+  });
+  await blobs.flush(written, (dir) => syncfs(dir, o));
+  return { entries, addedBytes };
+}

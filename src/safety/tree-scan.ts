@@ -1,0 +1,123 @@
+/**
+ * Walks the paths of a rollback point (files, directories, globs) without following symlinks:
+ * a link is recorded as a link. `.git` directories are left out (the git state is recorded on its
+ * own, and restoring git's internals file by file would corrupt a repository), and so is the
+ * state dir. The same walk at restore time finds what was created after the point.
+ */
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import type { PathGuard } from './path-guard.js';
+import type { PointPattern } from './rollback-manifest.js';
+
+export interface ScannedPath {
+  readonly path: string;
+  readonly kind: 'file' | 'dir' | 'symlink' | 'absent' | 'other';
+  readonly stats?: Stats;
+  readonly target?: string;
+  /** The pattern's anchor this path was found under. */
+  readonly anchor: string;
+}
+
+/** The longest leading part of a glob without glob characters: every match lives under it. */
+export function globBase(pattern: string): string {
+  const parts = pattern.split(sep);
+  const fixed: string[] = [];
+  for (const part of parts) {
+    if (isDynamicPattern(part)) break;
+    fixed.push(part);
+  }
+  return fixed.join(sep) || sep;
+}
+
+/**
+ * Absolute patterns and the directory each one's matches live under (the anchor), with where that
+ * directory really is now: a restore refuses to write where the real location has moved since.
+ * Throws UnsafePathError for `/`, the home directory and the state dir.
+ */
+export async function toPatterns(
+  paths: readonly string[],
+  baseDir: string,
+  guard: PathGuard,
+): Promise<PointPattern[]> {
+  const out = new Map<string, PointPattern>();
+  for (const p of paths) {
+    const pattern = isAbsolute(p) ? resolve(p) : resolve(baseDir, p);
+    const dynamic = isDynamicPattern(pattern);
+    const root = dynamic ? globBase(pattern) : pattern;
+    guard.assertRoot(root, `rollback path ${p}`);
+    const anchor = dynamic || (await lstatOrUndefined(pattern))?.isDirectory() ? root : dirname(pattern);
+    out.set(pattern, { pattern, anchor, realAnchor: await realpathOrNull(anchor) });
+  }
+  return [...out.values()];
+}
+
+async function realpathOrNull(path: string): Promise<string | null> {
+  try {
+    return await realpath(path);
+  } catch {
+    return null;
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Everything under the patterns now, keyed by absolute path. */
+export async function scanPatterns(
+  patterns: readonly PointPattern[],
+  guard: PathGuard,
+  signal?: AbortSignal,
+): Promise<Map<string, ScannedPath>> {
+  const found = new Map<string, ScannedPath>();
+
+  const visit = async (path: string, anchor: string, explicit: boolean): Promise<void> => {
+    signal?.throwIfAborted();
+    if (found.has(path) || guard.isProtected(path)) return;
+    const stats = await lstatOrUndefined(path);
+    if (!stats) {
+      if (explicit) found.set(path, { path, kind: 'absent', anchor });
+      return;
+    }
+    if (stats.isSymbolicLink()) {
+      found.set(path, { path, kind: 'symlink', stats, target: await readlink(path), anchor });
+    } else if (stats.isFile()) {
+      found.set(path, { path, kind: 'file', stats, anchor });
+    } else if (stats.isDirectory()) {
+      found.set(path, { path, kind: 'dir', stats, anchor });
+      const names = (await readdir(path)).sort();
+      for (const name of names) {
+        if (name === '.git') continue;
+        await visit(join(path, name), anchor, false);
+      }
+    } else {
+      // Sockets, FIFOs and devices cannot be copied; they are listed so a restore leaves them be.
+      found.set(path, { path, kind: 'other', stats, anchor });
+    }
+  };
+
+  for (const { pattern, anchor } of patterns) {
+    if (!isDynamicPattern(pattern)) {
+      await visit(pattern, anchor, true);
+      continue;
+    }
+    const matches = await glob(pattern, {
+      absolute: true,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      dot: true,
+      expandDirectories: false,
+      ignore: ['**/.git/**', '**/.git'],
+    });
+    for (const m of matches.map((x) => resolve(x)).sort()) await visit(m, anchor, false);
+  }
+  return found;
+}

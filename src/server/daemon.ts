@@ -1,0 +1,157 @@
+/**
+ * The daemon process: takes the state dir's lock, starts the engine, serves the API on the
+ * control socket (and TCP when configured), reloads on SIGHUP, and stops gracefully on
+ * SIGTERM/SIGINT.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createCaretaker, type Caretaker } from '../caretaker.js';
+import { ConfigError } from '../errors/config-error.js';
+import { createLogger } from '../engine/logger.js';
+import { VERSION } from '../version.js';
+import { StateLockedError } from '../engine/state-lock.js';
+import { buildApi } from './api.js';
+import { alertStartFailure } from './start-failure.js';
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  /** Log to the terminal as well as to the log file. */
+  readonly console: boolean;
+  readonly host?: string;
+  /** Called once the daemon is serving. */
+  readonly onReady?: (info: { socket: string; pid: number }) => void;
+}
+
+/** Unix socket paths are limited to ~107 bytes; a long state dir gets one in the temp dir. */
+export function socketPathFor(stateDir: string): string {
+  const local = resolve(stateDir, 'control.sock');
+  if (Buffer.byteLength(local) < 100) return local;
+  return resolve(
+    tmpdir(),
+    `caretaker-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`,
+  );
+}
+
+/**
+ * Tells the configured channels that caretaker could not start (except when another daemon
+ * already runs: that is not an outage), then lets the error go on to the caller.
+ */
+export async function reportStartFailure(configPath: string, err: unknown): Promise<void> {
+  if (err instanceof StateLockedError) return;
+  for (const a of await alertStartFailure(configPath, err)) {
+    process.stderr.write(
+      a.outcome.ok
+        ? `caretaker: start failure reported through ${a.channel}\n`
+        : `caretaker: could not report the start failure through ${a.channel}: ${a.outcome.error}\n`,
+    );
+  }
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  try {
+    return await serve(opts);
+  } catch (err) {
+    await reportStartFailure(opts.configPath, err);
+    throw err;
+  }
+}
+
+async function serve(opts: DaemonOptions): Promise<number> {
+  // Loading the config first gives its errors to the caller (exit 2) before anything starts.
+  const probe = createCaretaker({ configPath: opts.configPath, host: opts.host, readonly: false });
+  const { stateDir, log } = probe.config;
+  await probe.close();
+  const logger: Logger = createLogger({ stateDir, level: log.level, console: opts.console });
+  const caretaker: Caretaker = createCaretaker({
+    configPath: opts.configPath,
+    host: opts.host,
+    logger,
+    scheduler: true,
+  });
+  caretaker.on('error', (err) => logger.error({ err }, 'engine error'));
+
+  const socket = socketPathFor(stateDir);
+  const servers: FastifyInstance[] = [];
+  let stopping: Promise<void> | null = null;
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  const reload = async () => {
+    try {
+      const config = await caretaker.reload();
+      logger.info({ tasks: config.tasks.length }, 'configuration reloaded');
+    } catch (err) {
+      const msg = err instanceof ConfigError ? err.message : (err as Error).message;
+      logger.error(`configuration not reloaded, the previous one stays in force:\n${msg}`);
+      throw err;
+    }
+  };
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      logger.info(`${why}: stopping (running tasks get ${caretaker.config.shutdownGraceMs} ms to finish)`);
+      await Promise.allSettled(servers.map((s) => s.close()));
+      await caretaker.stop();
+      rmSync(socket, { force: true });
+      await new Promise<void>((r) => logger.flush(() => r()));
+      resolveDone(0);
+    })();
+    return stopping;
+  };
+
+  await caretaker.start({ socket });
+  // The daemon (not an embedding service) writes the heartbeat `caretaker status` reads.
+  caretaker.supervision.startHeartbeat(stateDir);
+  try {
+    rmSync(socket, { force: true }); // we hold the lock: any socket file left here is stale
+    const control = buildApi(caretaker, { onStop: () => void stop('stop requested'), onReload: reload });
+    await control.listen({ path: socket });
+    chmodSync(socket, 0o600);
+    servers.push(control);
+    const listen = caretaker.config.server.listen;
+    let http: string | undefined;
+    if (listen) {
+      let token = process.env[caretaker.config.server.tokenEnv];
+      if (!token) {
+        logger.warn(`${caretaker.config.server.tokenEnv} is not set: the TCP API is read-only until it is`);
+        token = randomBytes(32).toString('hex');
+      }
+      const api = buildApi(caretaker, { token, onStop: () => void stop('stop requested'), onReload: reload });
+      await api.listen({ host: listen.host, port: listen.port });
+      servers.push(api);
+      http = `${listen.host}:${listen.port}`;
+    }
+    caretaker.updateHolder({
+      pid: process.pid,
+      host: caretaker.config.host,
+      startedAt: caretaker.engine.startedAt ?? Date.now(),
+      version: VERSION,
+      config: caretaker.config.file,
+      socket,
+      http,
+    });
+  } catch (err) {
+    await caretaker.stop(0);
+    throw err;
+  }
+
+  const onTerm = () => void stop('SIGTERM received');
+  const onInt = () => void stop('SIGINT received');
+  const onHup = () => void reload().catch(() => {});
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  logger.info(
+    { socket, config: caretaker.config.file },
+    `caretaker ${VERSION} is running with ${caretaker.config.tasks.length} tasks`,
+  );
+  opts.onReady?.({ socket, pid: process.pid });
+  const code = await done;
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
+  process.off('SIGHUP', onHup);
+  return code;
+}

@@ -1,0 +1,131 @@
+/**
+ * Numbered schema migrations. Append only: a released migration is never edited, a change is a
+ * new entry. `PRAGMA user_version` records how far a database has come.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: runs, per-task state, daily rollups, key/value meta.
+  `
+  CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    task          TEXT    NOT NULL,
+    host          TEXT    NOT NULL,
+    trigger       TEXT    NOT NULL,
+    scheduled_for INTEGER,
+    not_before    INTEGER,
+    queued_at     INTEGER NOT NULL,
+    started_at    INTEGER,
+    finished_at   INTEGER,
+    status        TEXT    NOT NULL,
+    attempt       INTEGER NOT NULL DEFAULT 1,
+    exit_code     INTEGER,
+    duration_ms   INTEGER,
+    output_tail   TEXT,
+    result_json   TEXT,
+    reason        TEXT,
+    dry_run       INTEGER NOT NULL DEFAULT 0,
+    pid           INTEGER
+  );
+  CREATE INDEX runs_by_task ON runs (task, id);
+  CREATE INDEX runs_active ON runs (host, status) WHERE status IN ('queued', 'running');
+  CREATE INDEX runs_by_finish ON runs (finished_at);
+
+  CREATE TABLE task_state (
+    task                 TEXT    NOT NULL,
+    host                 TEXT    NOT NULL,
+    last_fire            INTEGER,
+    last_started_at      INTEGER,
+    last_finished_at     INTEGER,
+    last_status          TEXT,
+    last_run_id          INTEGER,
+    last_success_at      INTEGER,
+    last_failure_at      INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (task, host)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE run_stats_daily (
+    task      TEXT    NOT NULL,
+    day       INTEGER NOT NULL,
+    runs      INTEGER NOT NULL DEFAULT 0,
+    successes INTEGER NOT NULL DEFAULT 0,
+    failures  INTEGER NOT NULL DEFAULT 0,
+    total_ms  INTEGER NOT NULL DEFAULT 0,
+    max_ms    INTEGER NOT NULL DEFAULT 0,
+    histogram TEXT    NOT NULL DEFAULT '{}',
+    PRIMARY KEY (day, task)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  `,
+  // 2: the process group a run started (to end an orphan after a crash); last failures by index.
+  `
+  ALTER TABLE runs ADD COLUMN child_pgid INTEGER;
+  ALTER TABLE runs ADD COLUMN child_started TEXT;
+  -- "last failures" (caretaker status) without scanning a history that has none.
+  CREATE INDEX runs_failures ON runs (id) WHERE status IN ('failed', 'timeout', 'interrupted');
+  `,
+  // 3: health samples (one row per measured value, keyed by a small integer), alert incidents and
+  // their deliveries, dead-man pings.
+  `
+  CREATE TABLE sample_keys (
+    id     INTEGER PRIMARY KEY,
+    task   TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    unit   TEXT,
+    better TEXT,
+    UNIQUE (task, key)
+  );
+  CREATE TABLE samples (
+    key_id INTEGER NOT NULL,
+    at     INTEGER NOT NULL,
+    value  REAL    NOT NULL,
+    PRIMARY KEY (key_id, at)
+  ) WITHOUT ROWID;
+  CREATE INDEX samples_by_time ON samples (at);
+
+  CREATE TABLE incidents (
+    id               INTEGER PRIMARY KEY,
+    key              TEXT    NOT NULL,
+    subject_kind     TEXT    NOT NULL,
+    subject_id       TEXT    NOT NULL,
+    event            TEXT    NOT NULL,
+    level            TEXT    NOT NULL,
+    opened_at        INTEGER NOT NULL,
+    last_seen_at     INTEGER NOT NULL,
+    last_notified_at INTEGER,
+    occurrences      INTEGER NOT NULL DEFAULT 1,
+    notifications    INTEGER NOT NULL DEFAULT 0,
+    message          TEXT    NOT NULL DEFAULT '',
+    one_shot         INTEGER NOT NULL DEFAULT 0,
+    closed_at        INTEGER
+  );
+  CREATE UNIQUE INDEX incidents_open ON incidents (key) WHERE closed_at IS NULL;
+  CREATE INDEX incidents_by_open ON incidents (opened_at);
+
+  CREATE TABLE deliveries (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER,
+    channel     TEXT    NOT NULL,
+    event       TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    error       TEXT,
+    payload     TEXT
+  );
+  CREATE INDEX deliveries_by_incident ON deliveries (incident_id, channel);
+  CREATE INDEX deliveries_held ON deliveries (status) WHERE status = 'held';
+  CREATE INDEX deliveries_by_time ON deliveries (created_at);
+
+  CREATE TABLE pings (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT    NOT NULL,
+    at      INTEGER NOT NULL,
+    ok      INTEGER NOT NULL,
+    source  TEXT,
+    message TEXT
+  );
+  CREATE INDEX pings_by_name ON pings (name, at);
+  `,
+];

@@ -1,0 +1,246 @@
+/**
+ * The Store interface: the only way the rest of caretaker reads or writes history. SQLite is
+ * the default implementation; the same conformance tests apply to any other.
+ */
+import type { ActionResult } from '../actions/types.js';
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'success',
+  'warning',
+  'failed',
+  'timeout',
+  'cancelled',
+  'skipped',
+  'interrupted',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type FinalStatus = Exclude<RunStatus, 'queued' | 'running'>;
+
+/** Statuses that count as a successful execution in metrics and task state. */
+export const SUCCESS_STATUSES: readonly RunStatus[] = ['success', 'warning'];
+/** Statuses that count as a failed execution. */
+export const FAILURE_STATUSES: readonly RunStatus[] = ['failed', 'timeout', 'interrupted'];
+
+/**
+ * What started a run. `rollback` rows record `caretaker rollback` in a task's history; they are
+ * not executions of the task, so they never touch its state, success rate or daily statistics.
+ */
+export type RunTrigger = 'schedule' | 'catch-up' | 'manual' | 'retry' | 'rollback';
+
+export interface RunRecord {
+  readonly id: number;
+  readonly task: string;
+  readonly host: string;
+  readonly trigger: RunTrigger;
+  /** The schedule's fire instant this run belongs to (its cycle); null for manual runs. */
+  readonly scheduledFor: number | null;
+  /** Earliest start (retry backoff, window, jitter). */
+  readonly notBefore: number | null;
+  readonly queuedAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly status: RunStatus;
+  readonly attempt: number;
+  readonly exitCode: number | null;
+  readonly durationMs: number | null;
+  readonly outputTail: string | null;
+  readonly result: ActionResult | null;
+  /** Why a run was skipped, cancelled, interrupted or failed outside the action. */
+  readonly reason: string | null;
+  readonly dryRun: boolean;
+  /** The process that ran (or holds) this run. */
+  readonly pid: number | null;
+  /** The process group the run started (a command), and its start time, to end an orphan. */
+  readonly childPgid: number | null;
+  readonly childStarted: string | null;
+}
+
+export interface NewRun {
+  readonly task: string;
+  readonly host: string;
+  readonly trigger: RunTrigger;
+  readonly scheduledFor: number | null;
+  readonly notBefore: number | null;
+  readonly queuedAt: number;
+  readonly status: 'queued' | 'running' | 'skipped';
+  readonly attempt: number;
+  readonly dryRun: boolean;
+  readonly pid: number | null;
+  readonly startedAt?: number | null;
+  readonly reason?: string | null;
+  /** Record `scheduledFor` as the task's latest claimed fire, in the same transaction. */
+  readonly claimFire?: boolean;
+}
+
+export interface RunFinish {
+  readonly status: FinalStatus;
+  readonly finishedAt: number;
+  readonly startedAt?: number | null;
+  readonly exitCode?: number | null;
+  readonly durationMs?: number | null;
+  readonly outputTail?: string | null;
+  readonly result?: ActionResult | null;
+  readonly reason?: string | null;
+}
+
+export interface TaskState {
+  readonly task: string;
+  /** The latest schedule fire instant already turned into a run (or a skip). */
+  readonly lastFire: number | null;
+  readonly lastStartedAt: number | null;
+  readonly lastFinishedAt: number | null;
+  readonly lastStatus: RunStatus | null;
+  readonly lastRunId: number | null;
+  readonly lastSuccessAt: number | null;
+  readonly lastFailureAt: number | null;
+  readonly consecutiveFailures: number;
+}
+
+export interface DailyStats {
+  readonly task: string;
+  /** Days since the Unix epoch (UTC). */
+  readonly day: number;
+  readonly runs: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+  /** Log-bucketed durations: bucket index → count (see store/duration-histogram.ts). */
+  readonly histogram: Readonly<Record<string, number>>;
+}
+
+export interface RecentRuns {
+  readonly runs: number;
+  readonly successes: number;
+  readonly medianDurationMs: number | null;
+}
+
+export interface RunQuery {
+  readonly task?: string;
+  readonly limit: number;
+  /** Only runs with an id below this (paging backwards). */
+  readonly beforeId?: number;
+  readonly statuses?: readonly RunStatus[];
+  readonly host?: string;
+}
+
+import type { SampleInput, SamplePoint } from '../core/sample.js';
+
+export type { SampleInput, SamplePoint };
+
+export interface SampleKey {
+  readonly task: string;
+  readonly key: string;
+  readonly unit: string | null;
+  readonly better: 'lower' | 'higher' | null;
+  readonly lastAt: number | null;
+  readonly lastValue: number | null;
+}
+
+export interface IncidentRecord {
+  /** 0 for one not stored yet. */
+  readonly id: number;
+  readonly key: string;
+  readonly subjectKind: 'task' | 'watch' | 'daemon';
+  readonly subjectId: string;
+  readonly event: string;
+  readonly level: 'warn' | 'fail';
+  readonly openedAt: number;
+  readonly lastSeenAt: number;
+  readonly lastNotifiedAt: number | null;
+  readonly occurrences: number;
+  readonly notifications: number;
+  readonly message: string;
+  readonly oneShot: boolean;
+  readonly closedAt: number | null;
+}
+
+export type DeliveryStatus = 'sending' | 'sent' | 'failed' | 'held' | 'dropped';
+
+export interface DeliveryRecord {
+  readonly id: number;
+  readonly incidentId: number | null;
+  readonly channel: string;
+  readonly event: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+  /** Why it failed or was dropped (secrets redacted). */
+  readonly error: string | null;
+  /** The alert as JSON, kept while held for quiet hours. */
+  readonly payload: string | null;
+}
+
+export interface PingRecord {
+  readonly name: string;
+  readonly at: number;
+  readonly ok: boolean;
+  /** cli, api, … */
+  readonly source: string | null;
+  readonly message: string | null;
+}
+
+export interface PruneResult {
+  readonly runsDeleted: number;
+  readonly statsDeleted: number;
+  /** Samples, closed incidents, deliveries and pings past `keepDays`. */
+  readonly samplesDeleted?: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  insertRun(run: NewRun): Promise<RunRecord>;
+  startRun(id: number, startedAt: number, pid: number): Promise<void>;
+  finishRun(id: number, finish: RunFinish): Promise<RunRecord>;
+  /** Records the process group a running run started (see RunRecord.childPgid). */
+  setChildProcess(id: number, pgid: number, started: string | null): Promise<void>;
+  /** Moves a queued run's earliest start (retry backoff and the like). */
+  setNotBefore(id: number, notBefore: number): Promise<void>;
+  getRun(id: number): Promise<RunRecord | undefined>;
+  listRuns(query: RunQuery): Promise<RunRecord[]>;
+  /** Queued and running runs of a host, oldest first. */
+  activeRuns(host: string): Promise<RunRecord[]>;
+  taskStates(host: string): Promise<Map<string, TaskState>>;
+  /** Marks the fire instant as claimed without a run (a fire that was deliberately dropped). */
+  claimFire(task: string, host: string, fire: number): Promise<void>;
+  recentRuns(task: string, limit: number): Promise<RecentRuns>;
+  dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]>;
+  prune(opts: { now: number; keepDays: number; keepRunsPerTask: number }): Promise<PruneResult>;
+  /**
+   * Called by the engine when nothing is due for a while: deferred housekeeping that must not
+   * delay a run (SQLite: checkpoint the write-ahead log, which fsyncs).
+   */
+  housekeep?(): Promise<void>;
+  /** Records measured values of a run (a compact table: key id, instant, value). */
+  recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void>;
+  /** One key's values since `since`, oldest first. */
+  sampleSeries(task: string, key: string, since: number): Promise<SamplePoint[]>;
+  sampleKeys(task?: string): Promise<SampleKey[]>;
+  /** The open incident of this key, if any. */
+  openIncident(key: string): Promise<IncidentRecord | undefined>;
+  /** Inserts (id 0) or updates an incident; returns it with its id. */
+  saveIncident(incident: IncidentRecord): Promise<IncidentRecord>;
+  listIncidents(q: { open?: boolean; since?: number; limit: number }): Promise<IncidentRecord[]>;
+  insertDelivery(d: Omit<DeliveryRecord, 'id'>): Promise<number>;
+  updateDelivery(
+    id: number,
+    patch: Pick<DeliveryRecord, 'status' | 'attempts' | 'finishedAt' | 'error'> & { payload?: string | null },
+  ): Promise<void>;
+  listDeliveries(q: {
+    status?: DeliveryStatus;
+    incidentId?: number;
+    since?: number;
+    limit: number;
+  }): Promise<DeliveryRecord[]>;
+  /** Was this incident ever delivered (sent) to this channel? */
+  wasDelivered(incidentId: number, channel: string): Promise<boolean>;
+  recordPing(ping: PingRecord): Promise<void>;
+  /** The latest ping of every name. */
+  lastPings(): Promise<Map<string, PingRecord>>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,218 @@
+/**
+ * db-retention killed with SIGKILL in the middle of its work — a real `caretaker run-task` child
+ * process on 200,000 rows — and rerun: afterwards every row is in exactly one place, the table or
+ * the archive, never both and never neither. The kill lands at the two dangerous instants of the
+ * protocol (through the CARETAKER_FAULT_RETENTION hook) and at an arbitrary one.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { decodeRows, type ArchiveFormat } from '../../src/actions/datastore/archive-format.js';
+import { BIN, cliAsync } from '../support/cli.js';
+import { postgresAvailable, testDatabase } from '../support/servers.js';
+import { tempDir, waitUntil } from '../support/tmp.js';
+import type { RunRecord } from '../../src/store/types.js';
+
+const ROWS = 200_000;
+/** The cases that do not need the full size use fewer rows, to keep the suite fast. */
+const FEWER = 40_000;
+const DAY = 86_400_000;
+const hasPostgres = await postgresAvailable();
+
+/** Rows whose id is not a multiple of 4 are 30 days old: the old rows interleave with young ones. */
+const isOld = (id: number) => id % 4 !== 0;
+
+function config(dir: string, withOptions: Record<string, unknown>): void {
+  writeFileSync(
+    join(dir, 'caretaker.yaml'),
+    `version: 1\nstate_dir: state\ntasks:\n  trim:\n    action: db-retention\n    timeout: 5m\n    with: ${JSON.stringify(withOptions)}\n`,
+  );
+}
+
+/** Runs the retention in a child process and SIGKILLs it when `killWhen` says so. */
+async function runAndKill(dir: string, killWhen: (stderr: string) => boolean, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run-task', 'trim', '--wait', '-c', join(dir, 'caretaker.yaml')],
+    {
+      env: { ...process.env, CARETAKER_CONFIG: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+  let done = false;
+  void exited.then(() => (done = true));
+  await waitUntil(() => done || killWhen(stderr), 'the kill point', 60_000);
+  expect(done, `the run finished before it could be killed: ${stdout}${stderr}`).toBe(false);
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+}
+
+async function rerun(dir: string): Promise<RunRecord> {
+  const r = await cliAsync(['run-task', 'trim', '--wait', '--json', '-c', join(dir, 'caretaker.yaml')], {
+    cwd: dir,
+  });
+  expect(r.code, r.stderr + r.stdout).toBe(0);
+  return JSON.parse(r.stdout) as RunRecord;
+}
+
+function archiveFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** Ids of every archived row (with duplicates, if any), and every archived row's content check. */
+function archivedIds(dir: string, format: ArchiveFormat): number[] {
+  const ids: number[] = [];
+  for (const f of archiveFiles(dir)) {
+    const rows = decodeRows(gunzipSync(readFileSync(join(dir, f))).toString('utf8'), format);
+    for (const row of rows) {
+      const id = Number(row.id);
+      expect(row.msg, `archived content of row ${id}`).toBe(`message ${id}`);
+      ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** The property under test: every row exactly once, old rows archived, young rows kept. */
+function expectEveryRowOnce(tableIds: number[], archived: number[], rows: number): void {
+  const inArchive = new Set(archived);
+  expect(archived.length, 'no row archived twice').toBe(inArchive.size);
+  const inTable = new Set(tableIds);
+  const both = tableIds.filter((id) => inArchive.has(id));
+  expect(both, 'rows both in the table and in the archive').toEqual([]);
+  const missing: number[] = [];
+  for (let id = 1; id <= rows; id++) if (!inTable.has(id) && !inArchive.has(id)) missing.push(id);
+  expect(missing, 'rows lost').toEqual([]);
+  expect(
+    archived.filter((id) => !isOld(id)),
+    'young rows archived',
+  ).toEqual([]);
+  expect(tableIds.filter(isOld), 'old rows left in the table').toEqual([]);
+  expect(inArchive.size).toBe(rows - rows / 4);
+}
+
+describe.skipIf(!hasPostgres)('db-retention on PostgreSQL killed with SIGKILL and rerun', () => {
+  async function seed(rows: number) {
+    const db = await testDatabase();
+    await db.client.query(
+      `CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL, msg text NOT NULL, extra jsonb)`,
+    );
+    await db.client.query(
+      `INSERT INTO events SELECT g, CASE WHEN g % 4 <> 0 THEN now() - interval '30 days' ELSE now() END,
+              'message ' || g, CASE WHEN g % 3 = 0 THEN jsonb_build_object('g', g) END
+         FROM generate_series(1, $1::int) g`,
+      [rows],
+    );
+    const dir = tempDir('ct-retention-');
+    config(dir, {
+      url: db.url,
+      table: 'events',
+      timestamp_column: 'ts',
+      older_than: '7d',
+      archive_to: 'archive',
+    });
+    const tableIds = async () =>
+      (await db.client.query<{ id: string }>('SELECT id FROM events')).rows.map((r) => Number(r.id));
+    return { db, dir, tableIds, archive: join(dir, 'archive') };
+  }
+
+  it('killed after a batch was archived but before its DELETE: the rerun archives it again, once', async () => {
+    const { dir, tableIds, archive } = await seed(ROWS);
+    await runAndKill(dir, (e) => e.includes('stalled at batch 7'), {
+      CARETAKER_FAULT_RETENTION: 'after-archive:7',
+    });
+    const left = archiveFiles(archive);
+    expect(left.filter((f) => f.endsWith('.pending'))).toHaveLength(1);
+    expect(left.filter((f) => f.endsWith('.jsonl.gz'))).toHaveLength(6);
+    // The stalled batch's rows are still in the table: its transaction died with the process.
+    expect((await tableIds()).length).toBe(ROWS - 6 * 5_000);
+
+    const run = await rerun(dir);
+    expect(run.status).toBe('success');
+    const recovered = (run.result?.details as { recovered: { discarded: string[]; promoted: string[] } })
+      .recovered;
+    expect(recovered.discarded).toHaveLength(1);
+    expect(recovered.promoted).toEqual([]);
+    expect(archiveFiles(archive).every((f) => f.endsWith('.jsonl.gz'))).toBe(true);
+    expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), ROWS);
+  });
+
+  it('killed after the DELETE committed but before the archive was final (40,000 rows): the rerun keeps that archive', async () => {
+    const { dir, tableIds, archive } = await seed(FEWER);
+    await runAndKill(dir, (e) => e.includes('stalled at batch 3'), {
+      CARETAKER_FAULT_RETENTION: 'after-delete:3',
+    });
+    expect((await tableIds()).length).toBe(FEWER - 3 * 5_000);
+    const pending = archiveFiles(archive).filter((f) => f.endsWith('.pending'));
+    expect(pending).toHaveLength(1);
+
+    const run = await rerun(dir);
+    const recovered = (run.result?.details as { recovered: { discarded: string[]; promoted: string[] } })
+      .recovered;
+    expect(recovered.promoted).toEqual([pending[0]!.replace(/\.pending$/, '')]);
+    expect(recovered.discarded).toEqual([]);
+    expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), FEWER);
+  });
+
+  it('killed at an arbitrary moment mid-way: the rerun finishes with every row in one place', async () => {
+    const { dir, tableIds, archive } = await seed(ROWS);
+    // No hook: kill once a few batches are done, wherever the run happens to be.
+    await runAndKill(dir, () => archiveFiles(archive).filter((f) => f.endsWith('.gz')).length >= 4);
+    const run = await rerun(dir);
+    expect(run.status).toBe('success');
+    expect(archiveFiles(archive).some((f) => /\.(pending|tmp)$/.test(f))).toBe(false);
+    expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), ROWS);
+  });
+});
+
+describe('db-retention on SQLite killed with SIGKILL and rerun', () => {
+  it('archives to CSV (40,000 rows), is killed between archive and delete, and the rerun leaves every row once', async () => {
+    const dir = tempDir('ct-retention-');
+    const path = join(dir, 'app.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // Text timestamps as SQLite's datetime() writes them, an INTEGER PRIMARY KEY.
+    db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, msg TEXT NOT NULL)`);
+    const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?)');
+    const old = new Date(Date.now() - 30 * DAY).toISOString().replace('T', ' ').slice(0, 19);
+    const now = new Date().toISOString().replace('T', ' ').slice(0, 19);
+    db.transaction(() => {
+      for (let id = 1; id <= FEWER; id++) insert.run(id, isOld(id) ? old : now, `message ${id}`);
+    })();
+    db.close();
+    config(dir, {
+      path: 'app.db',
+      table: 'events',
+      timestamp_column: 'ts',
+      older_than: '7d',
+      archive_to: 'archive',
+      archive_format: 'csv',
+      batch: 2_000,
+    });
+    await runAndKill(dir, (e) => e.includes('stalled at batch 4'), {
+      CARETAKER_FAULT_RETENTION: 'after-archive:4',
+    });
+    const archive = join(dir, 'archive');
+    expect(archiveFiles(archive).filter((f) => f.endsWith('.csv.gz.pending'))).toHaveLength(1);
+
+    const run = await rerun(dir);
+    expect(run.status).toBe('success');
+    const recovered = (run.result?.details as { recovered: { discarded: string[] } }).recovered;
+    expect(recovered.discarded).toHaveLength(1);
+    const check = new Database(path, { readonly: true });
+    const ids = check
+      .prepare<[], { id: number }>('SELECT id FROM events')
+      .all()
+      .map((r) => r.id);
+    check.close();
+    expectEveryRowOnce(ids, archivedIds(archive, 'csv'), FEWER);
+  });
+});
