@@ -8,7 +8,15 @@
  * What is not exported here is internal.
  */
 export { createCaretaker, Caretaker, type CaretakerOptions, type TaskSummary } from './caretaker.js';
-export type { Action, ActionContext, ActionResult, Progress, TaskHistory, PastRun } from './actions/types.js';
+export type {
+  Action,
+  ActionContext,
+  ActionResult,
+  Finding,
+  Progress,
+  TaskHistory,
+  PastRun,
+} from './actions/types.js';
 export { defineAction } from './actions/types.js';
 export type { ModuleFunction, ModuleOutcome } from './actions/module.js';
 export type { Config, TaskConfig, MissedPolicy, OverlapPolicy, RetryPolicy } from './config/types.js';

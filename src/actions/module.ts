@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import type { ActionContext, ActionResult } from './types.js';
+import type { ActionContext, ActionResult, Finding } from './types.js';
 import { defineAction } from './types.js';
 
 const schema = z.strictObject({
@@ -30,6 +30,8 @@ export interface ModuleOutcome {
   bytesFreed?: number;
   warnings?: string[];
   details?: Record<string, unknown>;
+  /** Problems at places in files: CI annotations with `run-task --format github`. */
+  findings?: Finding[];
 }
 
 export type ModuleFunction = (
@@ -100,6 +102,7 @@ export const moduleAction = defineAction({
       issuesFixed: out.issuesFixed,
       bytesFreed: out.bytesFreed,
       details: out.details,
+      findings: out.findings,
     };
   },
 });

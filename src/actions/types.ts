@@ -154,6 +154,24 @@ export interface ActionResult {
   readonly samples?: readonly SampleInput[];
   /** Conditions to alert on besides the run's status (one incident per key). */
   readonly alerts?: readonly ActionAlert[];
+  /**
+   * Problems found at a place in a file (a lint error, a broken link, a failing test), for CI
+   * annotations (`run-task --format github`). Keep the list short (the first few hundred); the
+   * counts belong in `issuesFound`.
+   */
+  readonly findings?: readonly Finding[];
+}
+
+/** One problem at a place: what `run-task --format github` turns into a workflow annotation. */
+export interface Finding {
+  readonly severity: 'error' | 'warning' | 'notice';
+  readonly message: string;
+  /** Absolute, or relative to the config file's directory. */
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Short heading, e.g. the tool and rule: "eslint no-unused-vars". */
+  readonly title?: string;
 }
 
 export interface Action<Schema extends z.ZodType = z.ZodType> {

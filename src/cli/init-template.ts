@@ -1,7 +1,8 @@
 /**
- * What `caretaker init` writes: a commented caretaker.yaml with the standard maintenance set.
- * A standard task whose action is not available in this build is written commented out, with a
- * note, so the same template fills in as actions land.
+ * What `caretaker init` writes: a commented caretaker.yaml with the standard maintenance set of a
+ * service host (presets `standard`, `web-service`) or of a code repository (`ci`). A task whose
+ * action is not available in this build is written commented out, with a note, so the same
+ * template fills in as actions land.
  */
 export interface StandardTask {
   readonly id: string;
@@ -11,11 +12,13 @@ export interface StandardTask {
   readonly body: string;
   /** Used instead when `action` is not available (a working stand-in), if any. */
   readonly fallback?: { readonly action: string; readonly comment: string; readonly body: string };
-  readonly presets?: readonly string[];
+  /** The presets that include this task. @default the service presets: standard, web-service */
+  readonly presets?: readonly Preset[];
 }
 
-export const PRESETS = ['standard', 'web-service'] as const;
+export const PRESETS = ['standard', 'web-service', 'ci'] as const;
 export type Preset = (typeof PRESETS)[number];
+const SERVICE_PRESETS: readonly Preset[] = ['standard', 'web-service'];
 
 const DISK_CHECK = `df -P . | awk 'NR==2 { sub("%","",$5); if ($5+0 >= 90) { print "disk " $5 "% full"; exit 1 } print "disk " $5 "% used" }'`;
 
@@ -137,6 +140,62 @@ with:
   expect_status: 200
   timeout: 5s`,
   },
+  // A repository's own upkeep (preset ci): nightly on a build host, or one task per CI step with
+  // `caretaker run-task ID --wait` (annotations appear by themselves in GitHub Actions).
+  {
+    id: 'code-quality',
+    action: 'code-quality',
+    comment: 'Every night: lint, type-check and format-check the repository.',
+    presets: ['ci'],
+    body: `description: Lint, types and formatting
+action: code-quality
+schedule: "0 3 * * *"
+with:
+  tools: [eslint, tsc, prettier]
+  # Apply the tools' fixes, keep them only if the tests still pass:
+  # fix: true
+  # verify: npm test`,
+  },
+  {
+    id: 'test-health',
+    action: 'test-health',
+    comment: 'Every night: run the tests; failures, flaky tests and coverage against a floor.',
+    presets: ['ci'],
+    body: `description: Tests, flaky tests and coverage
+action: test-health
+schedule: "30 3 * * *"
+timeout: 1h
+with:
+  command: npm test
+  junit: "reports/*.xml"
+  coverage: coverage/coverage-summary.json
+  min_coverage: 80`,
+  },
+  {
+    id: 'docs-check',
+    action: 'docs-check',
+    comment: 'Every night: broken relative links, anchors and images in the Markdown docs.',
+    presets: ['ci'],
+    body: `description: Links and anchors in the docs
+action: docs-check
+schedule: "0 4 * * *"
+with:
+  paths: ["**/*.md"]
+  # Also check http(s) links (results cached for a week):
+  # external: true`,
+  },
+  {
+    id: 'license-check',
+    action: 'license-check',
+    comment: "Every Monday: the installed dependencies' licences against an allow list.",
+    presets: ['ci'],
+    body: `description: Dependency licences
+action: license-check
+schedule: "0 5 * * mon"
+with:
+  manager: npm
+  allow: [MIT, ISC, BSD-2-Clause, BSD-3-Clause, Apache-2.0, 0BSD, BlueOak-1.0.0, CC0-1.0, Unlicense]`,
+  },
 ];
 
 const indent = (text: string, by: string) =>
@@ -153,7 +212,7 @@ export function renderInitConfig(
   let commented = 0;
   const blocks: string[] = [];
   for (const t of STANDARD_TASKS) {
-    if (t.presets && !t.presets.includes(preset)) continue;
+    if (!(t.presets ?? SERVICE_PRESETS).includes(preset)) continue;
     if (available.has(t.action)) {
       blocks.push(`  # ${t.comment}\n  ${t.id}:\n${indent(t.body, '    ')}`);
       active++;
@@ -169,7 +228,8 @@ export function renderInitConfig(
       commented++;
     }
   }
-  const text = `# caretaker.yaml — maintenance tasks for this service (preset: ${preset}).
+  const subject = preset === 'ci' ? 'repository' : 'service';
+  const text = `# caretaker.yaml — maintenance tasks for this ${subject} (preset: ${preset}).
 # Check it with \`caretaker validate\`, run the scheduler with \`caretaker start --daemon\`.
 # Relative paths resolve against this file's directory. Durations: 500ms 30s 10m 6h 7d 2w.
 # Sizes: 512KB 10MB 1GB. Schedules: cron (5 or 6 fields, L W #), @daily, or "every 6h".
@@ -187,7 +247,7 @@ defaults:
   retries: 0
   missed: once        # a run missed while caretaker was down runs once when it is back
 
-tasks:
+tasks:${active === 0 ? ' {}' : ''}
 ${blocks.join('\n\n')}
 `;
   return { text, active, commented };

@@ -49,7 +49,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     program
       .command('init')
       .description('write a commented caretaker.yaml with the standard maintenance tasks')
-      .addOption(new Option('--preset <name>', 'standard or web-service').default('standard'))
+      .addOption(
+        new Option('--preset <name>', 'standard, web-service, or ci (a code repository)').default('standard'),
+      )
       .option('--force', 'overwrite an existing file'),
     async (o, io) => (await import('./commands/init.js')).initCommand(o, io),
   );
@@ -85,7 +87,11 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .argument('<id>', 'task id')
       .description('run a task now (through the running daemon if there is one)')
       .option('--wait', 'wait for the run to finish and print it')
-      .option('--dry-run', 'report what would be done, change nothing'),
+      .option('--dry-run', 'report what would be done, change nothing')
+      .option(
+        '--format <format>',
+        'text, json, or github (workflow annotations; the default when GITHUB_ACTIONS=true)',
+      ),
     async (o, io, id) => (await import('./commands/run-task.js')).runTaskCommand(id!, o, io),
   );
   wire(

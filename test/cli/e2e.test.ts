@@ -131,7 +131,13 @@ describe('the caretaker binary, end to end', () => {
         'a bad preset',
         ['init', '--preset', 'mainframe', '-c', 'new.yaml'],
         'ok',
-        /^caretaker: unknown preset "mainframe"; expected one of standard, web-service$/,
+        /^caretaker: unknown preset "mainframe"; expected one of standard, web-service, ci$/,
+      ],
+      [
+        'a bad --format',
+        ['run-task', 'health-check', '--format', 'xml'],
+        'ok',
+        /^caretaker: unknown --format "xml"; expected one of text, json, github$/,
       ],
     ];
     it.each(cases)('%s', (_name, args, config, message) => {

@@ -1,8 +1,14 @@
-/** run-task ID [--wait] [--dry-run]: through the running daemon when there is one, else here. */
+/**
+ * run-task ID [--wait] [--dry-run] [--format text|json|github]: through the running daemon when
+ * there is one, else here. In GitHub Actions (or with --format github) a finished run is also
+ * printed as workflow annotations and a line of the job summary.
+ */
+import { appendFileSync } from 'node:fs';
 import { UsageError } from '../../errors/usage-error.js';
 import { DaemonError, findDaemon } from '../../server/client.js';
 import { SUCCESS_STATUSES, type RunRecord } from '../../store/types.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { githubAnnotations, githubStepSummary } from '../../report/github-annotations.js';
 import { ms } from '../format.js';
 import { ProgressBar } from '../progress-bar.js';
 
@@ -26,12 +32,38 @@ export function renderRun(run: RunRecord, io: Io): void {
   if (tail && tail !== result?.summary) io.out(`--- output (tail) ---\n${tail}`);
 }
 
+export const RUN_FORMATS = ['text', 'json', 'github'] as const;
+type RunFormat = (typeof RUN_FORMATS)[number];
+
+/** --format wins; then --json; in a GitHub Actions job, github; else text. */
+export function runFormat(opts: { format?: string; json?: boolean }, env: NodeJS.ProcessEnv): RunFormat {
+  if (opts.format !== undefined) {
+    if (!(RUN_FORMATS as readonly string[]).includes(opts.format))
+      throw new UsageError(`unknown --format "${opts.format}"; expected one of ${RUN_FORMATS.join(', ')}`);
+    return opts.format as RunFormat;
+  }
+  if (opts.json) return 'json';
+  return env.GITHUB_ACTIONS === 'true' ? 'github' : 'text';
+}
+
+function printRun(run: RunRecord, format: RunFormat, baseDir: string, io: Io): void {
+  if (format === 'json') return printJson(io, run);
+  renderRun(run, io);
+  if (format !== 'github') return;
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  for (const line of githubAnnotations(run, { baseDir, workspace })) io.out(line);
+  const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+  if (summaryFile) appendFileSync(summaryFile, githubStepSummary(run));
+}
+
 export async function runTaskCommand(
   id: string,
-  opts: GlobalOptions & { wait?: boolean; dryRun?: boolean },
+  opts: GlobalOptions & { wait?: boolean; dryRun?: boolean; format?: string },
   io: Io,
 ): Promise<number> {
+  const format = runFormat(opts, process.env);
   const caretaker = await openCaretaker(opts);
+  const baseDir = caretaker.config.dir;
   const known = caretaker.config.tasks.some((t) => t.id === id);
   const stateDir = caretaker.config.stateDir;
   const daemon = known ? await findDaemon(stateDir) : undefined;
@@ -48,15 +80,14 @@ export async function runTaskCommand(
       throw err;
     }
     if (!opts.wait) {
-      if (opts.json) printJson(io, run);
+      if (format === 'json') printJson(io, run);
       else
         io.out(
           `queued run #${run.id} of ${id} on the daemon (pid ${daemon.info.pid}); follow it with caretaker history ${id}`,
         );
       return 0;
     }
-    if (opts.json) printJson(io, run);
-    else renderRun(run, io);
+    printRun(run, format, baseDir, io);
     return exitCodeForRun(run);
   }
   // No daemon: run here, in this process, and wait for it.
@@ -65,8 +96,7 @@ export async function runTaskCommand(
   try {
     const run = await caretaker.runNow(id, { dryRun: opts.dryRun === true });
     bar.done();
-    if (opts.json) printJson(io, run);
-    else renderRun(run, io);
+    printRun(run, format, baseDir, io);
     return exitCodeForRun(run);
   } finally {
     await caretaker.close();
