@@ -4,7 +4,7 @@
  * (the memory of big values is freed in a background thread). An unreachable server is a warning,
  * not a failure: a cache that is down has nothing to prune.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { duration, stringList } from '../config/schema-types.js';
 import { formatDuration } from '../core/duration.js';
@@ -101,7 +101,9 @@ export const pruneRedisAction = defineAction({
       return { ok: false, summary: `environment variable ${o.url_env} (url_env) is not set`, changed: false };
     }
     const shown = redactUrl(url);
-    const redis = new Redis(url, {
+    // ioredis is loaded when a prune runs, not by every command that loads the config.
+    const { Redis: RedisClient } = await import('ioredis');
+    const redis = new RedisClient(url, {
       lazyConnect: true,
       connectTimeout: o.connect_timeout ?? 5_000,
       maxRetriesPerRequest: 1,

@@ -13,7 +13,7 @@ import { expandPaths } from '../safety/expand-paths.js';
 import { sha256File } from '../safety/blob-store.js';
 import { compareWithBaseline } from './config-files/baseline-compare.js';
 import { driftLines } from './config-files/config-drift.js';
-import { compileSchema, SchemaLoadError, violations } from './config-files/json-schema-check.js';
+import type { SchemaViolation } from './config-files/json-schema-check.js';
 import { parseConfigText } from './config-files/parse-config-file.js';
 import {
   CONFIG_FORMATS,
@@ -115,7 +115,7 @@ async function targets(ctx: ActionContext, o: Options, problems: FileReport[]): 
   return [...out.values()];
 }
 
-type Validator = ReturnType<typeof compileSchema>;
+type Validator = (data: unknown) => SchemaViolation[];
 
 async function loadSchema(
   ctx: ActionContext,
@@ -126,13 +126,18 @@ async function loadSchema(
   const cached = cache.get(abs);
   if (cached) return cached;
   let result: Validator | string;
+  // ajv is loaded only when a schema is used: every command that loads the config loads this module.
+  const { compileSchema, SchemaLoadError, violations } = await import('./config-files/json-schema-check.js');
   try {
     const text = await readFile(abs, 'utf8');
     const parsed = parseConfigText(text, formatOf(abs) === 'yaml' ? 'yaml' : 'json');
     if (!parsed.ok) {
       const p = parsed.problems[0]!;
       result = `schema ${abs}:${p.line}:${p.column}: ${p.message}`;
-    } else result = compileSchema(parsed.file.data, abs);
+    } else {
+      const compiled = compileSchema(parsed.file.data, abs);
+      result = (data) => violations(compiled, data);
+    }
   } catch (err) {
     result =
       err instanceof SchemaLoadError
@@ -151,7 +156,7 @@ function checkContent(
   const out: FileProblem[] = [];
   if (typeof validator === 'string') out.push({ line: 0, column: 0, path: '', message: validator });
   else if (validator) {
-    for (const v of violations(validator, parsed.data)) {
+    for (const v of validator(parsed.data)) {
       const parent = v.key === undefined ? v.path : v.path.slice(0, -1);
       const pos =
         v.key !== undefined && v.message.startsWith('is not allowed')

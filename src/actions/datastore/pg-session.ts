@@ -4,7 +4,7 @@
  * server (closing the socket alone leaves a VACUUM running until it next writes to the client),
  * and error messages scrubbed of the URL's password.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { scrubSecrets } from '../../safety/redact-url.js';
 
 export interface PgSessionOptions {
@@ -30,14 +30,18 @@ function parseInt8(text: string): number | string {
   return Number.isSafeInteger(n) ? n : text;
 }
 
-const archiveTypes = {
+const archiveTypes = (driver: typeof pg) => ({
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     // Timestamps as PostgreSQL prints them keep microseconds and the zone (a JS Date drops both).
     if (oid === TIMESTAMP || oid === TIMESTAMPTZ || oid === DATE || oid === BYTEA) return (v: string) => v;
     if (oid === INT8) return parseInt8;
-    return pg.types.getTypeParser(oid, format ?? 'text');
+    return driver.types.getTypeParser(oid, format ?? 'text');
   },
-};
+});
+
+/** The driver, loaded on first use: commands that only load the config never pay for it. */
+let driver: Promise<typeof pg> | undefined;
+const loadDriver = () => (driver ??= import('pg').then((m) => m.default));
 
 export class PgSession {
   readonly #url: string;
@@ -52,11 +56,12 @@ export class PgSession {
   }
 
   static async open(o: PgSessionOptions): Promise<PgSession> {
-    const client = new pg.Client({
+    const pgm = await loadDriver();
+    const client = new pgm.Client({
       connectionString: o.url,
       application_name: 'caretaker',
       connectionTimeoutMillis: 10_000,
-      ...(o.archiveTypes ? { types: archiveTypes } : {}),
+      ...(o.archiveTypes ? { types: archiveTypes(pgm) } : {}),
     });
     // A connection dropped by the server between statements must not become an unhandled 'error'.
     client.on('error', () => {});
@@ -89,7 +94,10 @@ export class PgSession {
 
   /** Cancels the statement in flight from a second connection (what psql's Ctrl-C does). */
   async cancel(): Promise<void> {
-    const other = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5_000 });
+    const other = new (await loadDriver()).Client({
+      connectionString: this.#url,
+      connectionTimeoutMillis: 5_000,
+    });
     other.on('error', () => {});
     try {
       await other.connect();

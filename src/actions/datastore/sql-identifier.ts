@@ -2,16 +2,14 @@
  * Table and column names from the config are identifiers: they are quoted, never pasted into SQL
  * as they are, so `events; DROP TABLE x` is only ever a (missing) table name.
  */
-import pg from 'pg';
-
 function assertPrintable(name: string): void {
   if (name.length === 0 || name.includes('\0')) throw new Error(`invalid identifier ${JSON.stringify(name)}`);
 }
 
-/** PostgreSQL: the driver's own escaping ("a""b"). */
+/** PostgreSQL: what the driver's escapeIdentifier does ("a""b"), without loading the driver. */
 export function pgIdent(name: string): string {
   assertPrintable(name);
-  return pg.escapeIdentifier(name);
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** `schema.table` as a quoted, qualified name. */
