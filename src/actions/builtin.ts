@@ -3,6 +3,7 @@ import { auditDepsAction } from './audit-deps.js';
 import { backupAction } from './backup.js';
 import { dbMaintainAction } from './db-maintain.js';
 import { dbRetentionAction } from './db-retention.js';
+import { docsCheckAction } from './docs-check.js';
 import { exportAction } from './export.js';
 import { healthAction } from './health/health.js';
 import { httpAction } from './http.js';
@@ -43,6 +44,8 @@ export const builtinActions: readonly AnyAction[] = [
   dbRetentionAction,
   pruneRedisAction,
   rollingRestartAction,
+  // repository upkeep
+  docsCheckAction,
 ];
 
 export function builtinRegistry(extra: Iterable<AnyAction> = []): ActionRegistry {
