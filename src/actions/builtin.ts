@@ -7,6 +7,7 @@ import { docsCheckAction } from './docs-check.js';
 import { exportAction } from './export.js';
 import { healthAction } from './health/health.js';
 import { httpAction } from './http.js';
+import { licenseCheckAction } from './license-check.js';
 import { moduleAction } from './module.js';
 import { pruneFilesAction } from './prune-files.js';
 import { pruneRedisAction } from './prune-redis.js';
@@ -46,6 +47,7 @@ export const builtinActions: readonly AnyAction[] = [
   rollingRestartAction,
   // repository upkeep
   docsCheckAction,
+  licenseCheckAction,
 ];
 
 export function builtinRegistry(extra: Iterable<AnyAction> = []): ActionRegistry {
