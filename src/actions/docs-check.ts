@@ -154,9 +154,11 @@ export const docsCheckAction = defineAction({
     let webStats = { requested: 0, cached: 0 };
     const plan: string[] = [];
     if (ctx.dryRun) {
-      plan.push(`checked ${files.length} Markdown files and ${localLinks} local links (reading only)`);
+      plan.push(`read ${files.length} Markdown files and check ${localLinks} local links (reading only)`);
       if (web.length > 0)
-        plan.push(`would check ${new Set(web.map((w) => w.url)).size} web links (cached answers reused)`);
+        plan.push(
+          `check ${new Set(web.map((w) => w.url)).size} web links (answers cached within cache_for reused)`,
+        );
     } else if (web.length > 0) webStats = await checkExternal(ctx, o, web, broken, warnings);
 
     // Code-point order, not the locale's: the same list on every machine.
@@ -164,7 +166,7 @@ export const docsCheckAction = defineAction({
     for (const b of broken) ctx.output(`${show(b)}\n`);
     for (const w of warnings) ctx.output(`warning: ${w}\n`);
     const webPart = o.external
-      ? `, ${new Set(web.map((w) => w.url)).size} web (${webStats.requested} asked, ${webStats.cached} cached)`
+      ? `, ${new Set(web.map((w) => w.url)).size} web${webStats.cached ? `, ${webStats.cached} of them from the cache` : ''}`
       : '';
     const head = `${files.length} files, ${links} links (${localLinks} local${webPart})`;
     return {

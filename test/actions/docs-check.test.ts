@@ -284,8 +284,8 @@ describe('docs-check with external: true against a loopback server', () => {
     const r = await runAction(docsCheckAction, { external: true }, { baseDir: dir, dryRun: true });
     expect(site.hits.size).toBe(0);
     expect(r.result.plan).toEqual([
-      'checked 1 Markdown files and 0 local links (reading only)',
-      'would check 1 web links (cached answers reused)',
+      'read 1 Markdown files and check 0 local links (reading only)',
+      'check 1 web links (answers cached within cache_for reused)',
     ]);
   });
 });

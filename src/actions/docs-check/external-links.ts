@@ -47,7 +47,10 @@ class HostPacer {
 function describe(err: unknown, timedOut: boolean, timeoutMs: number): string {
   if (timedOut) return `no answer within ${timeoutMs}ms`;
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const code = e.cause?.code;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${code})`;
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+  return code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 async function request(
