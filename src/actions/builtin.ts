@@ -3,9 +3,11 @@ import { auditDepsAction } from './audit-deps.js';
 import { backupAction } from './backup.js';
 import { dbMaintainAction } from './db-maintain.js';
 import { dbRetentionAction } from './db-retention.js';
+import { docsCheckAction } from './docs-check.js';
 import { exportAction } from './export.js';
 import { healthAction } from './health/health.js';
 import { httpAction } from './http.js';
+import { licenseCheckAction } from './license-check.js';
 import { moduleAction } from './module.js';
 import { pruneFilesAction } from './prune-files.js';
 import { pruneRedisAction } from './prune-redis.js';
@@ -43,6 +45,9 @@ export const builtinActions: readonly AnyAction[] = [
   dbRetentionAction,
   pruneRedisAction,
   rollingRestartAction,
+  // repository upkeep
+  docsCheckAction,
+  licenseCheckAction,
 ];
 
 export function builtinRegistry(extra: Iterable<AnyAction> = []): ActionRegistry {

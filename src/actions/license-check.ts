@@ -1,0 +1,204 @@
+/**
+ * `license-check`: the licences of installed dependencies (npm's node_modules, transitive ones
+ * included; Python's site-packages) against `allow`/`deny` lists of SPDX ids, with SPDX
+ * expressions evaluated (`MIT OR GPL-3.0-only` passes when MIT is allowed). A licence that is not
+ * declared or not SPDX is reported, never silently allowed.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import parse from 'spdx-expression-parse';
+import { z } from 'zod';
+import { stringList } from '../config/schema-types.js';
+import { runTool } from './deps/run-tool.js';
+import { evaluate, isSimpleLicense, type Policy } from './license-check/evaluate.js';
+import type { InstalledPackage } from './license-check/installed-package.js';
+import { devPaths, readNpmTree } from './license-check/npm-tree.js';
+import { readSitePackages } from './license-check/pip-metadata.js';
+import { defineAction, type ActionContext } from './types.js';
+
+const MANAGERS = ['npm', 'pip'] as const;
+type Manager = (typeof MANAGERS)[number];
+const MAX_LISTED = 500;
+
+const spdxIds = (what: string) =>
+  stringList(what).refine((ids) => ids.every((id) => isSimpleLicense(id, parse)), {
+    error: 'expected SPDX licence ids such as MIT, Apache-2.0, GPL-2.0-or-later (one id each, no AND/OR)',
+  });
+
+const schema = z
+  .strictObject({
+    manager: z
+      .union([z.enum(['auto', ...MANAGERS]), z.array(z.enum(MANAGERS)).min(1)], {
+        error: 'expected auto, npm, pip, or a list such as [npm, pip]',
+      })
+      .optional()
+      .describe(
+        'Whose packages: auto is npm when node_modules exists, pip for a Python project. @default auto',
+      ),
+    cwd: z
+      .string()
+      .optional()
+      .describe('The project directory, relative to the config file. @default its directory'),
+    allow: spdxIds('an SPDX id')
+      .optional()
+      .describe('SPDX ids that may be used; a package passes when its expression can be met with them.'),
+    deny: spdxIds('an SPDX id')
+      .optional()
+      .describe('SPDX ids that may not be used; with no allow list, anything not denied passes.'),
+    unknown: z
+      .enum(['fail', 'warn'])
+      .optional()
+      .describe('A package with no licence or a non-SPDX one: fail the run, or only warn. @default fail'),
+    ignore: stringList('a package name or name@version')
+      .optional()
+      .describe('Packages accepted whatever their licence (name, or name@version for one version).'),
+    dev: z
+      .boolean()
+      .optional()
+      .describe('Check npm devDependencies too; false skips those the lockfile marks dev. @default true'),
+    python: z.string().min(1).optional().describe('The Python whose sys.path is searched. @default python3'),
+    pip_path: stringList('a directory')
+      .optional()
+      .describe('Read Python packages from these directories instead of the sys.path of python.'),
+  })
+  .refine((o) => o.allow !== undefined || o.deny !== undefined, {
+    error: 'set allow, deny or both: a licence check needs a policy',
+  });
+
+type Options = z.output<typeof schema>;
+
+function managersFor(o: Options, cwd: string): Manager[] {
+  if (Array.isArray(o.manager)) return [...new Set(o.manager)];
+  if (o.manager === 'npm' || o.manager === 'pip') return [o.manager];
+  const out: Manager[] = [];
+  if (existsSync(join(cwd, 'node_modules'))) out.push('npm');
+  const python = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'].some((f) =>
+    existsSync(join(cwd, f)),
+  );
+  if (python || o.pip_path) out.push('pip');
+  return out;
+}
+
+/** site-packages directories of `python` (sys.path entries that hold installed distributions). */
+async function pythonSitePackages(
+  ctx: ActionContext,
+  cwd: string,
+  python: string,
+): Promise<string[] | string> {
+  const r = await runTool(ctx, cwd, [python, '-c', 'import sys,json;print(json.dumps(sys.path))']);
+  if (r.spawnError)
+    return `${python} is not installed (${r.spawnError}); install Python 3 or set python: or pip_path:`;
+  if (r.code !== 0)
+    return `${python} could not list its sys.path: ${r.stderr.trim().split('\n').pop() ?? ''}`;
+  try {
+    const paths = JSON.parse(r.stdout) as unknown;
+    if (!Array.isArray(paths)) throw new Error('not a list');
+    return paths.filter((p): p is string => typeof p === 'string' && /[/\\](site|dist)-packages$/.test(p));
+  } catch {
+    return `${python} printed an unreadable sys.path`;
+  }
+}
+
+const id = (p: InstalledPackage) => `${p.name}@${p.version}`;
+
+export const licenseCheckAction = defineAction({
+  name: 'license-check',
+  description: 'Licences of installed dependencies (npm, pip) against allow and deny lists of SPDX ids',
+  category: 'security',
+  schema,
+  async run(ctx, o) {
+    const started = performance.now();
+    const cwd = ctx.resolvePath(o.cwd ?? '.');
+    const managers = managersFor(o, cwd);
+    if (managers.length === 0)
+      return { ok: false, summary: `no node_modules or Python project in ${cwd}; set manager: npm or pip` };
+    const warnings: string[] = [];
+    const problems: string[] = [];
+    let packages: InstalledPackage[] = [];
+    let devSkipped = 0;
+    if (managers.includes('npm')) {
+      if (!existsSync(join(cwd, 'node_modules')))
+        problems.push(`${join(cwd, 'node_modules')} does not exist: run npm install (or npm ci) first`);
+      const tree = await readNpmTree(cwd);
+      warnings.push(...tree.warnings);
+      let npm = tree.packages;
+      if (o.dev === false) {
+        const dev = await devPaths(cwd);
+        if (dev) {
+          npm = npm.filter((p) => !dev.has(p.path));
+          devSkipped = tree.packages.length - npm.length;
+        } else
+          warnings.push(
+            'dev: false needs package-lock.json (lockfileVersion 2+) to tell dev packages apart; all were checked',
+          );
+      }
+      packages.push(...npm);
+    }
+    if (managers.includes('pip')) {
+      const dirs = o.pip_path
+        ? o.pip_path.map((p) => ctx.resolvePath(p))
+        : await pythonSitePackages(ctx, cwd, o.python ?? 'python3');
+      if (typeof dirs === 'string') problems.push(dirs);
+      else packages.push(...(await readSitePackages(dirs)));
+    }
+    const ignore = new Set(o.ignore ?? []);
+    const ignored = packages.filter((p) => ignore.has(p.name) || ignore.has(id(p)));
+    packages = packages.filter((p) => !ignored.includes(p));
+
+    const policy: Policy = { allow: o.allow, deny: o.deny };
+    const violations: { package: string; license: string; path: string; reason: string }[] = [];
+    const unknown: { package: string; license: string | null; path: string; reason: string }[] = [];
+    const byLicense: Record<string, number> = {};
+    for (const p of packages) {
+      const key = p.license.kind === 'spdx' ? p.license.expression : 'unknown';
+      byLicense[key] = (byLicense[key] ?? 0) + 1;
+      if (p.license.kind === 'unknown') {
+        unknown.push({ package: id(p), license: p.license.raw, path: p.path, reason: p.license.why });
+        continue;
+      }
+      const v = evaluate(p.license.tree, policy);
+      if (!v.ok)
+        violations.push({ package: id(p), license: p.license.expression, path: p.path, reason: v.reason });
+    }
+    const lines = [
+      ...violations.map((v) => `${v.package}: ${v.license} — ${v.reason} (${v.path})`),
+      ...unknown.map((u) => `${u.package}: unknown licence — ${u.reason} (${u.path})`),
+    ];
+    for (const l of [...problems, ...lines]) ctx.output(`${l}\n`);
+    if (o.unknown === 'warn')
+      for (const u of unknown.slice(0, 20)) warnings.push(`${u.package}: unknown licence — ${u.reason}`);
+    const failing = [
+      ...problems,
+      ...violations.map((v) => v.package),
+      ...(o.unknown === 'warn' ? [] : unknown),
+    ];
+    const ms = Math.round(performance.now() - started);
+    const head = `${managers.join(' + ')}: ${packages.length} packages${ignored.length ? ` (+${ignored.length} ignored)` : ''}${devSkipped ? ` (${devSkipped} dev skipped)` : ''}, ${violations.length} violations, ${unknown.length} unknown`;
+    return {
+      ok: failing.length === 0,
+      summary:
+        problems.length > 0 ? `${head} — ${problems[0]}` : lines.length > 0 ? `${head} — ${lines[0]}` : head,
+      changed: false,
+      issuesFound: violations.length + unknown.length,
+      warnings: warnings.length > 0 ? warnings : undefined,
+      plan: ctx.dryRun
+        ? [`read the licences of ${packages.length} installed packages (reading only)`]
+        : undefined,
+      details: {
+        managers,
+        packages: packages.length,
+        byLicense: Object.fromEntries(Object.entries(byLicense).sort((a, b) => b[1] - a[1])),
+        violations: violations.slice(0, MAX_LISTED),
+        unknown: unknown.slice(0, MAX_LISTED),
+        ignored: ignored.map(id),
+        devSkipped,
+        ms,
+      },
+      samples: [
+        { key: 'licenses:packages', value: packages.length },
+        { key: 'licenses:violations', value: violations.length, better: 'lower' },
+        { key: 'licenses:unknown', value: unknown.length, better: 'lower' },
+      ],
+    };
+  },
+});
