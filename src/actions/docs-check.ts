@@ -11,8 +11,6 @@ import { duration, stringList } from '../config/schema-types.js';
 import { formatDuration } from '../core/duration.js';
 import { checkUrls } from './docs-check/external-links.js';
 import { LinkCache } from './docs-check/link-cache.js';
-import { anchorProblem, localLinkProblem, MarkdownCache } from './docs-check/local-links.js';
-import { classifyTarget } from './docs-check/markdown-links.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const MAX_LISTED = 500;
@@ -114,6 +112,9 @@ export const docsCheckAction = defineAction({
         onlyFiles: true,
       })
     ).sort();
+    // markdown-it is loaded when docs are checked, not by every command that loads the config.
+    const { anchorProblem, localLinkProblem, MarkdownCache } = await import('./docs-check/local-links.js');
+    const { classifyTarget } = await import('./docs-check/markdown-links.js');
     const cache = new MarkdownCache();
     const broken: BrokenLink[] = [];
     const warnings: string[] = [];
@@ -195,6 +196,13 @@ export const docsCheckAction = defineAction({
         brokenTotal: broken.length,
         externalTimeout: o.external ? formatDuration(o.timeout ?? 10_000) : undefined,
       },
+      findings: broken.slice(0, MAX_LISTED).map((b) => ({
+        severity: 'error' as const,
+        file: join(root, b.file),
+        line: b.line,
+        title: 'broken link',
+        message: `${b.target} — ${b.reason}`,
+      })),
       samples: [
         { key: 'docs:files', value: files.length },
         { key: 'docs:links', value: links },

@@ -194,6 +194,19 @@ export const licenseCheckAction = defineAction({
         devSkipped,
         ms,
       },
+      // No file: a package's directory is not part of the change a CI annotation points at.
+      findings: [
+        ...violations.map((v) => ({
+          severity: 'error' as const,
+          title: 'licence',
+          message: `${v.package}: ${v.license} — ${v.reason}`,
+        })),
+        ...unknown.map((u) => ({
+          severity: o.unknown === 'warn' ? ('warning' as const) : ('error' as const),
+          title: 'licence',
+          message: `${u.package}: unknown licence — ${u.reason}`,
+        })),
+      ].slice(0, MAX_LISTED),
       samples: [
         { key: 'licenses:packages', value: packages.length },
         { key: 'licenses:violations', value: violations.length, better: 'lower' },
