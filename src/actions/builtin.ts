@@ -15,6 +15,7 @@ import { rotateLogsAction } from './rotate-logs.js';
 import { runbookAction } from './runbook.js';
 import { scanLogsAction } from './scan-logs.js';
 import { shellAction } from './shell.js';
+import { testHealthAction } from './test-health.js';
 import type { AnyAction } from './types.js';
 import { validateConfigAction } from './validate-config.js';
 import { verifyBackupsAction } from './verify-backups.js';
@@ -43,6 +44,8 @@ export const builtinActions: readonly AnyAction[] = [
   dbRetentionAction,
   pruneRedisAction,
   rollingRestartAction,
+  // repository upkeep
+  testHealthAction,
 ];
 
 export function builtinRegistry(extra: Iterable<AnyAction> = []): ActionRegistry {
