@@ -23,10 +23,15 @@ export function rerunCommand(
   const names = [...new Set(failed.map((t) => t.name))];
   const pattern = namePattern(names);
   if (typeof template === 'string')
-    return template
-      .replaceAll('{tests}', names.map(shellQuote).join(' '))
-      .replaceAll('{pattern}', shellQuote(pattern));
+    return (
+      template
+        // Replacer functions: a `$'` or `$&` in a name or the pattern is text, not a replace pattern.
+        .replaceAll('{tests}', () => names.map(shellQuote).join(' '))
+        .replaceAll('{pattern}', () => shellQuote(pattern))
+    );
   return template.flatMap((arg) =>
-    arg === '{tests}' ? names : [arg.replaceAll('{pattern}', pattern).replaceAll('{tests}', names.join(' '))],
+    arg === '{tests}'
+      ? names
+      : [arg.replaceAll('{pattern}', () => pattern).replaceAll('{tests}', () => names.join(' '))],
   );
 }
