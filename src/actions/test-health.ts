@@ -154,6 +154,14 @@ export const testHealthAction = defineAction({
     const warnings = first.unreadable.map((u) => `JUnit report not read: ${u}`);
     const problems: string[] = [];
 
+    // Before any rerun: a rerun of the failures alone would rewrite the coverage of a subset.
+    let coverage: CoverageOutcome | null = null;
+    if (o.coverage) {
+      coverage = await checkCoverage(cwd, o.coverage, coverageBefore, thresholds);
+      warnings.push(...coverage.warnings);
+      problems.push(...coverage.shortfalls);
+    }
+
     let rerun: Awaited<ReturnType<typeof rerunFailures>> | null = null;
     if (o.rerun_failed && failed.length > 0) {
       rerun = await rerunFailures(ctx, o, { cwd, env }, failed);
@@ -177,12 +185,6 @@ export const testHealthAction = defineAction({
     const flakyIds = new Set(flaky.map((f) => f.id));
     const broken = failed.filter((t) => !flakyIds.has(t.id));
 
-    let coverage: CoverageOutcome | null = null;
-    if (o.coverage) {
-      coverage = await checkCoverage(cwd, o.coverage, coverageBefore, thresholds);
-      warnings.push(...coverage.warnings);
-      problems.push(...coverage.shortfalls);
-    }
     problems.unshift(
       ...broken.map(
         (t) => `${t.id} ${t.status === 'error' ? 'errored' : 'failed'}${t.message ? `: ${t.message}` : ''}`,

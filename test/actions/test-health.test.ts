@@ -370,6 +370,30 @@ describe('test-health coverage', () => {
     expect(pass.result.summary).toMatch(new RegExp(`lines ${lines.pct}% \\(min 10%\\), branches [\\d.]+%$`));
   });
 
+  it('reads coverage from the first run, not from a rerun of the failures alone', async (t) => {
+    if (!c8) return t.skip();
+    const dir = repo({ ...COVERED_PROJECT, 'test/flip.test.js': FLIP_TEST });
+    const tool = `${c8} --reporter=json-summary --include=lib.js node --test --test-reporter=junit --test-reporter-destination=reports/junit.xml`;
+    const { result } = await runAction(
+      testHealthAction,
+      {
+        command: `${tool} test/`,
+        junit: 'reports/*.xml',
+        coverage: 'coverage/coverage-summary.json',
+        rerun_failed: 1,
+        rerun_command: `${tool} --test-name-pattern {pattern} test/`,
+      },
+      { baseDir: dir },
+    );
+    expect(result.details!.rerun).toEqual({ passed: ['test > flips'], stillFailing: 0 });
+    const lines = (result.details!.coverage as { metrics: { lines: { covered: number } } }).metrics.lines;
+    // The rerun ran only 'flips', which calls nothing in lib.js: its summary covers fewer lines.
+    const after = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')) as {
+      total: { lines: { covered: number } };
+    };
+    expect(after.total.lines.covered).toBeLessThan(lines.covered);
+  });
+
   it('reads the lcov written by node --experimental-test-coverage', async () => {
     const dir = repo(COVERED_PROJECT);
     mkdirSync(join(dir, 'coverage'));
