@@ -6,10 +6,10 @@
  * history the second run reads is the first run's recorded result.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testHealthAction } from '../../src/actions/test-health.js';
 import { parseCoverage } from '../../src/actions/test-health/coverage.js';
 import { createCaretaker } from '../../src/caretaker.js';
@@ -292,8 +292,9 @@ function realTemp(): string {
 // c8 writes istanbul's coverage-summary.json and Cobertura XML; installed once from the registry.
 let c8: string | undefined;
 let c8Unavailable: string | undefined;
+const tools = mkdtempSync(join(tmpdir(), 'th-c8-'));
+afterAll(() => rmSync(tools, { recursive: true, force: true }));
 beforeAll(() => {
-  const tools = mkdtempSync(join(tmpdir(), 'th-c8-'));
   try {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', tools, 'c8@10'], {
       stdio: 'pipe',
