@@ -17,6 +17,7 @@ import { rotateLogsAction } from './rotate-logs.js';
 import { runbookAction } from './runbook.js';
 import { scanLogsAction } from './scan-logs.js';
 import { shellAction } from './shell.js';
+import { testHealthAction } from './test-health.js';
 import type { AnyAction } from './types.js';
 import { validateConfigAction } from './validate-config.js';
 import { verifyBackupsAction } from './verify-backups.js';
@@ -46,6 +47,7 @@ export const builtinActions: readonly AnyAction[] = [
   pruneRedisAction,
   rollingRestartAction,
   // repository upkeep
+  testHealthAction,
   docsCheckAction,
   licenseCheckAction,
 ];
