@@ -46,13 +46,16 @@ export function countIssues(issues: readonly Issue[], maxFiles = 100): IssueCoun
   return { total: issues.length, bySeverity, byFile: Object.fromEntries(top), files: perFile.size };
 }
 
+// Lines that say nothing about what went wrong: npm's config warnings, ESLint's crash banner.
+const NOISE = /^(npm warn |Oops! Something went wrong|ESLint: \d)/i;
+
 /** The first line of text that says something, for one-line reasons. */
 export function firstLine(text: string): string {
   return (
     text
       .split('\n')
       .map((l) => l.trim())
-      .find((l) => l.length > 0 && !/^npm warn /i.test(l)) ?? ''
+      .find((l) => l.length > 0 && !NOISE.test(l)) ?? ''
   );
 }
 
