@@ -10,7 +10,14 @@ import { z } from 'zod';
 import { stringList } from '../config/schema-types.js';
 import { applyFixes, type FixOutcome } from './code-quality/apply-fixes.js';
 import { issuesOf, runChecks, type ComplexityOptions } from './code-quality/checks.js';
-import { countIssues, severityRank, SEVERITIES, type Issue, type Severity } from './code-quality/issues.js';
+import {
+  countIssues,
+  plural,
+  severityRank,
+  SEVERITIES,
+  type Issue,
+  type Severity,
+} from './code-quality/issues.js';
 import type { CheckReport } from './code-quality/run-check.js';
 import { resolveTool, shown, toolSchema } from './code-quality/tools.js';
 import { defineAction } from './types.js';
@@ -132,7 +139,9 @@ export const codeQualityAction = defineAction({
     if (o.fix && fixers.length > 0 && ctx.dryRun) {
       plan.push(`take a rollback point of the files git sees under ${cwd}`);
       for (const t of fixers)
-        plan.push(`run \`${shown(t.fixCommand!)}\` (${t.name}: ${byTool(before.reports)[t.name]} issues)`);
+        plan.push(
+          `run \`${shown(t.fixCommand!)}\` (${t.name}: ${plural(byTool(before.reports)[t.name] ?? 0, 'issue')})`,
+        );
       plan.push(`re-run the checks${o.verify ? ` and \`${shown(o.verify)}\`` : ''}`);
       plan.push(
         `keep the fixes only if ${o.verify ? 'it exits 0 and ' : ''}the issues do not grow; otherwise restore the files`,

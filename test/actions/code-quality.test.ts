@@ -295,7 +295,7 @@ describe('code-quality with fix: true', () => {
     expect(r.result?.plan).toEqual([
       `take a rollback point of the files git sees under ${repo}`,
       'run `eslint --fix .` (eslint: 3 issues)',
-      'run `prettier --write .` (prettier: 1 issues)',
+      'run `prettier --write .` (prettier: 1 issue)',
       're-run the checks and `npm test`',
       'keep the fixes only if it exits 0 and the issues do not grow; otherwise restore the files',
     ]);

@@ -63,3 +63,8 @@ export function firstLine(text: string): string {
 export function tail(text: string, lines = 20): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+
+/** `1 issue`, `3 issues`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
