@@ -76,6 +76,22 @@ const schema = z
   })
   .refine((o) => o.tools !== undefined || o.max_complexity !== undefined, {
     message: 'nothing to check: give tools (e.g. [eslint, tsc, prettier]) or max_complexity',
+  })
+  .superRefine((o, ctx) => {
+    // Results are keyed by tool name: two tools of one name would be counted as one.
+    const seen = new Set<string>();
+    for (const [i, t] of (o.tools ?? []).entries()) {
+      // Runs even when an entry failed its own checks (zod 4), so nothing here may assume a valid one.
+      const name = typeof t === 'string' ? t : (t.name ?? t.preset);
+      if (name === undefined) continue;
+      if (seen.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i],
+          message: `a second tool named ${name}: give it its own name (name: ${name}-2)`,
+        });
+      seen.add(name);
+    }
   });
 
 function byTool(reports: readonly CheckReport[]): Record<string, number> {
@@ -171,6 +187,9 @@ export const codeQualityAction = defineAction({
         ? []
         : remaining.filter((i) => severityRank(i.severity) >= severityRank(failOn as Severity));
     const lesser = remaining.length - failing.length;
+    // What went wrong besides the issues themselves (tools, fixes): the summary names the first.
+    const trouble = problems[0];
+    for (const line of problems.slice(broken.length)) ctx.output(`${line}\n`);
     if (failing.length > 0)
       problems.push(`${failing.length} issue${failing.length === 1 ? '' : 's'} at or above ${failOn}`);
     if (lesser > 0 && failOn !== 'never') {
@@ -197,7 +216,7 @@ export const codeQualityAction = defineAction({
     const listed: Issue[] = remaining.slice(0, MAX_LISTED);
     return {
       ok: problems.length === 0,
-      summary: `${parts.join('; ')}${broken.length > 0 ? ` — ${broken[0]!.error}` : ''}`,
+      summary: `${parts.join('; ')}${trouble ? ` — ${trouble}` : ''}`,
       changed: fix?.kept === true && fix.changes.length > 0,
       warnings: warnings.length > 0 ? warnings : undefined,
       issuesFound: found.length,

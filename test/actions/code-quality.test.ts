@@ -199,6 +199,9 @@ describe('code-quality checks', () => {
     expect(optionsError(codeQualityAction, { tools: [{ preset: 'eslint', format: 'xml' }] })).toMatch(
       /format/,
     );
+    expect(optionsError(codeQualityAction, { tools: ['tsc', { preset: 'tsc', command: 'tsc -p a' }] })).toBe(
+      'tools.1: a second tool named tsc: give it its own name (name: tsc-2)',
+    );
     expect(optionsError(codeQualityAction, {})).toBe(
       ': nothing to check: give tools (e.g. [eslint, tsc, prettier]) or max_complexity',
     );
@@ -279,6 +282,42 @@ describe('code-quality with fix: true', () => {
     ]);
     expect(r.status).toBe('failed'); // errors remain
     expect(r.result?.summary).toMatch(/; fixed 3 \(3 files \+3 -2\), verify passed; 3 left$/);
+  });
+
+  it('rolls back fixes that leave more issues than before, deleting the files they created', async () => {
+    const dir = tempDir();
+    const repo = makeQualityRepo(join(dir, 'repo'));
+    const before = fingerprint(repo);
+    // The fixer of "a" clears a's issue but creates B, which "b" and "c" each report: 1 → 2.
+    const r = await quality(
+      dir,
+      "      cwd: repo\n      fix: true\n      verify: 'true'\n      tools:\n" +
+        "        - { name: a, command: 'test -f A', format: exit-code, fix_command: 'touch A B' }\n" +
+        "        - { name: b, command: 'test ! -f B', format: exit-code }\n" +
+        "        - { name: c, command: 'test ! -f B', format: exit-code }\n",
+    );
+    expect(r.result?.details?.fix).toMatchObject({
+      kept: false,
+      rolledBackBecause: 'the fixes left more issues (2) than before (1)',
+      verify: null, // not run: the fixes were already refused
+      files: [
+        { file: 'A', added: 0, removed: 0 },
+        { file: 'B', added: 0, removed: 0 },
+      ],
+    });
+    expect(fingerprint(repo)).toEqual(before);
+  });
+
+  it('needs a git work tree to fix, and says so', async () => {
+    const dir = tempDir();
+    const r = await quality(
+      dir,
+      "      fix: true\n      tools:\n        - { name: a, command: 'test -f A', format: exit-code, fix_command: 'touch A' }\n",
+    );
+    expect(r.status).toBe('failed');
+    const why = `the fixes could not be applied: fix: true needs ${dir} to be in a git work tree (to snapshot and diff the fixes)`;
+    expect(r.result?.summary).toBe(`1 issue (a 1 error) — ${why}`);
+    expect(r.outputTail).toContain(why);
   });
 
   it('plans the fixes in a dry run and changes nothing', async () => {
