@@ -1,6 +1,7 @@
 /** The built-in actions. A new action joins this list, `caretaker init`'s set and the docs. */
 import { auditDepsAction } from './audit-deps.js';
 import { backupAction } from './backup.js';
+import { codeQualityAction } from './code-quality.js';
 import { dbMaintainAction } from './db-maintain.js';
 import { dbRetentionAction } from './db-retention.js';
 import { docsCheckAction } from './docs-check.js';
@@ -47,6 +48,7 @@ export const builtinActions: readonly AnyAction[] = [
   pruneRedisAction,
   rollingRestartAction,
   // repository upkeep
+  codeQualityAction,
   testHealthAction,
   docsCheckAction,
   licenseCheckAction,
