@@ -235,7 +235,7 @@ export function renderInitConfig(
 # Sizes: 512KB 10MB 1GB. Schedules: cron (5 or 6 fields, L W #), @daily, or "every 6h".
 version: 1
 
-# Database, logs and per-task state live here.
+# Database, logs and per-task state live here${preset === 'ci' ? ' (add it to .gitignore)' : ''}.
 state_dir: .caretaker
 timezone: UTC
 # At most this many tasks run at once; groups cap heavy kinds of work further.

@@ -3,12 +3,13 @@
  * workflow annotations and appends a line to the job summary; `init --preset ci` writes the
  * repository-upkeep tasks.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { githubAnnotations } from '../../src/report/github-annotations.js';
 import type { RunRecord } from '../../src/store/types.js';
-import { cli } from '../support/cli.js';
+import { BIN, cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const CHECK_MODULE = `
@@ -121,5 +122,44 @@ describe('init --preset ci', () => {
     const validate = cli(['validate'], { cwd: dir });
     expect(validate.stderr).toBe('');
     expect(validate.code).toBe(0);
+  });
+});
+
+describe('a pre-commit hook that runs a task (docs/ci.md)', () => {
+  it('refuses a commit while docs-check fails and accepts it once the link is fixed', () => {
+    const dir = tempDir('ct-hook-');
+    const git = (...args: string[]) =>
+      spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, CARETAKER_CONFIG: '' },
+      });
+    git('init', '-q');
+    writeFileSync(join(dir, '.gitignore'), '.caretaker/\n');
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      'version: 1\ntasks:\n  docs-check: { action: docs-check, with: { paths: ["**/*.md"] } }\n',
+    );
+    mkdirSync(join(dir, 'docs'));
+    writeFileSync(join(dir, 'docs', 'setup.md'), '# Setup\n\n## Install\n');
+    writeFileSync(join(dir, 'README.md'), '# demo\n\nSee [install](docs/setup.md#installing).\n');
+    // The hook of docs/ci.md, with the built binary in place of `npx caretaker`.
+    const hook = join(dir, '.git', 'hooks', 'pre-commit');
+    writeFileSync(hook, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" run-task docs-check --wait\n`);
+    chmodSync(hook, 0o755);
+
+    git('add', '-A');
+    const refused = git('commit', '-q', '-m', 'docs');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(
+      /README\.md:3: docs\/setup\.md#installing — no heading or anchor #installing/,
+    );
+    expect(git('rev-parse', '--verify', '-q', 'HEAD').status).not.toBe(0); // nothing committed
+
+    writeFileSync(join(dir, 'README.md'), '# demo\n\nSee [install](docs/setup.md#install).\n');
+    git('add', '-A');
+    const accepted = git('commit', '-q', '-m', 'docs');
+    expect(accepted.status, accepted.stdout + accepted.stderr).toBe(0);
+    expect(git('log', '--oneline').stdout.trim().split('\n')).toHaveLength(1);
   });
 });
