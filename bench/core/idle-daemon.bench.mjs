@@ -16,20 +16,25 @@ const tasks = Array.from({ length: 200 }, (_, i) => {
 writeFileSync(join(dir, 'caretaker.yaml'), `version: 1\ntasks:\n${tasks.join('\n')}\n`);
 const daemon = startDaemon(join(dir, 'caretaker.yaml'));
 await waitFor(() => existsSync(join(dir, '.caretaker', 'control.sock')));
-await sleep(3_000); // start-up work (JIT, first prune) is not idling
+await sleep(3_000); // start-up itself (loading, JIT, first prune) is not idling
+// Two windows: the first minute after start-up still holds V8's clean-up of start-up garbage (its
+// "memory reducer" runs a few GCs once allocation stops); the second is the steady state.
 const windowS = quick ? 10 : 60;
-const before = cpuMs(daemon.pid);
-await sleep(windowS * 1_000);
-const used = cpuMs(daemon.pid) - before;
-const rss = rssMb(daemon.pid);
+const windows = [];
+for (const label of ['first window after start-up', 'steady state (the window after)']) {
+  const before = cpuMs(daemon.pid);
+  await sleep(windowS * 1_000);
+  windows.push({ label, used: cpuMs(daemon.pid) - before, rss: rssMb(daemon.pid) });
+}
 daemon.kill('SIGTERM');
 await new Promise((r) => daemon.on('exit', r));
 
-const perMinute = (used * 60) / windowS;
 console.log('| measure | value | goal |');
 console.log('|---|---|---|');
-console.log(
-  `| CPU over ${windowS} s (200 idle tasks) | ${used} ms (${perMinute.toFixed(0)} ms per minute) | < 50 ms per 60 s |`,
-);
-console.log(`| RSS | ${rss.toFixed(1)} MB | < 80 MB |`);
-console.log(`\n/proc counts CPU in 10 ms ticks: ${used} ms means ${used / 10} ticks.\n`);
+for (const w of windows)
+  console.log(
+    `| CPU, ${w.label}, ${windowS} s (200 idle tasks) | ${w.used} ms (${((w.used * 60) / windowS).toFixed(0)} ms per minute) | < 50 ms per 60 s |`,
+  );
+for (const w of windows)
+  console.log(`| RSS at the end of the ${w.label} | ${w.rss.toFixed(1)} MB | < 80 MB |`);
+console.log('\n/proc counts CPU in 10 ms ticks.\n');
