@@ -1,7 +1,7 @@
 /** Runs one tool's check (or fix) command in its own process group and reads what it reported. */
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runInProcessGroup } from '../process-group.js';
+import { runTool } from '../deps/run-tool.js';
 import type { ActionContext } from '../types.js';
 import type { Issue } from './issues.js';
 import { parseOutput } from './parsers.js';
@@ -22,34 +22,20 @@ export async function runCommand(
   command: Command,
   opts: { echo?: boolean } = {},
 ): Promise<CommandRun> {
-  let stdout = '';
-  let stderr = '';
-  const r = await runInProcessGroup({
-    command,
-    cwd,
-    env: { ...process.env, PATH: pathWithLocalBins(cwd), FORCE_COLOR: '0', NO_COLOR: '1' },
-    signal: ctx.signal,
-    killGraceMs: ctx.killGraceMs,
-    clock: ctx.clock,
-    onStart: (pgid) => ctx.trackProcess(pgid),
-    onOutput: (t) => {
-      stdout += t;
-      if (opts.echo) ctx.output(t);
-    },
-    onStderr: (t) => {
-      stderr += t;
-      if (opts.echo) ctx.output(t);
-    },
+  const r = await runTool(ctx, cwd, command, {
+    echo: opts.echo,
+    env: { PATH: pathWithLocalBins(cwd), FORCE_COLOR: '0', NO_COLOR: '1' },
   });
+  const { stdout, stderr } = r;
   const program = typeof command === 'string' ? command : command[0]!;
   let failure: string | undefined;
   if (r.spawnError) failure = `${program} is not installed or not on PATH (${r.spawnError})`;
   else if (r.aborted) failure = `\`${shown(command)}\` was stopped (timeout or cancel)`;
   else if (r.signal) failure = `\`${shown(command)}\` was killed by ${r.signal}`;
   // 127 is the shell's "command not found"; 126 "found but not executable".
-  else if (typeof command === 'string' && (r.exitCode === 127 || r.exitCode === 126))
-    failure = `\`${command}\` could not run: ${stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`;
-  return { exitCode: r.exitCode, stdout, stderr, durationMs: r.durationMs, failure };
+  else if (typeof command === 'string' && (r.code === 127 || r.code === 126))
+    failure = `\`${command}\` could not run: ${stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`;
+  return { exitCode: r.code, stdout, stderr, durationMs: r.durationMs, failure };
 }
 
 export interface CheckReport {

@@ -1,4 +1,4 @@
-/** Runs a package-manager command in its own process group, stdout and stderr kept apart. */
+/** Runs a tool (a package manager, a linter) in its own process group, stdout and stderr kept apart. */
 import { runInProcessGroup } from '../process-group.js';
 import type { ActionContext } from '../types.js';
 
@@ -8,6 +8,11 @@ export interface ToolRun {
   readonly stderr: string;
   /** The program could not be started (not installed). */
   readonly spawnError?: string;
+  /** Stopped by the run's signal (timeout, cancel). */
+  readonly aborted: boolean;
+  /** The signal that killed it, if one did. */
+  readonly signal: NodeJS.Signals | null;
+  readonly durationMs: number;
 }
 
 /** npm settings that keep an unreachable registry from stalling a run for minutes. */
@@ -23,11 +28,11 @@ export async function runTool(
   ctx: ActionContext,
   cwd: string,
   command: string | readonly string[],
-  opts: { echo?: boolean } = {},
+  opts: { echo?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ToolRun> {
   let stdout = '';
   let stderr = '';
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   // The operator's own npm settings win over these defaults.
   for (const [k, v] of Object.entries(NPM_QUIET))
     if (env[k] === undefined && env[k.toUpperCase()] === undefined) env[k] = v;
@@ -38,6 +43,7 @@ export async function runTool(
     signal: ctx.signal,
     killGraceMs: ctx.killGraceMs,
     clock: ctx.clock,
+    onStart: (pgid) => ctx.trackProcess(pgid),
     onOutput: (t) => {
       stdout += t;
       if (opts.echo) ctx.output(t);
@@ -47,7 +53,15 @@ export async function runTool(
       if (opts.echo) ctx.output(t);
     },
   });
-  return { code: r.exitCode, stdout, stderr, spawnError: r.spawnError };
+  return {
+    code: r.exitCode,
+    stdout,
+    stderr,
+    spawnError: r.spawnError,
+    aborted: r.aborted,
+    signal: r.signal,
+    durationMs: r.durationMs,
+  };
 }
 
 export function shown(command: string | readonly string[]): string {
