@@ -120,7 +120,16 @@ export class TarParser {
       const plain = decodePlainUstar(buf, off);
       if (plain) return this.#onEntry(plain);
     }
-    const h = new Header(buf, off, this.#pax, this.#globalPax);
+    let h: Header;
+    try {
+      h = new Header(buf, off, this.#pax, this.#globalPax);
+    } catch (err) {
+      // Damaged bytes can make a header field unreadable (tar throws on an out-of-range number):
+      // that is a broken archive at this place, not a crash of the verifier.
+      throw new TarFormatError(
+        `unreadable tar header after ${this.current ?? 'the start'}: ${(err as Error).message}`,
+      );
+    }
     if (!h.cksumValid) throw new TarFormatError(`invalid tar header after ${this.current ?? 'the start'}`);
     const type = h.type;
     const size = h.size ?? 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Header } from 'tar';
 import { encodePlainUstar, type PlainHeader } from '../../src/backup/ustar-header.js';
-import { TarParser, type TarEntry } from '../../src/backup/tar-parser.js';
+import { TarFormatError, TarParser, type TarEntry } from '../../src/backup/tar-parser.js';
 
 const TYPES = { '0': 'File', '5': 'Directory', '2': 'SymbolicLink' } as const;
 
@@ -102,5 +102,24 @@ describe('the tar header fast paths', () => {
       ['srv/link', 'SymbolicLink', 0, 0o777, 1_700_000_000_000, '../x/y'],
       ['huge.bin', 'File', 9 * 1024 ** 3, 0o600, 0, ''],
     ]);
+  });
+});
+
+describe('a damaged tar header', () => {
+  it('is a TarFormatError naming the place, not a crash, when a number field is out of range', () => {
+    // What one flipped byte in a gzip stream can inflate to: a header whose size field is a
+    // base-256 number beyond 2^53 (tar's Header throws a plain Error on it).
+    const block = Buffer.alloc(512);
+    block.write('data/x.bin', 0, 'utf8');
+    block.write('0000644\0', 100, 'ascii');
+    block[124] = 0x80;
+    block.fill(0xff, 125, 136);
+    block.write('ustar\0', 257, 'ascii');
+    const parser = new TarParser({ entry: () => {}, data: () => {}, entryEnd: () => {} });
+    parser.current = 'data/before.bin';
+    expect(() => parser.push(block)).toThrow(TarFormatError);
+    expect(() => new TarParser({ entry: () => {}, data: () => {}, entryEnd: () => {} }).push(block)).toThrow(
+      /^unreadable tar header after the start: /,
+    );
   });
 });
