@@ -4,10 +4,10 @@
  * a warning with the reason, not a crash. With `update: patch|minor` it updates npm dependencies
  * inside a rollback point, runs the project's tests, and rolls back when they fail.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { detectManagers } from './deps/detect-managers.js';
 import { stringList } from '../config/schema-types.js';
 import {
   SEVERITIES,
@@ -78,18 +78,6 @@ interface Findings {
   managers: Manager[];
   /** Managers whose advisories could not be fetched (so "no advisories" would be a lie). */
   unchecked: Manager[];
-}
-
-function managersFor(o: Options, cwd: string): Manager[] {
-  if (Array.isArray(o.manager)) return [...new Set(o.manager)];
-  if (o.manager === 'npm' || o.manager === 'pip') return [o.manager];
-  const out: Manager[] = [];
-  if (existsSync(join(cwd, 'package.json'))) out.push('npm');
-  const python = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'].some((f) =>
-    existsSync(join(cwd, f)),
-  );
-  if (python || o.pip_path) out.push('pip');
-  return out;
 }
 
 async function auditNpm(ctx: ActionContext, cwd: string, o: Options, f: Findings): Promise<void> {
@@ -173,7 +161,7 @@ export const auditDepsAction = defineAction({
       advisories: [],
       missing: [],
       warnings: [],
-      managers: managersFor(o, cwd),
+      managers: detectManagers(o, cwd, 'package.json'),
       unchecked: [],
     };
     if (f.managers.length === 0) {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import parse from 'spdx-expression-parse';
 import { z } from 'zod';
+import { detectManagers } from './deps/detect-managers.js';
 import { stringList } from '../config/schema-types.js';
 import { runTool } from './deps/run-tool.js';
 import { evaluate, isSimpleLicense, type Policy } from './license-check/evaluate.js';
@@ -17,7 +18,6 @@ import { readSitePackages } from './license-check/pip-metadata.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const MANAGERS = ['npm', 'pip'] as const;
-type Manager = (typeof MANAGERS)[number];
 const MAX_LISTED = 500;
 
 const spdxIds = (what: string) =>
@@ -65,20 +65,6 @@ const schema = z
     error: 'set allow, deny or both: a licence check needs a policy',
   });
 
-type Options = z.output<typeof schema>;
-
-function managersFor(o: Options, cwd: string): Manager[] {
-  if (Array.isArray(o.manager)) return [...new Set(o.manager)];
-  if (o.manager === 'npm' || o.manager === 'pip') return [o.manager];
-  const out: Manager[] = [];
-  if (existsSync(join(cwd, 'node_modules'))) out.push('npm');
-  const python = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'].some((f) =>
-    existsSync(join(cwd, f)),
-  );
-  if (python || o.pip_path) out.push('pip');
-  return out;
-}
-
 /** site-packages directories of `python` (sys.path entries that hold installed distributions). */
 async function pythonSitePackages(
   ctx: ActionContext,
@@ -109,7 +95,7 @@ export const licenseCheckAction = defineAction({
   async run(ctx, o) {
     const started = performance.now();
     const cwd = ctx.resolvePath(o.cwd ?? '.');
-    const managers = managersFor(o, cwd);
+    const managers = detectManagers(o, cwd, 'node_modules');
     if (managers.length === 0)
       return { ok: false, summary: `no node_modules or Python project in ${cwd}; set manager: npm or pip` };
     const warnings: string[] = [];
