@@ -19,8 +19,27 @@ export default tseslint.config(
         { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' },
       ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // SQLite goes through src/store/sqlite/driver.ts: better-sqlite3 does not load on Node 22+.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message:
+                'Open SQLite with openSqlite() from src/store/sqlite/driver.ts (better-sqlite3 fails on Node 22+).',
+            },
+          ],
+        },
+      ],
     },
   },
-  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['src/store/sqlite/better-sqlite3-driver.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { globals: globals.node, sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

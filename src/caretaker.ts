@@ -1,38 +1,64 @@
 /**
  * The facade: one object that holds the configuration, the store and the engine, for the CLI,
- * the daemon and any Node service that embeds caretaker.
+ * the daemon and any Node service that embeds caretaker. Wiring and one-line forwards only; the
+ * rules live in the layers below. The store, the engine and the alerting are built on first use
+ * (and their modules loaded then), so a command that only reads loads only what it reads.
  */
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { silentLogger } from './engine/silent-logger.js';
 import { builtinRegistry } from './actions/builtin.js';
+import type { ActionRegistry } from './actions/registry.js';
 import type { AnyAction } from './actions/types.js';
 import { loadConfigFile, parseConfigText } from './config/load.js';
-import { recordLoadedConfig } from './config/own-config-check.js';
-import type { Config, TaskConfig } from './config/types.js';
+import type { Config } from './config/types.js';
 import type { Clock } from './core/clock.js';
+import type { ExportFormat } from './core/dataset.js';
 import type { PriorityBreakdown } from './core/priority.js';
-import { SystemClock } from './engine/clock.js';
-import { Engine, type EngineEvents } from './engine/engine.js';
-import { NO_HISTORY, priorityOf } from './engine/priority-input.js';
-import { StateLock, type HolderInfo } from './engine/state-lock.js';
-import { TaskTimer } from './engine/task-timer.js';
-import { rollbackToPoint, type ManualRollbackOutcome } from './engine/manual-rollback.js';
-import { computeMetrics, type MetricsReport } from './report/metrics.js';
-import { saveHealthReport } from './report/report-files.js';
-import { Supervision } from './supervision.js';
-import { datasetFromRecords, type Dataset } from './core/dataset.js';
-import { didYouMean } from './core/did-you-mean.js';
-import { DeadManWatch, type WatchStatus } from './engine/dead-man-watch.js';
-import { UsageError } from './errors/usage-error.js';
-import { storeDatasets } from './report/datasets.js';
-import { healthReportOf, type HealthReport } from './report/health-report.js';
-import { gatherSummary, type SummaryReport } from './report/summary-report.js';
-import { PathGuard } from './safety/path-guard.js';
+import type { WrittenFile } from './actions/export-files.js';
+import type { DeadManWatch, WatchStatus } from './engine/dead-man-watch.js';
+import type { Engine, EngineEvents } from './engine/engine.js';
+import type { HolderInfo, StateLock } from './engine/state-lock.js';
+import type { ManualRollbackOutcome } from './engine/manual-rollback.js';
+import type { ManualRunOptions } from './engine/manual-run.js';
+import type { Supervision } from './engine/supervision.js';
+import { upcomingRuns, type TaskSummary, type UpcomingRun } from './engine/task-overview.js';
+import type { HealthReport } from './report/health-report.js';
+import type { MetricsReport } from './report/metrics.js';
+import type { SummaryReport } from './report/summary-report.js';
+import type { TestOutcome } from './notify/notifier.js';
 import type { PointSummary } from './safety/rollback-manifest.js';
-import { RollbackPoints, type RetentionResult } from './safety/rollback-points.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import type { IncidentRecord, PingRecord, RunQuery, RunRecord, Store, TaskState } from './store/types.js';
+import type { RetentionResult, RollbackPoints } from './safety/rollback-points.js';
+import type {
+  DeliveryRecord,
+  DeliveryStatus,
+  IncidentRecord,
+  PingRecord,
+  PruneResult,
+  RunQuery,
+  RunRecord,
+  Store,
+} from './store/types.js';
+import { SystemClock } from './engine/clock.js';
+import { silentLogger } from './engine/silent-logger.js';
 import { VERSION } from './version.js';
+
+export type { Config, MissedPolicy, OverlapPolicy, RetryPolicy, TaskConfig } from './config/types.js';
+export type { EngineEvents } from './engine/engine.js';
+export type { HolderInfo } from './engine/state-lock.js';
+export type { ManualRunOptions } from './engine/manual-run.js';
+export type { TaskSummary, UpcomingRun } from './engine/task-overview.js';
+export type { WatchStatus } from './engine/dead-man-watch.js';
+export type { PriorityBreakdown } from './core/priority.js';
+export type { Progress } from './core/action-result.js';
+export type { HealthReport } from './report/health-report.js';
+export type { MetricsReport } from './report/metrics.js';
+export type { SummaryReport } from './report/summary-report.js';
+export type { TestOutcome } from './notify/notifier.js';
+export type { PointSummary } from './safety/rollback-manifest.js';
+export type { WrittenFile } from './actions/export-files.js';
+export type { IncidentRecord, PingRecord, RunRecord, RunStatus, RunTrigger } from './store/types.js';
+export { FAILURE_STATUSES, SUCCESS_STATUSES } from './store/types.js';
+export { ManualClock, SystemClock } from './engine/clock.js';
 
 export interface CaretakerOptions {
   /** A path to caretaker.yaml. */
@@ -41,7 +67,8 @@ export interface CaretakerOptions {
   readonly configText?: string;
   readonly baseDir?: string;
   readonly clock?: Clock;
-  readonly logger?: Logger;
+  /** A logger, or one made from the loaded configuration (the daemon's log file). */
+  readonly logger?: Logger | ((config: Config) => Logger);
   /** Custom actions, in addition to the built-ins. */
   readonly actions?: readonly AnyAction[];
   /** Host name runs are recorded under. */
@@ -55,91 +82,48 @@ export interface CaretakerOptions {
   readonly scheduler?: boolean;
 }
 
-export interface TaskSummary {
-  readonly id: string;
-  readonly action: string;
-  readonly description: string | undefined;
-  readonly schedule: string | null;
-  readonly timezone: string;
-  readonly enabled: boolean;
-  readonly group: string | null;
-  readonly priority: TaskConfig['priority'];
-  readonly score: number;
-  /** When the next scheduled run is due (in the past: overdue, the scheduler is not running). */
-  readonly nextRunAt: number | null;
-  readonly lastStatus: string | null;
-  readonly lastFinishedAt: number | null;
-  readonly lastSuccessAt: number | null;
-  readonly consecutiveFailures: number;
+/** What the engine is doing right now (empty before it starts). */
+export interface EngineStatus {
+  readonly startedAt: number | null;
+  readonly lastPassAt: number | null;
+  readonly running: RunRecord[];
+  readonly queued: RunRecord[];
+  readonly upcoming: UpcomingRun[];
 }
 
+const ENGINE_EVENTS = [
+  'run:queued',
+  'run:started',
+  'run:finished',
+  'run:missed',
+  'run:progress',
+  'error',
+] as const;
+
 export class Caretaker {
-  readonly #registry;
+  readonly #registry: ActionRegistry;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #store: Store;
-  readonly #engine: Engine;
-  readonly #lock: StateLock;
   readonly #opts: CaretakerOptions;
-  readonly #supervision: Supervision;
-  readonly #rollbacks: RollbackPoints;
+  readonly #events = new EventEmitter();
   #config: Config;
+  #store: Promise<Store> | null = null;
+  #rollbacks: Promise<RollbackPoints> | null = null;
+  #engine: Promise<Engine> | null = null;
+  #supervision: Promise<Supervision> | null = null;
+  #lock: StateLock | null = null;
+  #live: Engine | null = null;
 
   constructor(opts: CaretakerOptions) {
     this.#opts = opts;
     this.#registry = builtinRegistry(opts.actions ?? []);
     this.#config = Caretaker.#load(opts, this.#registry);
     this.#clock = opts.clock ?? new SystemClock();
-    this.#logger = opts.logger ?? silentLogger();
-    this.#store = new SqliteStore(this.#config.store.path, {
-      readonly: opts.readonly,
-      deferCheckpoints: opts.scheduler ?? false,
-    });
-    this.#rollbacks = new RollbackPoints({
-      stateDir: this.#config.stateDir,
-      host: this.#config.host,
-      clock: this.#clock,
-      guard: new PathGuard({ stateDir: this.#config.stateDir }),
-      maxPoints: this.#config.rollback.maxPoints,
-      maxBytes: this.#config.rollback.maxBytes,
-    });
-    this.#engine = new Engine({
-      rollbacks: this.#rollbacks,
-      config: this.#config,
-      store: this.#store,
-      registry: this.#registry,
-      clock: this.#clock,
-      logger: this.#logger,
-    });
-    this.#lock = new StateLock(this.#config.stateDir);
-    this.#supervision = new Supervision({
-      config: this.#config,
-      store: this.#store,
-      clock: this.#clock,
-      logger: this.#logger,
-      engine: this.#engine,
-    });
-    if (!opts.readonly) this.#engine.on('run:finished', (run) => this.#saveReport(run));
+    this.#logger =
+      typeof opts.logger === 'function' ? opts.logger(this.#config) : (opts.logger ?? silentLogger());
   }
 
-  /** Every finished health run leaves a Markdown report under state_dir/reports/. */
-  #saveReport(run: RunRecord): void {
-    if (run.dryRun || run.result === null) return;
-    const task = this.#config.tasks.find((t) => t.id === run.task);
-    if (task?.action !== 'health') return;
-    try {
-      saveHealthReport(this.#config.stateDir, run, this.#config.host, this.#config.alerting.reports.keep);
-    } catch (err) {
-      this.#logger.error({ err, run: run.id }, 'could not save the health report');
-    }
-  }
-
-  /** Alerts, dead-man watches and the heartbeat (running while the scheduler runs). */
-  get supervision(): Supervision {
-    return this.#supervision;
-  }
-
-  static #load(opts: CaretakerOptions, registry: ReturnType<typeof builtinRegistry>): Config {
+  static #load(opts: CaretakerOptions, registry: ActionRegistry): Config {
     if (opts.configText !== undefined) {
       const base = opts.baseDir ?? process.cwd();
       return parseConfigText(opts.configText, `${base}/caretaker.yaml`, { registry, host: opts.host });
@@ -148,24 +132,130 @@ export class Caretaker {
     return loadConfigFile(opts.configPath, { registry, host: opts.host });
   }
 
+  // ---- the parts, built on first use ---------------------------------------------------------
+
+  #storeOf(): Promise<Store> {
+    this.#store ??= (async () => {
+      const [{ SqliteStore }, { maskingStore }, { configSecretValues }] = await Promise.all([
+        import('./store/sqlite/sqlite-store.js'),
+        import('./engine/masking-store.js'),
+        import('./engine/secret-names.js'),
+      ]);
+      const sqlite = new SqliteStore(this.#config.store.path, {
+        readonly: this.#opts.readonly,
+        deferCheckpoints: this.#opts.scheduler ?? false,
+      });
+      // A scheduler goes on when its disk fills: what it cannot record waits in memory.
+      const store = this.#opts.scheduler && !this.#opts.readonly ? await this.#withBacklog(sqlite) : sqlite;
+      // Secrets in a task's output, results or errors never reach the history (masked "***").
+      return maskingStore(store, () => configSecretValues(this.#config));
+    })();
+    return this.#store;
+  }
+
+  async #withBacklog(store: Store): Promise<Store> {
+    const { StoreBacklog } = await import('./engine/store-backlog.js');
+    return new StoreBacklog(store, {
+      clock: this.#clock,
+      logger: this.#logger,
+      say: (line) => void process.stderr.write(`${line}\n`),
+      alert: (message) =>
+        void this.#supervision
+          ?.then((s) => s.notifier.direct('failure', { kind: 'daemon', id: this.#config.host }, message))
+          .catch((err: unknown) => this.#logger.error({ err }, 'could not send the full-disk alert')),
+    }).store;
+  }
+
+  #rollbacksOf(): Promise<RollbackPoints> {
+    this.#rollbacks ??= (async () => {
+      const [{ RollbackPoints }, { PathGuard }] = await Promise.all([
+        import('./safety/rollback-points.js'),
+        import('./safety/path-guard.js'),
+      ]);
+      const c = this.#config;
+      return new RollbackPoints({
+        stateDir: c.stateDir,
+        host: c.host,
+        clock: this.#clock,
+        guard: new PathGuard({ stateDir: c.stateDir }),
+        maxPoints: c.rollback.maxPoints,
+        maxBytes: c.rollback.maxBytes,
+      });
+    })();
+    return this.#rollbacks;
+  }
+
+  #engineOf(): Promise<Engine> {
+    this.#engine ??= (async () => {
+      const [{ Engine }, { saveHealthReportOf }, store, rollbacks] = await Promise.all([
+        import('./engine/engine.js'),
+        import('./engine/health-runs.js'),
+        this.#storeOf(),
+        this.#rollbacksOf(),
+      ]);
+      const engine = new Engine({
+        rollbacks,
+        config: this.#config,
+        store,
+        registry: this.#registry,
+        clock: this.#clock,
+        logger: this.#logger,
+      });
+      for (const name of ENGINE_EVENTS)
+        engine.on(name, (...args: unknown[]) => this.#events.emit(name, ...args));
+      if (!this.#opts.readonly)
+        engine.on('run:finished', (run) => saveHealthReportOf(this.#config, run, this.#logger));
+      return engine;
+    })();
+    return this.#engine;
+  }
+
+  #supervisionOf(): Promise<Supervision> {
+    this.#supervision ??= (async () => {
+      const [{ Supervision }, store, engine] = await Promise.all([
+        import('./engine/supervision.js'),
+        this.#storeOf(),
+        this.#engineOf(),
+      ]);
+      return new Supervision({
+        config: this.#config,
+        store,
+        clock: this.#clock,
+        logger: this.#logger,
+        engine,
+      });
+    })();
+    return this.#supervision;
+  }
+
+  /** The engine when it is scheduling (started), else null. */
+  #running(): Engine | null {
+    return this.#live;
+  }
+
   get config(): Config {
     return this.#config;
   }
 
-  get engine(): Engine {
-    return this.#engine;
-  }
-
-  get store(): Store {
-    return this.#store;
+  get logger(): Logger {
+    return this.#logger;
   }
 
   get actions(): readonly AnyAction[] {
     return this.#registry.all();
   }
 
+  /** When scheduling started (null when this instance does not schedule). */
+  get startedAt(): number | null {
+    return this.#live?.startedAt ?? null;
+  }
+
+  // ---- life cycle ----------------------------------------------------------------------------
+
   /** Takes the state dir's lock and starts scheduling. */
   async start(holder: Partial<HolderInfo> = {}): Promise<void> {
+    const { StateLock } = await import('./engine/state-lock.js');
+    this.#lock = new StateLock(this.#config.stateDir);
     this.#lock.acquire({
       pid: process.pid,
       host: this.#config.host,
@@ -174,15 +264,18 @@ export class Caretaker {
       config: this.#config.file,
       ...holder,
     });
+    const engine = await this.#engineOf();
+    const supervision = await this.#supervisionOf();
     try {
       // Alerts first: runs the engine finds interrupted at recovery are failures to tell about.
-      await this.#supervision.start();
-      await this.#engine.start();
+      await supervision.start();
+      await engine.start();
     } catch (err) {
-      await this.#supervision.stop();
+      await supervision.stop();
       this.#lock.release();
       throw err;
     }
+    this.#live = engine;
     this.#logger.info(
       { tasks: this.#config.tasks.length, stateDir: this.#config.stateDir, version: VERSION },
       'caretaker started',
@@ -190,10 +283,11 @@ export class Caretaker {
     await this.#recordLoaded();
   }
 
-  /** Lets `caretaker validate` show what changed in the file since this scheduler loaded it. */
+  /** Lets `caretaker validate` (and read-only commands) see what changed in the file since. */
   async #recordLoaded(): Promise<void> {
     if (this.#opts.configPath === undefined) return;
     try {
+      const { recordLoadedConfig } = await import('./config/own-config-check.js');
       await recordLoadedConfig(this.#config.file, this.#config.stateDir, this.#clock.now());
     } catch (err) {
       this.#logger.warn({ err }, 'could not record the loaded configuration for drift reports');
@@ -202,189 +296,218 @@ export class Caretaker {
 
   /** Stops scheduling, lets running tasks finish (up to the shutdown grace), releases the lock. */
   async stop(graceMs?: number): Promise<void> {
-    await this.#engine.stop(graceMs);
-    await this.#supervision.stop();
-    this.#lock.release();
-    await this.#store.close();
+    if (this.#engine) await (await this.#engine).stop(graceMs);
+    if (this.#supervision) await (await this.#supervision).stop();
+    this.#live = null;
+    this.#lock?.release();
+    await this.close();
     this.#logger.info('caretaker stopped');
   }
 
   /** Closes the store without scheduling having started (CLI use). */
   async close(): Promise<void> {
-    await this.#store.close();
+    if (this.#store) await (await this.#store).close();
   }
 
   updateHolder(holder: HolderInfo): void {
-    this.#lock.update(holder);
+    this.#lock?.update(holder);
   }
 
-  /** Re-reads the configuration file; a broken file throws and the running config stays. */
-  async reload(): Promise<Config> {
-    const next = Caretaker.#load(this.#opts, this.#registry);
+  /**
+   * Re-reads the configuration file (or takes new text, for a caretaker made from text); a broken
+   * configuration throws and the running one stays.
+   */
+  async reload(from: { configText?: string } = {}): Promise<Config> {
+    const next = Caretaker.#load({ ...this.#opts, ...from }, this.#registry);
     if (next.stateDir !== this.#config.stateDir || next.store.path !== this.#config.store.path) {
       this.#logger.warn('state_dir and store changes take effect at the next start');
     }
-    await this.#engine.reload(next);
-    await this.#supervision.reload(next);
-    this.#rollbacks.setLimits(next.rollback);
+    if (this.#engine) await (await this.#engine).reload(next);
+    if (this.#supervision) await (await this.#supervision).reload(next);
+    if (this.#rollbacks) (await this.#rollbacks).setLimits(next.rollback);
     this.#config = next;
     await this.#recordLoaded();
     return next;
   }
 
-  /** Runs a task now. By default waits for the run to finish and returns its final record. */
-  async runNow(taskId: string, opts: { dryRun?: boolean; wait?: boolean } = {}): Promise<RunRecord> {
-    const run = await this.#engine.runNow(taskId, { dryRun: opts.dryRun });
-    return opts.wait === false ? run : this.#engine.waitForRun(run.id);
+  /** The daemon's heartbeat file (`caretaker status` reads it), while scheduling. */
+  async startHeartbeat(): Promise<void> {
+    (await this.#supervisionOf()).startHeartbeat(this.#config.stateDir);
   }
 
-  waitForRun(runId: number): Promise<RunRecord> {
-    return this.#engine.waitForRun(runId);
+  on<E extends keyof EngineEvents>(event: E, fn: (...args: EngineEvents[E]) => void): this {
+    this.#events.on(event, fn as (...args: unknown[]) => void);
+    return this;
   }
 
-  history(query: Partial<RunQuery> = {}): Promise<RunRecord[]> {
-    return this.#store.listRuns({ limit: 20, ...query });
+  // ---- runs ----------------------------------------------------------------------------------
+
+  /**
+   * Runs a task now (see engine/manual-run.ts: a disabled task needs `force`; its window does not
+   * hold it back; `retries` apply unless `retry: false`). By default waits for the run — and its
+   * retries — to finish and returns the final record.
+   */
+  async runNow(taskId: string, opts: ManualRunOptions & { wait?: boolean } = {}): Promise<RunRecord> {
+    const [engine, { checkManualRun }] = await Promise.all([
+      this.#engineOf(),
+      import('./engine/manual-run.js'),
+    ]);
+    checkManualRun(this.#taskOf(taskId), opts);
+    const run = await engine.runNow(taskId, { dryRun: opts.dryRun, retry: opts.retry });
+    return opts.wait === false ? run : engine.waitForRun(run.id, { followRetries: true });
+  }
+
+  /** One line to tell whoever runs the task by hand now (outside its window), or null. */
+  async manualRunNotice(taskId: string): Promise<string | null> {
+    const { windowNotice } = await import('./engine/manual-run.js');
+    return windowNotice(this.#taskOf(taskId), this.#clock.now());
+  }
+
+  /** Resolves with the run's final record; with `followRetries`, that of its last retry. */
+  async waitForRun(runId: number, opts: { followRetries?: boolean } = {}): Promise<RunRecord> {
+    return (await this.#engineOf()).waitForRun(runId, opts);
+  }
+
+  #taskOf(id: string) {
+    return this.#config.tasks.find((t) => t.id === id);
+  }
+
+  /** Cancels a queued or running run; false when it is neither. */
+  async cancel(runId: number, reason: string): Promise<boolean> {
+    return (await this.#engineOf()).cancel(runId, reason);
+  }
+
+  async getRun(runId: number): Promise<RunRecord | undefined> {
+    return (await this.#storeOf()).getRun(runId);
+  }
+
+  engineStatus(): EngineStatus {
+    const e = this.#running();
+    return {
+      startedAt: e?.startedAt ?? null,
+      lastPassAt: e?.lastPassAt ?? null,
+      running: e?.running() ?? [],
+      queued: e?.queued() ?? [],
+      upcoming: e ? upcomingRuns(this.#config, e) : [],
+    };
+  }
+
+  async history(query: Partial<RunQuery> = {}): Promise<RunRecord[]> {
+    return (await this.#storeOf()).listRuns({ limit: 20, ...query });
   }
 
   async metrics(days = 30): Promise<MetricsReport> {
+    const [{ computeMetrics }, store] = await Promise.all([import('./report/metrics.js'), this.#storeOf()]);
     const today = Math.floor(this.#clock.now() / 86_400_000);
-    return computeMetrics(await this.#store.dailyStats(today - days + 1), days, today);
+    return computeMetrics(await store.dailyStats(today - days + 1), days, today);
   }
 
-  async priority(taskId: string): Promise<PriorityBreakdown> {
-    if (this.#engine.startedAt !== null) return await this.#engine.priority(taskId);
-    const task = this.#config.tasks.find((t) => t.id === taskId);
-    if (!task) return await this.#engine.priority(taskId); // throws the "unknown task" UsageError
-    const states = await this.#store.taskStates(this.#config.host);
-    return this.#offlinePriority(task, states.get(taskId), this.#clock.now());
-  }
-
-  /** Without a running engine: where the task stands from what the store recorded. */
-  async #offlinePriority(
-    task: TaskConfig,
-    state: TaskState | undefined,
-    now: number,
-  ): Promise<PriorityBreakdown> {
-    const timer = this.#offlineTimer(task, state, now);
-    return priorityOf(this.#config, task, {
-      now,
-      dueSince: timer.dueAt !== null && timer.dueAt <= now ? timer.dueAt : null,
-      periodMs: timer.periodMs,
-      recent: (await this.#store.recentRuns(task.id, 50)) ?? NO_HISTORY,
+  /** Deletes runs older than `keepDays` days (and beyond the per-task cap of the configuration). */
+  async pruneHistory(keepDays: number): Promise<PruneResult> {
+    return (await this.#storeOf()).prune({
+      now: this.#clock.now(),
+      keepDays,
+      keepRunsPerTask: this.#config.history.keepRunsPerTask,
     });
   }
 
-  #offlineTimer(task: TaskConfig, state: TaskState | undefined, now: number): TaskTimer {
-    const timer = new TaskTimer(task, this.#config.host, state?.lastStartedAt ?? null, now);
-    timer.startAfter(state?.lastFire ?? now);
-    return timer;
+  async priority(taskId: string): Promise<PriorityBreakdown> {
+    const { taskPriority } = await import('./engine/task-overview.js');
+    return taskPriority(await this.#overviewInput(), taskId);
   }
 
   /** Every task with its schedule, next due instant, last result and priority score. */
   async tasks(): Promise<TaskSummary[]> {
-    const now = this.#clock.now();
-    const states = await this.#store.taskStates(this.#config.host);
-    const live = this.#engine.startedAt !== null;
-    const upcoming = new Map(this.#engine.upcoming().map((u) => [u.task, u.dueAt]));
-    const out: TaskSummary[] = [];
-    for (const task of this.#config.tasks) {
-      const state = states.get(task.id);
-      const next = live ? (upcoming.get(task.id) ?? null) : this.#offlineTimer(task, state, now).dueAt;
-      const priority = live
-        ? await this.#engine.priority(task.id)
-        : await this.#offlinePriority(task, state, now);
-      out.push({
-        id: task.id,
-        action: task.action,
-        description: task.description,
-        schedule: task.schedule?.text ?? null,
-        timezone: task.timezone,
-        enabled: task.enabled,
-        group: task.group,
-        priority: task.priority,
-        score: priority.score,
-        nextRunAt: next,
-        lastStatus: state?.lastStatus ?? null,
-        lastFinishedAt: state?.lastFinishedAt ?? null,
-        lastSuccessAt: state?.lastSuccessAt ?? null,
-        consecutiveFailures: state?.consecutiveFailures ?? 0,
-      });
-    }
-    return out;
+    const { taskSummaries } = await import('./engine/task-overview.js');
+    return taskSummaries(await this.#overviewInput());
+  }
+
+  async #overviewInput() {
+    return {
+      config: this.#config,
+      store: await this.#storeOf(),
+      engine: this.#running(),
+      now: this.#clock.now(),
+    };
   }
 
   // ---- health, alerts, reports ---------------------------------------------------------------
 
   /** The health tasks (all enabled ones, or these ids), checked against the configuration. */
-  healthTasks(ids: readonly string[] = []): string[] {
-    const health = this.#config.tasks.filter((t) => t.action === 'health');
-    if (ids.length === 0) return health.filter((t) => t.enabled).map((t) => t.id);
-    for (const id of ids) {
-      const task = this.#config.tasks.find((t) => t.id === id);
-      if (!task)
-        throw new UsageError(
-          `unknown task "${id}"${didYouMean(
-            id,
-            health.map((t) => t.id),
-          )}`,
-        );
-      if (task.action !== 'health')
-        throw new UsageError(`task "${id}" is a ${task.action} task, not a health task`);
-    }
-    return [...ids];
+  async healthTasks(ids: readonly string[] = []): Promise<string[]> {
+    return (await import('./engine/health-runs.js')).healthTaskIds(this.#config, ids);
   }
 
   /** Runs the health tasks now (recorded like any run) and returns their report. */
   async health(ids: readonly string[] = []): Promise<HealthReport> {
-    const tasks = this.healthTasks(ids);
-    const runs = await Promise.all(tasks.map((id) => this.runNow(id)));
+    const tasks = await this.healthTasks(ids);
+    // Health checks named or enabled: asked for explicitly, as before.
+    const runs = await Promise.all(tasks.map((id) => this.runNow(id, { force: true, retry: false })));
+    return this.healthReport(runs);
+  }
+
+  /** The report of finished health runs (run here or by the daemon). */
+  async healthReport(runs: readonly RunRecord[]): Promise<HealthReport> {
+    const { healthReportOf } = await import('./report/health-report.js');
     return healthReportOf(runs, this.#config.host, this.#clock.now());
   }
 
-  /** Records a dead-man ping (through the running watch when scheduling, else straight to the store). */
-  async ping(
-    name: string,
-    opts: { ok?: boolean; message?: string; source?: string } = {},
-  ): Promise<PingRecord> {
-    const names = this.#config.alerting.watches.map((w) => w.name);
-    if (!names.includes(name))
-      throw new UsageError(
-        `unknown watch "${name}"${didYouMean(name, names)}; ${names.length ? `watches: ${names.join(', ')}` : 'declare it under watch: in the configuration'}`,
-      );
-    const ok = opts.ok ?? true;
-    if (this.#supervision.running) return this.#supervision.watch.ping(name, ok, opts);
-    const ping: PingRecord = {
-      name,
-      at: this.#clock.now(),
-      ok,
-      source: opts.source ?? null,
-      message: opts.message ?? null,
-    };
-    await this.#store.recordPing(ping);
-    return ping;
-  }
-
-  /** Every watch with its last ping and deadline. */
-  async watches(): Promise<WatchStatus[]> {
-    if (this.#supervision.running) return this.#supervision.watch.status();
-    const probe = new DeadManWatch({
-      store: this.#store,
+  /** The watches: the running scheduler's, or loaded from the store for this call. */
+  async #watch(): Promise<DeadManWatch> {
+    const supervision = this.#live ? await this.#supervisionOf() : null;
+    if (supervision?.running) return supervision.watch;
+    const { DeadManWatch } = await import('./engine/dead-man-watch.js');
+    const watch = new DeadManWatch({
+      store: await this.#storeOf(),
       clock: this.#clock,
       logger: this.#logger,
       timezone: this.#config.timezone,
     });
-    await probe.reload(this.#config.alerting.watches);
-    return probe.status();
+    await watch.reload(this.#config.alerting.watches);
+    return watch;
   }
 
-  incidents(q: { open?: boolean; limit?: number } = {}): Promise<IncidentRecord[]> {
-    return this.#store.listIncidents({ open: q.open, limit: q.limit ?? 100 });
+  /** Records a dead-man ping (`caretaker ping NAME`). */
+  async ping(
+    name: string,
+    opts: { ok?: boolean; message?: string; source?: string } = {},
+  ): Promise<PingRecord> {
+    return (await this.#watch()).ping(name, opts.ok ?? true, opts);
+  }
+
+  /** Every watch with its last ping and deadline. */
+  async watches(): Promise<WatchStatus[]> {
+    return (await this.#watch()).status();
+  }
+
+  async incidents(q: { open?: boolean; limit?: number } = {}): Promise<IncidentRecord[]> {
+    return (await this.#storeOf()).listIncidents({ open: q.open, limit: q.limit ?? 100 });
+  }
+
+  async deliveries(
+    q: { status?: DeliveryStatus; incidentId?: number; limit?: number } = {},
+  ): Promise<DeliveryRecord[]> {
+    return (await this.#storeOf()).listDeliveries({ ...q, limit: q.limit ?? 100 });
+  }
+
+  /** Resolves once every alert in flight was delivered or given up. */
+  async alertsIdle(): Promise<void> {
+    if (this.#supervision) await (await this.#supervision).notifier.idle();
+  }
+
+  /** Sends a test alert through every configured channel (or one). */
+  async testChannels(channel?: string): Promise<TestOutcome[]> {
+    return (await this.#supervisionOf()).testChannels(channel);
   }
 
   /** Runs, success rates, failures, backups, incidents, watches and disk forecast over N days. */
-  summaryReport(days = 7): Promise<SummaryReport> {
+  async summaryReport(days = 7): Promise<SummaryReport> {
+    const [{ gatherSummary }, store] = await Promise.all([
+      import('./report/summary-report.js'),
+      this.#storeOf(),
+    ]);
     return gatherSummary({
-      store: this.#store,
+      store,
       host: this.#config.host,
       now: this.#clock.now(),
       days,
@@ -393,40 +516,32 @@ export class Caretaker {
     });
   }
 
-  /** History, metrics and incidents of the last N days as tables (for `caretaker export`). */
-  async datasets(days = 30): Promise<Dataset[]> {
-    const now = this.#clock.now();
-    const source = storeDatasets(this.#store, this.#clock);
-    const incidents = await this.#store.listIncidents({ since: now - days * 86_400_000, limit: 100_000 });
-    return [
-      await source.get('history', { days }),
-      await source.get('metrics', { days }),
-      datasetFromRecords(
-        'incidents',
-        incidents.map((i) => ({
-          ...i,
-          openedAt: new Date(i.openedAt).toISOString(),
-          lastSeenAt: new Date(i.lastSeenAt).toISOString(),
-          lastNotifiedAt: i.lastNotifiedAt === null ? null : new Date(i.lastNotifiedAt).toISOString(),
-          closedAt: i.closedAt === null ? null : new Date(i.closedAt).toISOString(),
-        })),
-      ),
-    ];
+  /** History, metrics and incidents of the last N days as files in `dir` (`caretaker export`). */
+  async exportRecords(r: {
+    dir: string;
+    formats: readonly ExportFormat[];
+    days: number;
+  }): Promise<WrittenFile[]> {
+    const { exportRecords } = await import('./engine/export-records.js');
+    return exportRecords(await this.#storeOf(), this.#config.stateDir, this.#clock.now(), r);
   }
 
+  // ---- rollback points -------------------------------------------------------------------------
+
   /** Rollback points, newest first. */
-  listRollbacks(filter: { task?: string } = {}): Promise<PointSummary[]> {
-    return this.#rollbacks.list(filter);
+  async listRollbacks(filter: { task?: string } = {}): Promise<PointSummary[]> {
+    return (await this.#rollbacksOf()).list(filter);
   }
 
   /**
    * Restores a rollback point (after verifying it) and records the rollback in the task's history
    * with its reason. A point of the current state is taken first: roll back to it to undo this.
    */
-  rollback(id: string, opts: { reason: string; dryRun?: boolean }): Promise<ManualRollbackOutcome> {
+  async rollback(id: string, opts: { reason: string; dryRun?: boolean }): Promise<ManualRollbackOutcome> {
+    const { rollbackToPoint } = await import('./engine/manual-rollback.js');
     return rollbackToPoint({
-      points: this.#rollbacks,
-      store: this.#store,
+      points: await this.#rollbacksOf(),
+      store: await this.#storeOf(),
       clock: this.#clock,
       host: this.#config.host,
       id,
@@ -436,14 +551,8 @@ export class Caretaker {
   }
 
   /** Deletes rollback points older than `days` days and the blobs only they used. */
-  cleanupRollbacks(days: number): Promise<RetentionResult> {
-    return this.#rollbacks.cleanup(days * 86_400_000);
-  }
-
-  on<E extends keyof EngineEvents>(event: E, fn: (...args: EngineEvents[E]) => void): this {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    this.#engine.on(event, fn as any);
-    return this;
+  async cleanupRollbacks(days: number): Promise<RetentionResult> {
+    return (await this.#rollbacksOf()).cleanup(days * 86_400_000);
   }
 }
 

@@ -7,7 +7,24 @@
  *
  * What is not exported here is internal.
  */
-export { createCaretaker, Caretaker, type CaretakerOptions, type TaskSummary } from './caretaker.js';
+export {
+  createCaretaker,
+  Caretaker,
+  ManualClock,
+  SystemClock,
+  type CaretakerOptions,
+  type Config,
+  type EngineEvents,
+  type EngineStatus,
+  type ManualRunOptions,
+  type MetricsReport,
+  type PriorityBreakdown,
+  type RunRecord,
+  type RunStatus,
+  type RunTrigger,
+  type TaskConfig,
+  type TaskSummary,
+} from './caretaker.js';
 export type {
   Action,
   ActionContext,
@@ -19,13 +36,10 @@ export type {
 } from './actions/types.js';
 export { defineAction } from './actions/types.js';
 export type { ModuleFunction, ModuleOutcome } from './actions/module.js';
-export type { Config, TaskConfig, MissedPolicy, OverlapPolicy, RetryPolicy } from './config/types.js';
 export type { Clock, TimerHandle } from './core/clock.js';
-export { ManualClock, SystemClock } from './engine/clock.js';
-export type { EngineEvents } from './engine/engine.js';
-export type { PriorityBreakdown, PriorityTerm } from './core/priority.js';
-export type { RunRecord, RunStatus, RunTrigger } from './store/types.js';
-export type { MetricsReport, TaskMetrics } from './report/metrics.js';
+export type { PriorityTerm } from './core/priority.js';
+export type { TaskMetrics } from './report/metrics.js';
+export type { MissedPolicy, OverlapPolicy, RetryPolicy } from './caretaker.js';
 export { ConfigError, type ConfigIssue } from './errors/config-error.js';
 export { UsageError } from './errors/usage-error.js';
 export { TaskFailedError } from './errors/task-failed-error.js';

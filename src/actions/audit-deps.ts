@@ -6,11 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { detectManagers } from './deps/detect-managers.js';
-import { stringList } from '../config/schema-types.js';
 import {
-  SEVERITIES,
   severityRank,
   type Advisory,
   type Manager,
@@ -26,47 +24,10 @@ import {
   pipIndexTrouble,
 } from './deps/pip-reports.js';
 import { runTool, shown } from './deps/run-tool.js';
+import { advisoryStatement } from './deps/advisory-summary.js';
 import { defineAction, type ActionContext } from './types.js';
-
-const MANAGERS = ['npm', 'pip'] as const;
-
-const schema = z.strictObject({
-  manager: z
-    .union([z.enum(['auto', ...MANAGERS]), z.array(z.enum(MANAGERS)).min(1)], {
-      error: 'expected auto, npm, pip, or a list such as [npm, pip]',
-    })
-    .optional()
-    .describe(
-      'Package managers to audit. auto: npm when package.json exists, pip for a Python project. @default auto',
-    ),
-  cwd: z
-    .string()
-    .optional()
-    .describe('The project directory, relative to the config file. @default its directory'),
-  severity: z
-    .enum(SEVERITIES)
-    .optional()
-    .describe('Advisories at or above this severity fail the task; lower ones are listed. @default high'),
-  outdated: z
-    .boolean()
-    .optional()
-    .describe('Report outdated packages (major/minor/patch counts). @default true'),
-  required: stringList('a package name').optional().describe('Packages that must be installed.'),
-  update: z
-    .enum(['patch', 'minor'])
-    .optional()
-    .describe(
-      'Update npm dependencies this far, inside a rollback point, keeping them only if the tests pass.',
-    ),
-  test_command: z
-    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-    .optional()
-    .describe('Run after an update; a failure rolls the update back. @default npm test'),
-  python: z.string().min(1).optional().describe('The Python whose pip is audited. @default python3'),
-  pip_path: stringList('a directory')
-    .optional()
-    .describe('Only packages installed in these directories (pip list --path), e.g. a vendored target dir.'),
-});
+import { auditDepsDeclaration } from './audit-deps/declaration.js';
+import type { schema } from './audit-deps/schema.js';
 
 type Options = z.output<typeof schema>;
 
@@ -148,12 +109,7 @@ function count<T extends string>(items: readonly T[]): Partial<Record<T, number>
 }
 
 export const auditDepsAction = defineAction({
-  name: 'audit-deps',
-  description: 'Outdated packages and security advisories (npm, pip); optional safe updates with rollback',
-  category: 'dependency_updates',
-  schema,
-  modifies: (o, resolvePath) =>
-    o.update ? ['package.json', 'package-lock.json'].map((f) => resolvePath(join(o.cwd ?? '.', f))) : [],
+  ...auditDepsDeclaration,
   async run(ctx, o) {
     const cwd = ctx.resolvePath(o.cwd ?? '.');
     const f: Findings = {
@@ -228,18 +184,15 @@ export const auditDepsAction = defineAction({
         `${f.packages.length} outdated (${levels.major ?? 0} major, ${levels.minor ?? 0} minor, ${levels.patch ?? 0} patch)`,
       );
     parts.push(
-      f.advisories.length === 0
-        ? f.unchecked.length > 0
-          ? `advisories not checked (${f.unchecked.join(', ')}: see the warnings)`
-          : 'no advisories'
-        : `${f.advisories.length} advisor${f.advisories.length === 1 ? 'y' : 'ies'} (${[...SEVERITIES]
-            .reverse()
-            .filter((s) => severities[s])
-            .map((s) => `${severities[s]} ${s}`)
-            .join(', ')}), ${failing.length} at or above ${threshold}`,
+      advisoryStatement({
+        managers: f.managers,
+        unchecked: f.unchecked,
+        advisories: f.advisories,
+        severities,
+        failing: failing.length,
+        threshold,
+      }),
     );
-    // pip has no audit of its own (pip-audit is a separate tool): say so rather than imply "clean".
-    if (f.managers.includes('pip')) parts.push('pip advisories are not checked (pip has no audit)');
     if (update && update.planned.length > 0)
       parts.push(
         ctx.dryRun

@@ -3,6 +3,7 @@
  * SQLite and PostgreSQL databases, a checksum manifest (inside and beside the archive), a
  * verification read-back, and restic-style retention.
  */
+import { plural } from '../core/plural.js';
 import { availableParallelism } from 'node:os';
 import { rmSync } from 'node:fs';
 import { formatDuration } from '../core/duration.js';
@@ -10,13 +11,8 @@ import { formatSize } from '../core/size.js';
 import { expandPaths } from '../safety/expand-paths.js';
 import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
 import { archiveName } from '../backup/archive-name.js';
-import {
-  backupSchema,
-  excludeMatcher,
-  postgresSources,
-  recentRatio,
-  type BackupOptions,
-} from '../backup/backup-options.js';
+import { backupDeclaration } from './backup/declaration.js';
+import { excludeMatcher, postgresSources, recentRatio, type BackupOptions } from './backup/options.js';
 import { findLeftovers, planPrune, removeArchive } from '../backup/prune-archives.js';
 import { PgToolError, type PgSource } from '../backup/postgres.js';
 import { toolRunner } from '../backup/tool-runner.js';
@@ -24,7 +20,7 @@ import { MissingRootError, walkTree } from '../backup/tree-walk.js';
 import { BackupError, skipRule, writeArchive } from '../backup/write-archive.js';
 import { SqliteCopyError } from '../backup/sqlite-copy.js';
 import { VERSION } from '../version.js';
-import { runInProcessGroup } from './process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 
 const LEFTOVER_IDLE_MS = 60 * 60 * 1000;
@@ -50,10 +46,6 @@ async function runHook(
   });
   if (r.exitCode === 0) return undefined;
   return `${which} command \`${shown}\` ${r.spawnError ?? (r.exitCode === null ? `was killed (${r.signal ?? 'signal'})` : `exited with ${r.exitCode}`)}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** "12 files", "12 files and 2 databases", "1 database". */
@@ -137,11 +129,7 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
 }
 
 export const backupAction = defineAction({
-  name: 'backup',
-  description:
-    'Timestamped tar.gz with a checksum manifest, SQLite/PostgreSQL dumps, verification and retention',
-  schema: backupSchema,
-  category: 'backup',
+  ...backupDeclaration,
   async run(ctx, o) {
     let r: Resolved;
     try {

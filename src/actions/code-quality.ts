@@ -7,8 +7,6 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { stringList } from '../config/schema-types.js';
 import { applyFixes, type FixOutcome } from './code-quality/apply-fixes.js';
 import { issuesOf, runChecks, type ComplexityOptions } from './code-quality/checks.js';
 import {
@@ -20,80 +18,11 @@ import {
   type Severity,
 } from './code-quality/issues.js';
 import type { CheckReport } from './code-quality/run-check.js';
-import { resolveTool, shown, toolSchema } from './code-quality/tools.js';
+import { resolveTool, shown } from './code-quality/tools.js';
 import { defineAction } from './types.js';
+import { codeQualityDeclaration } from './code-quality/declaration.js';
 
 const MAX_LISTED = 200;
-
-const schema = z
-  .strictObject({
-    tools: z
-      .array(toolSchema)
-      .min(1)
-      .optional()
-      .describe(
-        'Checkers to run: presets (eslint, tsc, prettier, ruff), a preset with overrides ({ preset: eslint, command: … }), or { name, command, format, fix_command? } with format eslint-json, tsc, ruff-json, prettier-check, sarif or exit-code.',
-      ),
-    cwd: z
-      .string()
-      .optional()
-      .describe('The repository (or package) to check, relative to the config file. @default its directory'),
-    fix: z
-      .boolean()
-      .optional()
-      .describe(
-        'Run the fix commands inside a rollback point, keeping the fixes only if verify passes. @default false',
-      ),
-    verify: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-        error: 'expected a command line or [program, args…]',
-      })
-      .optional()
-      .describe(
-        'Run after the fixes (e.g. npm test); a non-zero exit rolls them back. @default none: fixes are kept unverified, with a warning',
-      ),
-    fail_on: z
-      .enum([...SEVERITIES, 'never'])
-      .optional()
-      .describe(
-        'Issues at or above this severity (left after fixing) fail the run; lower ones make it a warning. @default error',
-      ),
-    max_complexity: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('Report TS/JS functions whose cyclomatic complexity is over this (as warnings).'),
-    complexity_paths: stringList('a glob')
-      .optional()
-      .describe(
-        'Files the complexity scan reads, relative to cwd. @default **/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}',
-      ),
-    complexity_ignore: stringList('a glob')
-      .optional()
-      .describe(
-        'Globs the complexity scan leaves out. @default node_modules, dist, build, coverage, *.d.ts, *.min.js',
-      ),
-  })
-  .refine((o) => o.tools !== undefined || o.max_complexity !== undefined, {
-    message: 'nothing to check: give tools (e.g. [eslint, tsc, prettier]) or max_complexity',
-  })
-  .superRefine((o, ctx) => {
-    // Results are keyed by tool name: two tools of one name would be counted as one.
-    const seen = new Set<string>();
-    for (const [i, t] of (o.tools ?? []).entries()) {
-      // Runs even when an entry failed its own checks (zod 4), so nothing here may assume a valid one.
-      const name = typeof t === 'string' ? t : (t.name ?? t.preset);
-      if (name === undefined) continue;
-      if (seen.has(name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tools', i],
-          message: `a second tool named ${name}: give it its own name (name: ${name}-2)`,
-        });
-      seen.add(name);
-    }
-  });
 
 function byTool(reports: readonly CheckReport[]): Record<string, number> {
   return Object.fromEntries(reports.filter((r) => r.issues !== null).map((r) => [r.tool, r.issues!.length]));
@@ -122,12 +51,7 @@ function describeFix(fix: FixOutcome, found: number, remaining: number): string 
 }
 
 export const codeQualityAction = defineAction({
-  name: 'code-quality',
-  description:
-    'Formatter, linter and type checker of a repository; optional fixes kept only if verify passes',
-  category: 'code_quality',
-  schema,
-  modifies: (o, resolvePath) => (o.fix ? [resolvePath(o.cwd ?? '.')] : []),
+  ...codeQualityDeclaration,
   async run(ctx, o) {
     const cwd = ctx.resolvePath(o.cwd ?? '.');
     if (!(await stat(cwd).catch(() => null))?.isDirectory())

@@ -4,14 +4,14 @@
  * so that a crash at any instant loses nothing and duplicates nothing on the rerun. The on-disk
  * protocol is in datastore/retention-archive.ts; the SQL in retention-postgres.ts / -sqlite.ts.
  */
+import { plural } from '../core/plural.js';
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { z } from 'zod';
-import { duration } from '../config/schema-types.js';
+import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { PathGuard } from '../safety/path-guard.js';
 import { sleepOn } from './clock-sleep.js';
-import { checkOneTarget, dbTargetShape, resolveDbTarget, type DbTarget } from './datastore/db-target.js';
+import { resolveDbTarget, type DbTarget } from './datastore/db-target.js';
 import { describePgError } from './datastore/pg-session.js';
 import { encodeRows } from './datastore/archive-format.js';
 import {
@@ -29,75 +29,13 @@ import {
 } from './datastore/retention-backend.js';
 import { openPgRetention } from './datastore/retention-postgres.js';
 import { openSqliteRetention } from './datastore/retention-sqlite.js';
-import { faultPoint } from './datastore/retention-faults.js';
+import { faultPause } from '../os/fault-point.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
+import { dbRetentionDeclaration } from './db-retention/declaration.js';
+import type { schema } from './db-retention/schema.js';
 
 const DEFAULT_BATCH = 5_000;
 const PLAN_LINES = 50;
-
-const schema = z
-  .strictObject({
-    ...dbTargetShape,
-    table: z.string().min(1).describe('The table to trim (PostgreSQL: `schema.table` is accepted).'),
-    schema: z.string().min(1).optional().describe('PostgreSQL schema of the table. @default the search path'),
-    timestamp_column: z.string().min(1).describe('The column compared with older_than.'),
-    timestamp_format: z
-      .enum(['iso', 'epoch_s', 'epoch_ms'])
-      .optional()
-      .describe(
-        'How an integer or text timestamp is stored. @default native timestamps; iso for SQLite text',
-      ),
-    key_column: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Unique, indexed column the batches are ranges of. @default the primary key (SQLite: rowid)'),
-    older_than: duration().describe('Rows whose timestamp is older than this are deleted.'),
-    batch: z.number().int().min(1).max(100_000).optional().describe('Rows per transaction. @default 5000'),
-    pause: duration({ allowZero: true }).optional().describe('Wait between batches. @default 0s'),
-    max_rows: z.number().int().min(1).optional().describe('Stop after deleting this many rows in one run.'),
-    archive_to: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Directory for the archives; without it rows are only deleted.'),
-    archive_format: z.enum(['jsonl', 'csv']).optional().describe('@default jsonl (gzipped either way)'),
-    archive_where: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'SQL condition on the row: only matching rows are archived (all are deleted). @default all rows',
-      ),
-    lock_timeout: duration().optional().describe('Longest wait for a row or table lock. @default 5s'),
-    statement_timeout: duration().optional().describe('Longest single statement (PostgreSQL). @default 1m'),
-  })
-  .superRefine((o, ctx) => {
-    checkOneTarget(o, ctx);
-    for (const key of ['archive_format', 'archive_where'] as const) {
-      if (o[key] !== undefined && o.archive_to === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `${key} needs archive_to (where the archive goes)`,
-        });
-      }
-    }
-    if (o.schema !== undefined && o.path !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['schema'],
-        message: 'schema is for PostgreSQL; SQLite has none',
-      });
-    }
-    if (o.archive_where?.includes(';')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['archive_where'],
-        message: 'expected one SQL condition, without ";"',
-      });
-    }
-  });
 
 type Options = z.output<typeof schema>;
 
@@ -119,10 +57,7 @@ function recoveryLines(r: RecoveryReport, dryRun: boolean): string[] {
 }
 
 export const dbRetentionAction = defineAction({
-  name: 'db-retention',
-  description: 'Delete old rows in small batches (PostgreSQL, SQLite), archiving them first',
-  schema,
-  category: 'database',
+  ...dbRetentionDeclaration,
   async run(ctx, o) {
     const target = resolveDbTarget(o, ctx.resolvePath);
     if ('error' in target) return { ok: false, summary: target.error, changed: false };
@@ -221,7 +156,7 @@ async function retain(
             startedAt: runStart,
           });
         }
-        await faultPoint('after-archive', done + 1, ctx.signal);
+        await faultPause('retention:after-archive', ctx.signal);
       } catch (err) {
         await db.rollback();
         if (pending) await discard(pending.pendingPath, archive!.dir);
@@ -237,7 +172,7 @@ async function retain(
       }
       done++;
       longestBatchMs = Math.max(longestBatchMs, performance.now() - t0);
-      await faultPoint('after-delete', done, ctx.signal);
+      await faultPause('retention:after-delete', ctx.signal);
       if (pending) {
         await promote(pending, archive!.dir);
         files.push(pending.name);
@@ -255,8 +190,10 @@ async function retain(
     if (o.pause) await sleepOn(ctx.clock, o.pause, ctx.signal);
   }
   const seconds = (performance.now() - started) / 1000;
-  const archivedText = archive ? `; archived ${fmt(archived)} to ${files.length} files in ${where}` : '';
-  const did = `deleted ${fmt(deleted)} rows older than ${cutoffText} from ${table} in ${done} batches${archivedText}`;
+  const archivedText = archive
+    ? `; archived ${fmt(archived)} to ${plural(files.length, 'file')} in ${where}`
+    : '';
+  const did = `deleted ${rowsText(deleted)} older than ${cutoffText} from ${table} in ${plural(done, 'batch', 'batches')}${archivedText}`;
   const details = {
     table,
     cutoff: cutoffText,
@@ -294,6 +231,20 @@ async function retain(
   };
 }
 
+/** `1 row`, `70,410 rows`. */
+const rowsText = (n: number) => (n === 1 ? '1 row' : `${fmt(n)} rows`);
+
+/**
+ * A key as a result may carry it: results are stored as JSON, which has no BigInt — and SQLite
+ * keys are read as BigInt so that 64-bit ids stay exact. A number while exact, else its digits.
+ */
+function reportedKey(k: unknown): unknown {
+  if (typeof k !== 'bigint') return k;
+  return k >= BigInt(Number.MIN_SAFE_INTEGER) && k <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(k)
+    : k.toString();
+}
+
 async function preview(
   ctx: ActionContext,
   db: RetentionBackend,
@@ -314,7 +265,7 @@ async function preview(
   while (rows < p.maxRows && !ctx.signal.aborted) {
     const b = await db.previewNextBatch(after, Math.min(p.batchSize, p.maxRows - rows));
     if (!b) break;
-    perBatch.push({ rows: b.count, archive: b.archived, lo: b.lo, hi: b.hi });
+    perBatch.push({ rows: b.count, archive: b.archived, lo: reportedKey(b.lo), hi: reportedKey(b.hi) });
     rows += b.count;
     archive += b.archived;
     after = b.hi;
@@ -323,12 +274,12 @@ async function preview(
   for (const [i, b] of perBatch.slice(0, PLAN_LINES).entries()) {
     const arch = p.where ? `, archive ${fmt(b.archive)} to ${p.where}` : '';
     plan.push(
-      `batch ${i + 1}: ${db.info.keyColumn} ${String(b.lo)}..${String(b.hi)}: delete ${fmt(b.rows)} rows${arch}`,
+      `batch ${i + 1}: ${db.info.keyColumn} ${String(b.lo)}..${String(b.hi)}: delete ${rowsText(b.rows)}${arch}`,
     );
   }
   if (perBatch.length > PLAN_LINES) {
     const rest = perBatch.slice(PLAN_LINES).reduce((s, b) => s + b.rows, 0);
-    plan.push(`… ${perBatch.length - PLAN_LINES} more batches, ${fmt(rest)} rows`);
+    plan.push(`… ${perBatch.length - PLAN_LINES} more batches, ${rowsText(rest)}`);
   }
   const arch = p.where ? ` (archive ${fmt(archive)} to ${p.where})` : '';
   return {
@@ -336,7 +287,7 @@ async function preview(
     summary:
       rows === 0
         ? `no rows older than ${p.cutoffText} in ${table}`
-        : `would delete ${fmt(rows)} of ${fmt(p.total)} rows older than ${p.cutoffText} from ${table} in ${perBatch.length} batches${arch}`,
+        : `would delete ${fmt(rows)} of ${rowsText(p.total)} older than ${p.cutoffText} from ${table} in ${plural(perBatch.length, 'batch', 'batches')}${arch}`,
     changed: false,
     plan,
     details: {

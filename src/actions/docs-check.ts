@@ -4,44 +4,19 @@
  * web links are checked only with `external: true`, politely (concurrency, a pause per host) and
  * with good answers cached for `cache_for`. Each broken link is reported as `file:line: target — reason`.
  */
+import { plural } from '../core/plural.js';
 import { join, sep } from 'node:path';
 import { glob } from 'tinyglobby';
-import { z } from 'zod';
-import { duration, stringList } from '../config/schema-types.js';
+import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { checkUrls } from './docs-check/external-links.js';
 import { LinkCache } from './docs-check/link-cache.js';
 import { defineAction, type ActionContext } from './types.js';
+import { docsCheckDeclaration } from './docs-check/declaration.js';
+import type { schema } from './docs-check/schema.js';
 
 const MAX_LISTED = 500;
 const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**'];
-
-const schema = z.strictObject({
-  paths: stringList('a glob')
-    .optional()
-    .describe(
-      'Markdown files to check, globs relative to root. @default **/*.md (node_modules and .git never)',
-    ),
-  exclude: stringList('a glob').optional().describe('Globs of files not to check.'),
-  root: z
-    .string()
-    .optional()
-    .describe(
-      'The repository root: globs and /absolute links resolve against it. @default the config file directory',
-    ),
-  external: z.boolean().optional().describe('Also check http(s) links. @default false'),
-  timeout: duration().optional().describe('Per request, for web links. @default 10s'),
-  concurrency: z.number().int().min(1).max(64).optional().describe('Web requests at once. @default 4'),
-  per_host_interval: duration({ allowZero: true })
-    .optional()
-    .describe('At least this long between two requests to one host. @default 200ms'),
-  cache_for: duration({ allowZero: true })
-    .optional()
-    .describe('Web links that answered are not asked again for this long (0: no cache). @default 7d'),
-  skip: stringList('a URL prefix')
-    .optional()
-    .describe('Web links starting with one of these are not checked (e.g. http://localhost).'),
-});
 
 type Options = z.output<typeof schema>;
 
@@ -99,10 +74,7 @@ async function checkExternal(
 }
 
 export const docsCheckAction = defineAction({
-  name: 'docs-check',
-  description: 'Markdown link and anchor checker (relative links always, web links optionally)',
-  category: 'documentation',
-  schema,
+  ...docsCheckDeclaration,
   async run(ctx, o) {
     const root = ctx.resolvePath(o.root ?? '.');
     const files = (
@@ -169,7 +141,7 @@ export const docsCheckAction = defineAction({
     const webPart = o.external
       ? `, ${new Set(web.map((w) => w.url)).size} web${webStats.cached ? `, ${webStats.cached} of them from the cache` : ''}`
       : '';
-    const head = `${files.length} files, ${links} links (${localLinks} local${webPart})`;
+    const head = `${plural(files.length, 'file')}, ${plural(links, 'link')} (${localLinks} local${webPart})`;
     return {
       ok: broken.length === 0,
       summary:

@@ -6,7 +6,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderDataset, type Dataset, type ExportFormat } from '../core/dataset.js';
-import { writeFileAtomicSync } from '../safety/atomic-write.js';
+import { writeFileAtomicSync } from '../os/atomic-write.js';
 
 export interface WrittenFile {
   readonly file: string;

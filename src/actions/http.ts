@@ -1,37 +1,11 @@
 /** `http`: calls a URL and checks the status (and optionally the body). */
-import { z } from 'zod';
-import { statusMatches, statusSpec } from './http-status.js';
-import { duration } from '../config/schema-types.js';
+import { statusMatches } from './http-status.js';
 import { formatDuration } from '../core/duration.js';
+import { httpDeclaration } from './http/declaration.js';
 import { defineAction } from './types.js';
 
-const schema = z.strictObject({
-  url: z.url({ error: 'expected an http:// or https:// URL', protocol: /^https?$/ }),
-  method: z
-    .enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
-    .optional()
-    .describe('@default GET'),
-  headers: z.record(z.string(), z.string()).optional(),
-  headers_env: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe(
-      'Headers whose values come from environment variables (never logged), e.g. { Authorization: API_AUTH }.',
-    ),
-  body: z
-    .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
-    .optional()
-    .describe('A string, or a map sent as JSON.'),
-  expect_status: statusSpec.optional().describe('@default "2xx"'),
-  expect_body: z.string().optional().describe('Text the response body must contain.'),
-  timeout: duration().optional().describe('@default 30s'),
-  follow_redirects: z.boolean().optional().describe('@default true'),
-});
-
 export const httpAction = defineAction({
-  name: 'http',
-  description: 'Call a URL and check the response status (and body)',
-  schema,
+  ...httpDeclaration,
   async run(ctx, o) {
     const method = o.method ?? (o.body === undefined ? 'GET' : 'POST');
     if (ctx.dryRun) {
@@ -76,7 +50,7 @@ export const httpAction = defineAction({
     }
     const text = method === 'HEAD' ? '' : await res.text();
     const ms = performance.now() - started;
-    ctx.output(`HTTP ${res.status} ${res.statusText} in ${Math.round(ms)}ms\n${text.slice(0, 4096)}`);
+    ctx.output(`HTTP ${res.status} ${res.statusText} in ${formatDuration(ms)}\n${text.slice(0, 4096)}`);
     const statusOk = statusMatches(res.status, o.expect_status);
     const bodyOk = o.expect_body === undefined || text.includes(o.expect_body);
     const problems = [
@@ -87,7 +61,7 @@ export const httpAction = defineAction({
       ok: problems.length === 0,
       summary:
         problems.length === 0
-          ? `${method} ${o.url}: ${res.status} in ${Math.round(ms)}ms`
+          ? `${method} ${o.url}: ${res.status} in ${formatDuration(ms)}`
           : `${method} ${o.url}: ${problems.join('; ')}`,
       changed: method !== 'GET' && method !== 'HEAD',
       details: { status: res.status, latencyMs: Math.round(ms), bytes: Buffer.byteLength(text) },

@@ -6,64 +6,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import parse from 'spdx-expression-parse';
-import { z } from 'zod';
 import { detectManagers } from './deps/detect-managers.js';
-import { stringList } from '../config/schema-types.js';
 import { runTool } from './deps/run-tool.js';
-import { evaluate, isSimpleLicense, type Policy } from './license-check/evaluate.js';
+import { evaluate, type Policy } from './license-check/evaluate.js';
 import type { InstalledPackage } from './license-check/installed-package.js';
 import { devPaths, readNpmTree } from './license-check/npm-tree.js';
 import { readSitePackages } from './license-check/pip-metadata.js';
 import { defineAction, type ActionContext } from './types.js';
+import { licenseCheckDeclaration } from './license-check/declaration.js';
 
-const MANAGERS = ['npm', 'pip'] as const;
 const MAX_LISTED = 500;
-
-const spdxIds = (what: string) =>
-  stringList(what).refine((ids) => ids.every((id) => isSimpleLicense(id, parse)), {
-    error: 'expected SPDX licence ids such as MIT, Apache-2.0, GPL-2.0-or-later (one id each, no AND/OR)',
-  });
-
-const schema = z
-  .strictObject({
-    manager: z
-      .union([z.enum(['auto', ...MANAGERS]), z.array(z.enum(MANAGERS)).min(1)], {
-        error: 'expected auto, npm, pip, or a list such as [npm, pip]',
-      })
-      .optional()
-      .describe(
-        'Whose packages: auto is npm when node_modules exists, pip for a Python project. @default auto',
-      ),
-    cwd: z
-      .string()
-      .optional()
-      .describe('The project directory, relative to the config file. @default its directory'),
-    allow: spdxIds('an SPDX id')
-      .optional()
-      .describe('SPDX ids that may be used; a package passes when its expression can be met with them.'),
-    deny: spdxIds('an SPDX id')
-      .optional()
-      .describe('SPDX ids that may not be used; with no allow list, anything not denied passes.'),
-    unknown: z
-      .enum(['fail', 'warn'])
-      .optional()
-      .describe('A package with no licence or a non-SPDX one: fail the run, or only warn. @default fail'),
-    ignore: stringList('a package name or name@version')
-      .optional()
-      .describe('Packages accepted whatever their licence (name, or name@version for one version).'),
-    dev: z
-      .boolean()
-      .optional()
-      .describe('Check npm devDependencies too; false skips those the lockfile marks dev. @default true'),
-    python: z.string().min(1).optional().describe('The Python whose sys.path is searched. @default python3'),
-    pip_path: stringList('a directory')
-      .optional()
-      .describe('Read Python packages from these directories instead of the sys.path of python.'),
-  })
-  .refine((o) => o.allow !== undefined || o.deny !== undefined, {
-    error: 'set allow, deny or both: a licence check needs a policy',
-  });
 
 /** site-packages directories of `python` (sys.path entries that hold installed distributions). */
 async function pythonSitePackages(
@@ -88,10 +40,7 @@ async function pythonSitePackages(
 const id = (p: InstalledPackage) => `${p.name}@${p.version}`;
 
 export const licenseCheckAction = defineAction({
-  name: 'license-check',
-  description: 'Licences of installed dependencies (npm, pip) against allow and deny lists of SPDX ids',
-  category: 'security',
-  schema,
+  ...licenseCheckDeclaration,
   async run(ctx, o) {
     const started = performance.now();
     const cwd = ctx.resolvePath(o.cwd ?? '.');

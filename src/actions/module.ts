@@ -4,19 +4,9 @@
  */
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
 import type { ActionContext, ActionResult, Finding } from './types.js';
 import { defineAction } from './types.js';
-
-const schema = z.strictObject({
-  path: z.string().min(1).describe('The module file, relative to the config file (.js, .mjs, .ts, .mts).'),
-  export: z.string().min(1).optional().describe('The exported function to call. @default default'),
-  config: z.unknown().optional().describe('Passed to the function as its first argument.'),
-  dry_run: z
-    .enum(['skip', 'call'])
-    .optional()
-    .describe('In a dry run: skip the call (report it), or call it with ctx.dryRun = true. @default skip'),
-});
+import { moduleDeclaration } from './module/declaration.js';
 
 /** What a custom executor may return; every field is optional. */
 export interface ModuleOutcome {
@@ -52,9 +42,7 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 }
 
 export const moduleAction = defineAction({
-  name: 'module',
-  description: 'Call an exported async function of a JS/TS module (a custom executor)',
-  schema,
+  ...moduleDeclaration,
   async run(ctx, o): Promise<ActionResult> {
     const file = ctx.resolvePath(o.path);
     const name = o.export ?? 'default';

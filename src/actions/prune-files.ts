@@ -3,75 +3,24 @@
  * (never the whole tree in memory), never follows a link, never leaves its roots, and refuses
  * `/`, the home directory and caretaker's state dir. See docs/actions/prune-files.md.
  */
+import { plural } from '../core/plural.js';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { duration, size, stringList } from '../config/schema-types.js';
+import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
-import { walkRoot } from '../safety/expand-paths.js';
 import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
 import { ArchiveMover } from './prune-files/archive-move.js';
-import { FsPace } from './prune-files/fs-pace.js';
+import { FsPace } from '../os/fs-pace.js';
 import { atimeWarning } from './prune-files/atime-support.js';
 import { Disposal, newRootReport, PlanWriter, type RootReport } from './prune-files/file-disposal.js';
 import { RetentionPass, type PassKind, type RetentionRules } from './prune-files/retention-pass.js';
 import { archiveLabel, buildSelection, type PruneRoot, type Selection } from './prune-files/selection.js';
 import { SizeBudget } from './prune-files/size-budget.js';
 import { newCounters, walkTree, type DirVisit, type WalkCounters } from './prune-files/tree-walk.js';
+import { pruneFilesDeclaration } from './prune-files/declaration.js';
+import type { schema } from './prune-files/schema.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
-
-const schema = z
-  .strictObject({
-    paths: stringList('a directory or a glob').describe(
-      'Directories (everything below them) or globs (files, or directories whose whole content is selected).',
-    ),
-    include: stringList('a glob')
-      .optional()
-      .describe(
-        'Only files matching one of these (relative to the root; no "/" = the file name at any depth).',
-      ),
-    exclude: stringList('a glob')
-      .optional()
-      .describe('Never files (or directories) matching one of these. @default none'),
-    older_than: duration().optional().describe('Remove files whose time is older than this.'),
-    by: z
-      .enum(['mtime', 'atime'], { error: 'expected mtime or atime' })
-      .optional()
-      .describe('Which time older_than, keep_newest and max_total_size go by. @default mtime'),
-    max_total_size: size()
-      .optional()
-      .describe('Evict the oldest selected files (all roots together) until they fit in this size.'),
-    keep_newest: z
-      .number({ error: 'expected a whole number of files' })
-      .int({ error: 'expected a whole number of files' })
-      .min(0)
-      .optional()
-      .describe('Always keep the newest N selected files of each directory; alone, remove the rest.'),
-    remove_empty_dirs: z
-      .boolean()
-      .optional()
-      .describe('Remove directories left empty (never a root itself). @default false'),
-    archive_to: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Move files into ARCHIVE/YYYY-MM-DD/<root path>/… instead of deleting them.'),
-    concurrency: z
-      .number()
-      .int()
-      .min(1)
-      .max(1024)
-      .optional()
-      .describe('File system calls (lstat, unlink) in flight at once. @default 64'),
-  })
-  .refine(
-    (o) => o.older_than !== undefined || o.max_total_size !== undefined || o.keep_newest !== undefined,
-    {
-      error:
-        'give at least one of older_than, max_total_size or keep_newest (with none, nothing would be pruned)',
-    },
-  );
 
 type Options = z.output<typeof schema>;
 
@@ -153,7 +102,7 @@ function summaryOf(st: RunState, archiveDir: string | undefined, totals: RootRep
       ? 'would remove'
       : 'removed';
   const roots = st.selection.roots.length;
-  let s = `${verb} ${totals.filesRemoved} of ${totals.filesSelected} files (${formatSize(totals.bytesRemoved)}) in ${roots} root${roots === 1 ? '' : 's'}`;
+  let s = `${verb} ${totals.filesRemoved} of ${plural(totals.filesSelected, 'file')} (${formatSize(totals.bytesRemoved)}) in ${plural(roots, 'root')}`;
   if (totals.filesEvicted > 0) s += `, ${totals.filesEvicted} of them for max_total_size`;
   if (totals.dirsRemoved > 0)
     s += `; ${totals.dirsRemoved} empty director${totals.dirsRemoved === 1 ? 'y' : 'ies'}`;
@@ -173,11 +122,7 @@ function sumReports(reports: Iterable<RootReport>): RootReport {
 }
 
 export const pruneFilesAction = defineAction({
-  name: 'prune-files',
-  description: 'Cache, temp and export cleanup with retention (age, size budget, keep newest, archive)',
-  category: 'cache',
-  schema,
-  modifies: (o, resolvePath) => o.paths.map((p) => walkRoot(resolvePath(p), '/').dir),
+  ...pruneFilesDeclaration,
   async run(ctx, o): Promise<ActionResult> {
     const guard = new PathGuard({ stateDir: ctx.stateDir });
     const now = ctx.clock.now();

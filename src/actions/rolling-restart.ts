@@ -4,83 +4,17 @@
  * come back healthy the rollout stops there: the instances after it are left untouched and the
  * run fails, which is what the alerting layer (notify on failure) reacts to.
  */
-import { z } from 'zod';
-import { duration, envMap, size } from '../config/schema-types.js';
+import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
+import { plural } from '../core/plural.js';
 import { formatSize } from '../core/size.js';
 import { sleepOn } from './clock-sleep.js';
 import { waitHealthy, type HealthCheck } from './process/health-probe.js';
 import { rssFromPidFile } from './process/process-rss.js';
-import { runInProcessGroup } from './process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
-
-const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-  error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
-});
-
-const instance = z.strictObject({
-  name: z.string().min(1).describe('Shown in the plan, the output and alerts.'),
-  stop: command.describe('Stops the instance; must exit 0 once it is down.'),
-  start: command.describe('Starts the instance; may return at once (a daemon) — health decides.'),
-  health_url: z
-    .url({ error: 'expected an http:// or https:// URL', protocol: /^https?$/ })
-    .optional()
-    .describe('Healthy when it answers 2xx.'),
-  health_command: command.optional().describe('Healthy when it exits 0.'),
-  pid_file: z.string().min(1).optional().describe('The running process, for only_if.rss_over.'),
-  settle: duration({ allowZero: true }).optional().describe('Overrides the top-level settle.'),
-  health_timeout: duration().optional().describe('Overrides the top-level health_timeout.'),
-});
-
-const schema = z
-  .strictObject({
-    instances: z.array(instance).min(1).describe('In rollout order.'),
-    settle: duration({ allowZero: true })
-      .optional()
-      .describe('Wait after an instance is healthy, before the next. @default 10s'),
-    health_timeout: duration()
-      .optional()
-      .describe('Longest wait for an instance to become healthy. @default 60s'),
-    health_interval: duration().optional().describe('Between two health probes. @default 1s'),
-    command_timeout: duration().optional().describe('Longest a stop or start command may run. @default 2m'),
-    only_if: z
-      .strictObject({
-        rss_over: size().describe('Recycle only instances whose process uses more memory than this.'),
-      })
-      .optional(),
-    cwd: z
-      .string()
-      .optional()
-      .describe('Working directory of the commands. @default the config file’s directory'),
-    env: envMap().optional().describe('Extra environment for the commands.'),
-  })
-  .superRefine((o, ctx) => {
-    const names = new Set<string>();
-    o.instances.forEach((inst, i) => {
-      if ((inst.health_url === undefined) === (inst.health_command === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['instances', i],
-          message: `instance ${inst.name} needs exactly one of health_url and health_command`,
-        });
-      }
-      if (o.only_if && inst.pid_file === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['instances', i],
-          message: `instance ${inst.name} needs pid_file: only_if.rss_over measures its process`,
-        });
-      }
-      if (names.has(inst.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['instances', i, 'name'],
-          message: `instance name ${inst.name} is used twice`,
-        });
-      }
-      names.add(inst.name);
-    });
-  });
+import { rollingRestartDeclaration } from './rolling-restart/declaration.js';
+import type { schema } from './rolling-restart/schema.js';
 
 type Options = z.output<typeof schema>;
 type Instance = Options['instances'][number];
@@ -97,10 +31,7 @@ interface InstanceReport {
 const shown = (c: string | readonly string[]) => (typeof c === 'string' ? c : c.join(' '));
 
 export const rollingRestartAction = defineAction({
-  name: 'rolling-restart',
-  description: 'Recycle instances one at a time, each back to healthy before the next',
-  schema,
-  category: 'process',
+  ...rollingRestartDeclaration,
   async run(ctx, o) {
     // Decide first which instances to recycle (only_if), so the plan and the run agree.
     const decisions: InstanceReport[] = [];
@@ -165,7 +96,7 @@ function plan(o: Options, decisions: InstanceReport[], warnings: string[]): Acti
   });
   return {
     ok: true,
-    summary: `would recycle ${chosen.length} of ${o.instances.length} instances one at a time: ${chosen.map((d) => d.name).join(', ') || 'none'}`,
+    summary: `would recycle ${chosen.length} of ${plural(o.instances.length, 'instance')} one at a time: ${chosen.map((d) => d.name).join(', ') || 'none'}`,
     changed: false,
     plan: steps,
     warnings: warnings.length > 0 ? warnings : undefined,
@@ -260,7 +191,7 @@ async function rollout(
   return {
     ok: true,
     summary:
-      `restarted ${restarted.length} of ${o.instances.length} instances one at a time` +
+      `restarted ${restarted.length} of ${plural(o.instances.length, 'instance')} one at a time` +
       (restarted.length > 0 ? `: ${restarted.join(', ')}` : '') +
       (skipped.length > 0 ? `; left alone: ${skipped.join(', ')}` : ''),
     changed: restarted.length > 0,

@@ -4,6 +4,7 @@
  * (what, as logrotate would), journal + execute-plan (doing it so that a crash at any point is
  * finished by the next run), compress-step + gzip-* (parallel gzip), copy-truncate, move-steps.
  */
+import { plural } from '../core/plural.js';
 import { formatSize } from '../core/size.js';
 import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
 import {
@@ -17,7 +18,8 @@ import { collectLogs } from './rotate-logs/collect.js';
 import { executePlan, newTally, type Tally } from './rotate-logs/execute-plan.js';
 import { Journal } from './rotate-logs/journal.js';
 import { rotationDue } from './rotate-logs/rotation-due.js';
-import { resolveRotate, rotateLogsSchema, type ResolvedRotate } from './rotate-logs/schema.js';
+import { rotateLogsDeclaration } from './rotate-logs/declaration.js';
+import { resolveRotate, type ResolvedRotate } from './rotate-logs/schema.js';
 import { RotationState } from './rotate-logs/state-file.js';
 import { describeStep, type Plan } from './rotate-logs/steps.js';
 import { lockRotation, RotationBusyError } from './rotate-logs/task-lock.js';
@@ -138,8 +140,8 @@ async function rotate(ctx: ActionContext, o: ResolvedRotate): Promise<ActionResu
       changed: false,
       summary:
         planned.length === 0
-          ? `nothing to rotate (${collected.logs.length} log${collected.logs.length === 1 ? '' : 's'} checked)`
-          : `would rotate ${planned.length} of ${collected.logs.length} logs in ${steps.length} steps`,
+          ? `nothing to rotate (${plural(collected.logs.length, 'log')} checked)`
+          : `would rotate ${planned.length} of ${plural(collected.logs.length, 'log')} in ${plural(steps.length, 'step')}`,
       plan: steps,
       warnings: tally.warnings.length > 0 ? tally.warnings : undefined,
       details: {
@@ -172,8 +174,8 @@ async function rotate(ctx: ActionContext, o: ResolvedRotate): Promise<ActionResu
   const compressedOut = tally.compressed.reduce((n, c) => n + c.bytesOut, 0);
   const parts = [
     rotated.length === 0
-      ? `nothing rotated (${collected.logs.length} log${collected.logs.length === 1 ? '' : 's'} checked)`
-      : `rotated ${rotated.length} log${rotated.length === 1 ? '' : 's'}`,
+      ? `nothing rotated (${plural(collected.logs.length, 'log')} checked)`
+      : `rotated ${plural(rotated.length, 'log')}`,
   ];
   if (tally.compressed.length > 0)
     parts.push(
@@ -184,8 +186,9 @@ async function rotate(ctx: ActionContext, o: ResolvedRotate): Promise<ActionResu
     parts.push(`logs and generations ${formatSize(bytesBefore)} -> ${formatSize(bytesAfter)}`);
   if (freed > 0) parts.push(`freed ${formatSize(freed)}`);
   if (recovered > 0) parts.push(`finished ${recovered} steps of an interrupted rotation`);
+  if (tally.errors.length > 0) parts.unshift(tally.errors.join('; '));
   return {
-    ok: true,
+    ok: tally.errors.length === 0,
     changed: rotated.length > 0 || tally.compressed.length > 0 || tally.deleted.length > 0 || recovered > 0,
     summary: parts.join(', '),
     warnings: tally.warnings.length > 0 ? tally.warnings : undefined,
@@ -210,11 +213,7 @@ async function rotate(ctx: ActionContext, o: ResolvedRotate): Promise<ActionResu
 }
 
 export const rotateLogsAction = defineAction({
-  name: 'rotate-logs',
-  description:
-    'Rotate, compress and expire logs with logrotate’s directives, crash-safe and without losing lines',
-  schema: rotateLogsSchema,
-  category: 'log_management',
+  ...rotateLogsDeclaration,
   async run(ctx, options) {
     const o = resolveRotate(options, ctx.resolvePath);
     let release: (() => Promise<void>) | undefined;

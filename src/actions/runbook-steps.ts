@@ -4,8 +4,8 @@
  * `tasks.X.with.steps[i].with…`.
  */
 import { z } from 'zod';
-import { duration } from '../config/schema-types.js';
-import { describeIssues, errorMap } from '../config/zod-issues.js';
+import { duration } from '../schema/values.js';
+import { describeIssues, errorMap } from '../schema/zod-issues.js';
 import { closest } from '../core/did-you-mean.js';
 import type { ActionLookup, AnyAction } from './types.js';
 

@@ -4,7 +4,8 @@
  * every step's outcome and every undo's. A dry run prints the plan and runs each step's own dry run.
  */
 import { formatDuration } from '../core/duration.js';
-import { runbookSchema, runbookShape, type BoundAction, type RunbookOptions } from './runbook-steps.js';
+import { boundRunbookDeclaration, runbookDeclaration } from './runbook/declaration.js';
+import type { BoundAction, RunbookOptions } from './runbook-steps.js';
 import {
   defineAction,
   type ActionContext,
@@ -229,28 +230,14 @@ async function execute(ctx: ActionContext, o: RunbookOptions): Promise<ActionRes
   };
 }
 
-function modifiesOf(bound: BoundAction | null, resolvePath: (p: string) => string): readonly string[] {
-  return bound?.action.modifies?.(bound.options, resolvePath) ?? [];
-}
-
 /** The runbook bound to a registry: its schema checks steps against the registered actions. */
 function boundRunbook(actions: ActionLookup): AnyAction {
-  return defineAction({
-    name: 'runbook',
-    description:
-      'Ordered steps, each an action with an undo; on failure the steps done are undone in reverse',
-    schema: runbookSchema(actions),
-    modifies: (o, resolvePath) =>
-      o.steps.flatMap((s) => [...modifiesOf(s, resolvePath), ...modifiesOf(s.undo, resolvePath)]),
-    run: execute,
-  });
+  return defineAction({ ...boundRunbookDeclaration(actions), run: execute });
 }
 
 /** Registered like any action; the registry binds it (see `bind`) so steps can name any action. */
 export const runbookAction = defineAction({
-  name: 'runbook',
-  description: 'Ordered steps, each an action with an undo; on failure the steps done are undone in reverse',
-  schema: runbookShape,
+  ...runbookDeclaration,
   bind: boundRunbook,
   run() {
     return Promise.reject(new Error('the runbook action must be registered in an ActionRegistry before use'));

@@ -10,7 +10,8 @@ import { formatSize } from '../core/size.js';
 import { PathGuard } from '../safety/path-guard.js';
 import { loadState, pruneState, saveState, STATE_FILE, type FileRecord } from './scan-logs/file-state.js';
 import type { ScanPlan } from './scan-logs/line-scanner.js';
-import { resolvePatterns, scanLogsSchema, type ResolvedPattern } from './scan-logs/options.js';
+import { scanLogsDeclaration } from './scan-logs/declaration.js';
+import { resolvePatterns, type ResolvedPattern } from './scan-logs/options.js';
 import {
   collectFiles,
   scanOne,
@@ -66,10 +67,7 @@ function mergeSamples(scans: readonly FileScan[], patterns: readonly ResolvedPat
 }
 
 export const scanLogsAction = defineAction({
-  name: 'scan-logs',
-  description: 'Incremental log monitoring: counts per pattern, samples, alerts over thresholds',
-  category: 'log_management',
-  schema: scanLogsSchema,
+  ...scanLogsDeclaration,
   async run(ctx, o): Promise<ActionResult> {
     const patterns = resolvePatterns(o);
     const plans: ScanPlan[] = patterns.map(({ plan }) => ({
@@ -100,6 +98,7 @@ export const scanLogsAction = defineAction({
       prev: state.files,
       next: { ...state.files },
       warn: (m) => warnings.push(m),
+      unreadTruncations: [],
       progress: (bytes, label) => {
         done += bytes;
         ctx.progress({ done, unit: 'bytes', label });
@@ -110,8 +109,7 @@ export const scanLogsAction = defineAction({
     for (const path of files) {
       ctx.signal.throwIfAborted();
       try {
-        const s = await scanOne(path, run, seen);
-        if (s) scans.push(s);
+        scans.push(...(await scanOne(path, run, seen)));
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         warnings.push(`${path}: not read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
@@ -166,6 +164,9 @@ export const scanLogsAction = defineAction({
       changed: false,
       warnings: warnings.length > 0 ? warnings : undefined,
       issuesFound: alerts.length,
+      // The one place the engine reads alerts from (core/action-result.ts): one incident per
+      // pattern, sent to channels subscribed to `threshold`, closed when the pattern is back under.
+      alerts: alerts.map((a) => ({ event: 'threshold', key: a.pattern, message: a.message })),
       plan: ctx.dryRun
         ? [
             ...scans
@@ -176,12 +177,12 @@ export const scanLogsAction = defineAction({
         : undefined,
       details: {
         counts,
-        alerts,
         samples: sampleLines > 0 ? samples : undefined,
         files: scans.map((f) => fileDetails(f, patterns)),
         bytesScanned,
         since: o.since !== undefined ? formatDuration(o.since) : undefined,
         skippedOlderLines: settings.sinceMs !== undefined ? skippedOld : undefined,
+        truncatedWithoutCopy: run.unreadTruncations.length > 0 ? run.unreadTruncations : undefined,
         patterns: Object.fromEntries(
           patterns.map((p) => [
             p.plan.name,

@@ -7,18 +7,11 @@ import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { Dataset } from '../core/dataset.js';
 import type { Category } from '../core/priority.js';
-import type { SampleInput, SamplePoint } from '../core/sample.js';
-import type { RestoreReport } from '../safety/rollback-restore.js';
+import type { SamplePoint } from '../core/sample.js';
+import type { ActionResult, Progress } from '../core/action-result.js';
 
-export interface Progress {
-  /** Units done so far. */
-  readonly done: number;
-  /** Units in all, when known. */
-  readonly total?: number;
-  readonly unit: 'bytes' | 'files' | 'items' | 'rows' | 'keys';
-  /** What is being worked on now, e.g. a file name. */
-  readonly label?: string;
-}
+export type { ActionAlert, ActionResult, Finding, Progress } from '../core/action-result.js';
+import type { RestoreReport } from '../safety/rollback-restore.js';
 
 /** Read-only view of this task's own past runs (newest first), e.g. for flaky-test detection. */
 export interface TaskHistory {
@@ -44,14 +37,6 @@ export interface DatasetSource {
   get(name: 'history' | 'metrics', opts: { days: number }): Promise<Dataset>;
 }
 
-/** An alert an action raises beyond its run status (scan-logs' thresholds). */
-export interface ActionAlert {
-  readonly event: 'threshold';
-  /** Stable per condition (a pattern name): one incident per key, closed when no longer reported. */
-  readonly key: string;
-  readonly message: string;
-}
-
 export interface GuardOptions<T> {
   /** Keep the change? Called with what the change returned; false restores the files. @default keep */
   keep?(value: T): boolean | Promise<boolean>;
@@ -71,7 +56,7 @@ export interface GuardedChange<T> {
 }
 
 /** What started a run: its schedule, a catch-up after downtime, a person (`run-task`), a retry. */
-export type RunTriggerKind = 'schedule' | 'catch-up' | 'manual' | 'retry' | 'rollback';
+export type RunTriggerKind = 'schedule' | 'catch-up' | 'manual' | 'retry' | 'rollback' | 'restore';
 
 export interface ActionContext {
   readonly taskId: string;
@@ -132,48 +117,6 @@ export interface ActionContext {
   readonly datasets?: DatasetSource;
 }
 
-export interface ActionResult {
-  /** false fails the run (as does throwing). */
-  readonly ok: boolean;
-  /** One line for humans: what happened. */
-  readonly summary: string;
-  /** Did the action change anything? */
-  readonly changed?: boolean;
-  /** Non-fatal findings: a run with warnings ends as `warning`, not `success`. */
-  readonly warnings?: readonly string[];
-  readonly exitCode?: number | null;
-  readonly bytesFreed?: number;
-  readonly filesModified?: number;
-  readonly issuesFound?: number;
-  readonly issuesFixed?: number;
-  /** In a dry run: every step that would be taken, in order. */
-  readonly plan?: readonly string[];
-  /** Action-specific, JSON-serialisable facts. */
-  readonly details?: Readonly<Record<string, unknown>>;
-  /** Measured values to keep as samples (trends, forecasts); not recorded for dry runs. */
-  readonly samples?: readonly SampleInput[];
-  /** Conditions to alert on besides the run's status (one incident per key). */
-  readonly alerts?: readonly ActionAlert[];
-  /**
-   * Problems found at a place in a file (a lint error, a broken link, a failing test), for CI
-   * annotations (`run-task --format github`). Keep the list short (the first few hundred); the
-   * counts belong in `issuesFound`.
-   */
-  readonly findings?: readonly Finding[];
-}
-
-/** One problem at a place: what `run-task --format github` turns into a workflow annotation. */
-export interface Finding {
-  readonly severity: 'error' | 'warning' | 'notice';
-  readonly message: string;
-  /** Absolute, or relative to the config file's directory. */
-  readonly file?: string;
-  readonly line?: number;
-  readonly column?: number;
-  /** Short heading, e.g. the tool and rule: "eslint no-unused-vars". */
-  readonly title?: string;
-}
-
 export interface Action<Schema extends z.ZodType = z.ZodType> {
   readonly name: string;
   /** One line, shown by `caretaker init` and the docs. */
@@ -182,8 +125,19 @@ export interface Action<Schema extends z.ZodType = z.ZodType> {
   readonly schema: Schema;
   /** The category a task of this action gets when it does not name one. */
   readonly category?: Category;
-  /** Paths the action may modify with these options (for rollback points). */
-  modifies?(options: z.output<Schema>, resolvePath: (p: string) => string): readonly string[];
+  /**
+   * Paths (files, directories, globs) the action may modify with these options: what
+   * `rollback: true` takes a point of. `[]`: it changes no files with these options. `undefined`
+   * (or no hook): it cannot know (a command, a module), so the config must name the paths in
+   * `rollback: { paths }`. Every built-in action has the hook (test/actions/declared-paths.test.ts).
+   */
+  modifies?(options: z.output<Schema>, resolvePath: (p: string) => string): readonly string[] | undefined;
+  /**
+   * The roots the action acts on, checked by the PathGuard when the config is loaded (so
+   * `caretaker validate` refuses `/`, the home directory, the state dir, a link to one of them,
+   * and a root that is a link where the action does not follow one) — and again at run time.
+   */
+  targets?(options: z.output<Schema>, resolvePath: (p: string) => string): readonly ActionTarget[];
   run(ctx: ActionContext, options: z.output<Schema>): Promise<ActionResult>;
   /**
    * For actions made of other actions (`runbook`): called when the action is registered, returns
@@ -191,6 +145,17 @@ export interface Action<Schema extends z.ZodType = z.ZodType> {
    * action and its run can call them.
    */
   bind?(actions: ActionLookup): AnyAction;
+}
+
+/** A root an action acts on, with where its options name it. */
+export interface ActionTarget {
+  /** Where below `with:` it is written, e.g. ['paths', 0]: config errors point there. */
+  readonly key: readonly (string | number)[];
+  /** The directory (or file) acted on, absolute (through the hook's `resolvePath`). */
+  readonly path: string;
+  /** See RootRule in safety/path-guard.ts. @default follow, target */
+  readonly links?: 'refuse' | 'follow';
+  readonly role?: 'target' | 'source';
 }
 
 /** Read access to the registered actions. */

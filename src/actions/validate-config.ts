@@ -7,14 +7,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
-import { z } from 'zod';
-import { stringList } from '../config/schema-types.js';
+import type { z } from 'zod';
 import { expandPaths } from '../safety/expand-paths.js';
 import { sha256File } from '../safety/blob-store.js';
 import { compareWithBaseline } from './config-files/baseline-compare.js';
-import { driftLines } from './config-files/config-drift.js';
+import { driftLines } from '../schema/config-files/config-drift.js';
 import type { SchemaViolation } from './config-files/json-schema-check.js';
-import { parseConfigText } from './config-files/parse-config-file.js';
+import { parseConfigText } from '../schema/config-files/parse-config-file.js';
 import {
   CONFIG_FORMATS,
   formatOf,
@@ -23,61 +22,13 @@ import {
   type FileReport,
   type FileProblem,
   type ParsedConfig,
-} from './config-files/parsed-file.js';
+} from '../schema/config-files/parsed-file.js';
 import { missingKeys } from './config-files/required-keys.js';
 import { defineAction, type ActionContext } from './types.js';
+import { validateConfigDeclaration } from './validate-config/declaration.js';
+import type { schema } from './validate-config/schema.js';
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
-
-const keyPaths = stringList('a key path such as materials.*.density');
-const fileSpec = z.union(
-  [
-    z.string().min(1),
-    z.strictObject({
-      path: z.string().min(1).describe('A file or glob, relative to the config file.'),
-      format: z.enum(CONFIG_FORMATS).optional().describe('@default from the file name'),
-      schema: z.string().min(1).optional().describe('A JSON Schema (JSON or YAML file) for this file.'),
-      required: keyPaths.optional().describe('Key paths this file must have; * matches any key or item.'),
-    }),
-  ],
-  { error: 'expected a file path or glob, or { path, format, schema, required }' },
-);
-
-const schema = z.strictObject({
-  files: z
-    .union([z.string().min(1), z.array(fileSpec).min(1)], {
-      error: 'expected a file, a glob, or a list of them',
-    })
-    .transform((f) => (typeof f === 'string' ? [f] : f))
-    .describe('Files or globs (YAML, JSON, TOML, .env), or { path, format, schema, required } per file.'),
-  format: z.enum(CONFIG_FORMATS).optional().describe('Format of every file. @default from each file name'),
-  schema: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('A JSON Schema every file must satisfy (per-file schema wins).'),
-  required: keyPaths.optional().describe('Key paths every file must have, e.g. materials.*.density.'),
-  required_env: z
-    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }))
-    .optional()
-    .describe('Environment variables that must be set; only presence and length are reported.'),
-  baseline: z
-    .union(
-      [
-        z.boolean(),
-        z.strictObject({
-          on_drift: z.enum(['warn', 'fail']).optional().describe('@default warn'),
-          update: z
-            .boolean()
-            .optional()
-            .describe('Adopt the current content as the new baseline after reporting drift. @default false'),
-        }),
-      ],
-      { error: 'expected true, or { on_drift: warn|fail, update: true|false }' },
-    )
-    .optional()
-    .describe('Record checksums and keys on the first run; report drift key by key afterwards.'),
-});
 
 type Options = z.output<typeof schema>;
 
@@ -178,11 +129,7 @@ function checkContent(
 }
 
 export const validateConfigAction = defineAction({
-  name: 'validate-config',
-  description:
-    'Check YAML, JSON, TOML and .env files: syntax, JSON Schema, required keys and env vars, drift',
-  category: 'config_cleanup',
-  schema,
+  ...validateConfigDeclaration,
   async run(ctx, o) {
     const reports: FileReport[] = [];
     const list = await targets(ctx, o, reports);

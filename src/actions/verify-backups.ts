@@ -2,48 +2,24 @@
  * `verify-backups`: re-reads archives (all of a destination, the newest N, or a rotating slice
  * of them) and checks every checksum; optionally runs a restore drill of the newest archive.
  */
+import { plural } from '../core/plural.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
 import { fnv1a } from '../core/stable-hash.js';
 import { listArchiveFiles, type ArchiveFile } from '../backup/archive-name.js';
-import { writeFileAtomic } from '../backup/atomic-write.js';
+import { writeFileAtomicSync } from '../os/atomic-write.js';
 import { drill, type DrillResult } from '../backup/drill.js';
 import { toolRunner } from '../backup/tool-runner.js';
 import { checkArchive, describeProblems } from '../backup/verify-archive.js';
 import { writeVerifyState } from '../backup/verify-state.js';
-import { runInProcessGroup } from './process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext } from './types.js';
-
-const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-  error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
-});
-
-const schema = z.strictObject({
-  dest: z.string().min(1).describe('The directory holding the archives.'),
-  task: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Only archives of this backup task. @default every archive in dest'),
-  latest: z.number().int().min(1).optional().describe('Only the newest N archives. @default all'),
-  subset: z
-    .string()
-    .regex(/^1\/([1-9]\d*)$/, {
-      error: 'expected 1/N, e.g. 1/7 (a different seventh of the archives each run)',
-    })
-    .optional()
-    .describe('Check a different 1/N of the archives each run (restic --read-data-subset). @default all'),
-  drill: z
-    .boolean()
-    .optional()
-    .describe('Restore the newest archive into a temp dir and check it. @default false'),
-  drill_command: command.optional().describe('Run in the restored tree during a drill; must exit 0.'),
-  drill_dir: z.string().min(1).optional().describe('Where drills restore to. @default the system temp dir'),
-});
+import { verifyBackupsDeclaration } from './verify-backups/declaration.js';
+import type { schema } from './verify-backups/schema.js';
 
 type Options = z.output<typeof schema>;
 
@@ -62,7 +38,7 @@ function subsetSlice(ctx: ActionContext, total: number): number {
 
 function saveSlice(ctx: ActionContext, next: number): void {
   mkdirSync(ctx.taskStateDir, { recursive: true });
-  writeFileAtomic(join(ctx.taskStateDir, 'verify-subset.json'), `${JSON.stringify({ next })}\n`);
+  writeFileAtomicSync(join(ctx.taskStateDir, 'verify-subset.json'), `${JSON.stringify({ next })}\n`);
 }
 
 async function runDrill(ctx: ActionContext, o: Options, archive: ArchiveFile): Promise<DrillResult> {
@@ -90,10 +66,7 @@ async function runDrill(ctx: ActionContext, o: Options, archive: ArchiveFile): P
 }
 
 export const verifyBackupsAction = defineAction({
-  name: 'verify-backups',
-  description: 'Re-read backup archives and check every checksum; optionally run a restore drill',
-  schema,
-  category: 'backup',
+  ...verifyBackupsDeclaration,
   async run(ctx, o) {
     const dest = ctx.resolvePath(o.dest);
     const all = listArchiveFiles(dest, o.task);
@@ -170,7 +143,7 @@ export const verifyBackupsAction = defineAction({
           : `${failed.length} of ${results.length} archives FAILED verification: ${failed[0]!.name}: ${failed[0]!.problems[0] ?? 'unknown problem'}`;
     if (drillResult)
       summary += drillResult.ok
-        ? `; restore drill of ${drillResult.archive.split('/').pop()} passed (${drillResult.files} files)`
+        ? `; restore drill of ${drillResult.archive.split('/').pop()} passed (${plural(drillResult.files, 'file')})`
         : `; restore drill FAILED: ${drillResult.failure}`;
     return {
       ok: failed.length === 0 && (drillResult?.ok ?? true),

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { listArchiveFiles, parseArchiveName, type ArchiveFile } from './archive-name.js';
-import { readSidecar } from './manifest.js';
+import { loadSidecar } from './manifest.js';
 import { readVerifyState, type VerifyState } from './verify-state.js';
 
 export interface BackupDest {
@@ -26,16 +26,12 @@ export function describe(a: ArchiveFile): CatalogEntry {
   let sidecar: CatalogEntry['sidecar'] = 'missing';
   let files: number | undefined;
   let bytesIn: number | undefined;
-  try {
-    const s = readSidecar(a.path);
-    if (s) {
-      sidecar = 'ok';
-      files = s.files;
-      bytesIn = s.bytes;
-    }
-  } catch {
-    sidecar = 'unreadable';
-  }
+  const read = loadSidecar(a.path);
+  if (read.state === 'ok') {
+    sidecar = 'ok';
+    files = read.sidecar.files;
+    bytesIn = read.sidecar.bytes;
+  } else if (read.state === 'damaged') sidecar = 'unreadable';
   return { ...a, files, bytesIn, sidecar, verified: readVerifyState(a.path) };
 }
 

@@ -3,9 +3,9 @@
  * every SQLite copy passes `PRAGMA integrity_check`, every PostgreSQL dump is listed by
  * `pg_restore --list`, then the operator's own check command runs there — and remove the dir.
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { openSqlite } from '../store/sqlite/driver.js';
 import { pgListDump, type ToolRunner } from './postgres.js';
 import { restoreArchive } from './restore-archive.js';
 
@@ -42,9 +42,9 @@ export async function drill(archive: string, o: DrillOptions): Promise<DrillResu
       if (e.kind === 'sqlite') {
         let verdict: string;
         try {
-          const db = new Database(e.dest, { readonly: true, fileMustExist: true });
+          const db = openSqlite(e.dest, { readonly: true });
           try {
-            verdict = String(db.pragma('integrity_check', { simple: true }));
+            verdict = String(db.pragmaValue('integrity_check'));
           } finally {
             db.close();
           }

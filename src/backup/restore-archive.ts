@@ -5,6 +5,7 @@
  * SHA-256 is checked as it is written; new files are created with O_EXCL|O_NOFOLLOW, replaced
  * ones go through a temp file and a rename, so a file is never left half-restored under its name.
  */
+import { plural } from '../core/plural.js';
 import {
   closeSync,
   constants,
@@ -27,7 +28,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { readArchive } from './archive-reader.js';
 import { EntryHasher, sha256OfFile } from './file-hash.js';
-import { MANIFEST_NAME, readSidecar, type Manifest } from './manifest.js';
+import { loadSidecar, MANIFEST_NAME, ManifestError, type Manifest } from './manifest.js';
 import {
   planRestore,
   RestoreRefusedError,
@@ -57,6 +58,8 @@ export interface RestoreResult {
   readonly bytes: number;
   readonly replaced: number;
   readonly skipped: readonly Refusal[];
+  /** Links restored as links although they point outside the target (never followed). */
+  readonly externalLinks: RestorePlan['externalLinks'];
   readonly manifest: Manifest;
   /** Entries restored, for follow-up steps (database restores, drills). */
   readonly restored: readonly PlannedEntry[];
@@ -94,8 +97,14 @@ async function proveArchive(
   archive: string,
   o: RestoreOptions,
 ): Promise<{ manifest: Manifest; proof: RestoreResult['proof'] }> {
-  const sidecar = readSidecar(archive);
-  if (sidecar) {
+  const read = loadSidecar(archive);
+  // A damaged sidecar is not "no sidecar": restoring on the embedded manifest alone would hide it.
+  if (read.state === 'damaged')
+    throw new ManifestError(
+      `refusing to restore; nothing was written: ${read.error.message}. Move it aside to restore after a full verification of the archive against its own manifest`,
+    );
+  if (read.state === 'ok') {
+    const sidecar = read.sidecar;
     if (sha256OfFile(archive, o.signal) !== sidecar.archive.sha256)
       throw new RestoreRefusedError(
         `refusing to restore; nothing was written: ${archive} differs from its sidecar checksum (it changed after it was written); run caretaker backup verify for details`,
@@ -160,7 +169,7 @@ export async function restoreArchive(archive: string, o: RestoreOptions): Promis
   };
   const refuse = (path: string, why: string): never => {
     throw new RestoreRefusedError(
-      `refusing to go on: ${path}: ${why}; ${files + symlinks} entries had been restored into ${plan.root}, nothing outside it`,
+      `refusing to go on: ${path}: ${why}; ${plural(files + symlinks, 'entry', 'entries')} had been restored into ${plan.root}, nothing outside it`,
       [{ path, why }],
     );
   };
@@ -260,13 +269,13 @@ export async function restoreArchive(archive: string, o: RestoreOptions): Promis
     const e = err as NodeJS.ErrnoException;
     const where = e.code === 'ENOSPC' ? `${plan.root} is full` : e.message;
     throw new RestoreFailedError(
-      `restore stopped: ${where}; ${files} files were restored into ${plan.root} before that`,
+      `restore stopped: ${where}; ${plural(files, 'file')} had been restored into ${plan.root} before that`,
     );
   }
   const unseen = [...plan.entries.keys()].filter((p) => !seen.has(p));
   if (unseen.length > 0)
     throw new RestoreFailedError(
-      `the archive ended without ${unseen.length} entries of its manifest (first: ${unseen[0]})`,
+      `the archive ended without ${plural(unseen.length, 'entry', 'entries')} of its manifest (first: ${unseen[0]})`,
     );
   // Directories last, deepest first: writing into them would change their mtime again.
   for (const d of dirs.sort((a, b) => b.path.length - a.path.length)) {
@@ -282,6 +291,7 @@ export async function restoreArchive(archive: string, o: RestoreOptions): Promis
     bytes,
     replaced,
     skipped: plan.skipped,
+    externalLinks: plan.externalLinks,
     manifest,
     restored,
     proof,

@@ -1,8 +1,10 @@
 /**
  * Decides, before a single byte is written, whether a restore is safe: every path relative and
- * free of `..`, no entry below a symlink (in the archive or already on disk), no symlink that
- * resolves outside the target directory (tar-slip), nothing overwritten without --force. Any
- * refusal refuses the whole restore.
+ * free of `..`, no entry below a symlink (in the archive or already on disk) — the restore never
+ * writes through a link, which is what tar-slip needs — and nothing overwritten without --force.
+ * A link is data: one pointing outside the target (`/etc/hostname`, `../shared`) is restored as
+ * the link it was, never followed; it is refused only when later entries would be written through
+ * it. Any refusal refuses the whole restore.
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +41,8 @@ export interface RestorePlan {
   readonly entries: ReadonlyMap<string, PlannedEntry>;
   /** Links left out by --skip-external-links. */
   readonly skipped: readonly Refusal[];
+  /** Links restored as links although they point outside the target (never followed). */
+  readonly externalLinks: readonly { readonly path: string; readonly target: string }[];
 }
 
 export interface PlanOptions {
@@ -171,6 +175,13 @@ export function planRestore(manifest: readonly ManifestEntry[], o: PlanOptions):
     return undefined;
   };
 
+  // Links that selected entries lie below: restoring those entries would write through them.
+  const linkedThrough = new Set<string>();
+  for (const e of selected) {
+    const through = linkAbove(e.path);
+    if (through) linkedThrough.add(through);
+  }
+  const externalLinks: { path: string; target: string }[] = [];
   const entries = new Map<string, PlannedEntry>();
   for (const e of selected) {
     const through = linkAbove(e.path);
@@ -179,10 +190,18 @@ export function planRestore(manifest: readonly ManifestEntry[], o: PlanOptions):
       continue;
     }
     if (e.type === 'symlink' && linkEscapes(e.path, e.target ?? '', lookup)) {
-      const why = `symlink to ${e.target} points outside the target directory`;
-      if (o.skipExternalLinks) skipped.push({ path: e.path, why });
-      else refusals.push({ path: e.path, why });
-      continue;
+      if (linkedThrough.has(e.path)) {
+        refusals.push({
+          path: e.path,
+          why: `symlink to ${e.target} points outside the target directory, and entries below it would be written through it`,
+        });
+        continue;
+      }
+      if (o.skipExternalLinks) {
+        skipped.push({ path: e.path, why: `symlink to ${e.target} points outside the target directory` });
+        continue;
+      }
+      externalLinks.push({ path: e.path, target: e.target ?? '' });
     }
     const slash = e.path.lastIndexOf('/');
     const parent = slash < 0 ? 'dir' : diskDir(e.path.slice(0, slash));
@@ -209,12 +228,10 @@ export function planRestore(manifest: readonly ManifestEntry[], o: PlanOptions):
   if (refusals.length > 0) {
     const shown = refusals.slice(0, 5).map((r) => `${r.path}: ${r.why}`);
     if (refusals.length > 5) shown.push(`… and ${refusals.length - 5} more`);
-    if (refusals.some((r) => r.why.includes('points outside')))
-      shown.push('(to restore everything else and leave such links out, add --skip-external-links)');
     throw new RestoreRefusedError(
       `refusing to restore; nothing was written:\n  ${shown.join('\n  ')}`,
       refusals,
     );
   }
-  return { root: o.root, entries, skipped };
+  return { root: o.root, entries, skipped, externalLinks };
 }

@@ -1,29 +1,24 @@
 /**
- * A consistent copy of a live SQLite database with SQLite's online backup API: what a reader
- * sees at one instant, never a torn file. Copying the file with `cp` or tar while the
- * application writes can produce a corrupt database; this cannot.
+ * A consistent copy of a live SQLite database: what one reader sees at one instant, never a
+ * torn file (SQLite's online backup API, or VACUUM INTO where node:sqlite has no backup; see
+ * backupTo in store/sqlite/driver.ts). Copying the file with `cp` or tar while the application
+ * writes can produce a corrupt database; this cannot.
  */
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
 
 export class SqliteCopyError extends Error {
   override name = 'SqliteCopyError';
 }
 
 export async function copySqlite(source: string, target: string): Promise<{ pages: number }> {
-  let db: Database.Database;
+  let db: SqliteDatabase;
   try {
-    db = new Database(source, { readonly: true, fileMustExist: true });
+    db = openSqlite(source, { readonly: true, timeoutMs: 10_000 });
   } catch (err) {
     throw new SqliteCopyError(`cannot open SQLite database ${source}: ${(err as Error).message}`);
   }
   try {
-    db.pragma('busy_timeout = 10000');
-    // After the first step, copy the rest in one step: a database written continuously would
-    // otherwise restart the copy at every change and might never finish (a write by another
-    // connection between steps restarts it). One step holds a read transaction, which in WAL
-    // mode does not block writers.
-    const info = await db.backup(target, { progress: (p) => Math.max(100, p.remainingPages) });
-    return { pages: info.totalPages };
+    return await db.backupTo(target);
   } catch (err) {
     throw new SqliteCopyError(`online backup of ${source} failed: ${(err as Error).message}`);
   } finally {

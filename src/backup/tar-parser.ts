@@ -132,6 +132,12 @@ export class TarParser {
     }
     if (!h.cksumValid) throw new TarFormatError(`invalid tar header after ${this.current ?? 'the start'}`);
     const type = h.type;
+    // tar's Header leaves a size it cannot read (a negative base-256 number) undefined; taken as 0
+    // it would read as an empty file and shift every entry after it. GNU tar refuses it.
+    if (h.size === undefined && !blankField(buf, off + 124, 12))
+      throw new TarFormatError(
+        `invalid size (${describeSizeField(buf, off + 124)}) in the tar header ${h.path ? `of ${h.path} ` : ''}after ${this.current ?? 'the start'}`,
+      );
     const size = h.size ?? 0;
     if (META_TYPES.has(type)) {
       // A hostile archive could announce a gigabyte of "path name": refuse rather than buffer it.
@@ -182,6 +188,14 @@ export class TarParser {
     if (this.#state === 'meta') {
       const body = Buffer.concat(this.#meta).toString('utf8');
       this.#meta = [];
+      if (this.#metaType === 'ExtendedHeader' || this.#metaType === 'GlobalExtendedHeader') {
+        // tar's Pax drops a size= it cannot read; the entry would then take the header's size.
+        const bad = /(?:^|\n)\d+ size=(?!\d+\n)([^\n]*)/.exec(body);
+        if (bad)
+          throw new TarFormatError(
+            `invalid size (${bad[1]!.slice(0, 40)}) in a pax header after ${this.current ?? 'the start'}`,
+          );
+      }
       if (this.#metaType === 'ExtendedHeader') this.#pax = Pax.parse(body, this.#pax);
       else if (this.#metaType === 'GlobalExtendedHeader')
         this.#globalPax = Pax.parse(body, this.#globalPax, true);
@@ -256,4 +270,22 @@ function decodePlainUstar(buf: Buffer, off: number): TarEntry | undefined {
     gid: gid ?? 0,
     linkpath: type === 'SymbolicLink' ? cString(buf, off + 157, 100) : '',
   };
+}
+
+/** A numeric field of NULs and spaces only: an empty value, which tar reads as 0. */
+function blankField(buf: Buffer, start: number, len: number): boolean {
+  for (let i = start; i < start + len; i++) if (buf[i] !== 0 && buf[i] !== 0x20) return false;
+  return true;
+}
+
+/** A size field tar could not read, for the message: the base-256 value when it is one. */
+function describeSizeField(buf: Buffer, start: number): string {
+  if (buf[start]! & 0x80) {
+    // Base-256, two's complement when the first byte is 0xff.
+    let v = 0n;
+    for (let i = start; i < start + 12; i++) v = (v << 8n) | BigInt(i === start ? buf[i]! & 0x7f : buf[i]!);
+    if (buf[start] === 0xff) v -= 1n << 95n;
+    return v.toString();
+  }
+  return JSON.stringify(buf.toString('latin1', start, start + 12).replace(/\0+$/, ''));
 }

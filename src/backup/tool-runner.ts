@@ -1,5 +1,5 @@
 /** Runs the PostgreSQL tools: own process group (killed as a group), output kept without passwords. */
-import { runInProcessGroup } from '../actions/process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import type { Clock } from '../core/clock.js';
 import { scrub, type PgSource, type ToolRunner } from './postgres.js';
 

@@ -3,8 +3,10 @@
  * following symlinks (a link is archived as a link, as tar does), skipping excluded paths,
  * caretaker's own state dir, the backup destination and special files.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { FsPace } from '../os/fs-pace.js';
+import { kindOfStats, walkTree as walk, type EntryKind } from '../os/tree-walk.js';
 
 export interface TreeEntry {
   readonly abs: string;
@@ -43,28 +45,19 @@ export function archivePathOf(abs: string): string {
   return abs.replace(/^\/+/, '');
 }
 
-function typeOf(st: Stats): TreeEntry['type'] | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  return undefined;
-}
-
+/**
+ * Lists the roots (src/os/tree-walk.ts does the walking: no link followed, each directory checked
+ * before it is read) in name order, directory by directory, each directory's own entries before
+ * its subdirectories; a path is archived once even when roots overlap. Other filesystems mounted
+ * inside a root are archived too, as tar does.
+ */
 export async function walkTree(opts: WalkOptions): Promise<WalkResult> {
   const entries: TreeEntry[] = [];
   const skipped: { path: string; why: string }[] = [];
   const seen = new Set<string>();
   let bytes = 0;
-  let lastYield = performance.now();
 
-  const visit = async (abs: string, st: Stats): Promise<void> => {
-    if (seen.has(abs)) return;
-    seen.add(abs);
-    const type = typeOf(st);
-    if (!type) {
-      skipped.push({ path: abs, why: 'not a regular file, directory or symlink' });
-      return;
-    }
+  const record = (abs: string, st: Stats, type: TreeEntry['type']): void => {
     entries.push({
       abs,
       path: archivePathOf(abs),
@@ -76,33 +69,14 @@ export async function walkTree(opts: WalkOptions): Promise<WalkResult> {
       gid: st.gid,
     });
     if (type === 'file') bytes += st.size;
-    if (type !== 'dir') return;
-    let names: string[];
-    try {
-      names = readdirSync(abs);
-    } catch (err) {
-      skipped.push({ path: abs, why: `cannot list: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-      return;
-    }
-    names.sort();
-    for (const name of names) {
-      const child = join(abs, name);
-      if (opts.isSkipped(child) || opts.isExcluded(child)) continue;
-      let cst: Stats;
-      try {
-        cst = lstatSync(child);
-      } catch {
-        continue; // removed since the listing: nothing to back up
-      }
-      // Keep a daemon responsive (and abortable) during a walk of a million files.
-      if (performance.now() - lastYield > 20) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-        opts.signal?.throwIfAborted();
-      }
-      await visit(child, cst);
-    }
   };
+  const recordEntry = (abs: string, kind: EntryKind, st: Stats): void => {
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    if (kind === 'special') skipped.push({ path: abs, why: 'not a regular file, directory or symlink' });
+    else record(abs, st, kind);
+  };
+  const pace = new FsPace();
 
   for (const root of opts.roots) {
     if (opts.isSkipped(root)) continue;
@@ -125,7 +99,39 @@ export async function walkTree(opts: WalkOptions): Promise<WalkResult> {
         path: root,
         why: 'is a symlink: archived as a link, its target is not backed up (list the target)',
       });
-    await visit(root, st);
+    if (!st.isDirectory()) {
+      recordEntry(root, kindOfStats(st), st);
+      continue;
+    }
+    await walk(root, {
+      signal: opts.signal,
+      pace,
+      sorted: true,
+      crossMounts: true,
+      include: (dir, name) => {
+        const abs = join(dir.path, name);
+        return !opts.isSkipped(abs) && !opts.isExcluded(abs);
+      },
+      enter: (parent, entry) => {
+        const abs = parent ? join(parent.path, entry.name) : root;
+        if (seen.has(abs)) return undefined;
+        seen.add(abs);
+        record(abs, entry.stats, 'dir');
+        return {};
+      },
+      onEntries: (dir, list) => {
+        for (const e of list) recordEntry(join(dir.path, e.name), e.kind, e.stats);
+      },
+      onProblem: (p) => {
+        skipped.push({
+          path: p.path,
+          why:
+            p.kind === 'unreadable'
+              ? `cannot list: ${p.code}`
+              : 'changed while the walk reached it (replaced by a link?)',
+        });
+      },
+    });
   }
   return { entries, bytes, skipped };
 }

@@ -4,12 +4,14 @@
  * missing, extra and corrupt entries by name. A flipped byte anywhere is caught: by the sidecar
  * checksum always, and by gzip's CRC or the entry's own SHA-256 as well.
  */
+import { plural } from '../core/plural.js';
 import { ArchiveReadError, readArchive } from './archive-reader.js';
 import { EntryHasher, sha256OfFile } from './file-hash.js';
 import {
   MANIFEST_NAME,
+  loadSidecar,
   parseManifest,
-  readSidecarText,
+  sameEntries,
   entriesText,
   type Manifest,
   type ManifestEntry,
@@ -85,14 +87,14 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
   let sidecarEntries: string | undefined;
   let sidecarState: ArchiveCheck['sidecar'] = 'missing';
   if (!opts.expected) {
-    try {
-      const read = readSidecarText(path);
-      sidecar = read?.sidecar;
-      sidecarEntries = read && entriesText(read.text);
-      if (sidecar) sidecarState = 'ok';
-    } catch (err) {
+    const read = loadSidecar(path);
+    if (read.state === 'ok') {
+      sidecar = read.sidecar;
+      sidecarEntries = entriesText(read.text);
+      sidecarState = 'ok';
+    } else if (read.state === 'damaged') {
       sidecarState = 'unreadable';
-      add({ kind: 'archive', detail: (err as Error).message });
+      add({ kind: 'archive', detail: read.error.message });
     }
   }
 
@@ -185,7 +187,7 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
   }
   if (!manifest && readComplete && !embedded)
     add({ kind: 'archive', detail: `no ${MANIFEST_NAME}: not a caretaker archive` });
-  if (sidecar && embedded && !sameAsSidecar && manifest && manifest !== sidecar)
+  if (sidecar && embedded && !sameAsSidecar && manifest && !sameEntries(manifest, sidecar))
     add({ kind: 'archive', detail: 'the sidecar and the embedded manifest list different entries' });
   // Entries were checked against the sidecar when there was one; report against the same list.
   manifest = early ?? manifest;
@@ -209,7 +211,10 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
     if (!readComplete) {
       const unread = manifest.entries.filter((e) => !seen.has(e.path)).length;
       if (unread > 0)
-        add({ kind: 'archive', detail: `${unread} entries after the damage could not be read` });
+        add({
+          kind: 'archive',
+          detail: `${plural(unread, 'entry', 'entries')} after the damage could not be read`,
+        });
     }
   }
   const total = counts.missing + counts.extra + counts.corrupt + counts.archive;

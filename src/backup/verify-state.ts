@@ -4,7 +4,7 @@
  * overwrite each other's results for different archives), shown by `caretaker backup list`.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicSync } from '../os/atomic-write.js';
 
 export interface VerifyState {
   /** ISO time of the check. */
@@ -38,5 +38,5 @@ export function readVerifyState(archivePath: string): VerifyState | undefined {
 }
 
 export function writeVerifyState(archivePath: string, state: VerifyState): void {
-  writeFileAtomic(verifyStatePathOf(archivePath), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomicSync(verifyStatePathOf(archivePath), `${JSON.stringify(state, null, 2)}\n`);
 }

@@ -18,9 +18,9 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatSize } from '../core/size.js';
-import { isWithin } from '../safety/path-guard.js';
+import { isWithin } from '../core/path-within.js';
 import { archiveName } from './archive-name.js';
-import { fsyncDir } from './atomic-write.js';
+import { fsyncDirSync } from '../os/atomic-write.js';
 import { freeBytes, neededBytes } from './disk-space.js';
 import { ArchiveFileOutput, ParallelGzipSink, PlainSink, type WriteFaults } from './gzip-blocks.js';
 import {
@@ -37,6 +37,7 @@ import { TarWriter } from './tar-writer.js';
 import { archivePathOf, walkTree } from './tree-walk.js';
 import { checkArchive, describeProblems } from './verify-archive.js';
 import { writeVerifyState } from './verify-state.js';
+import { makeDirSync } from '../os/make-dir.js';
 
 export interface WriteArchiveOptions {
   readonly task: string;
@@ -151,7 +152,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
       );
   };
   await checkSpace(dbBytes, 'to start');
-  mkdirSync(o.dest, { recursive: true, mode: 0o700 });
+  makeDirSync(o.dest, { mode: 0o700 });
 
   let wroteSidecar = false;
   let renamed = false;
@@ -247,7 +248,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
     wroteSidecar = true;
     renameSync(tmp, path);
     renamed = true;
-    fsyncDir(o.dest);
+    fsyncDirSync(o.dest);
     const warnings = [...walk.skipped.map((s) => `${s.path}: ${s.why}`), ...packed.warnings];
     try {
       if (verified)

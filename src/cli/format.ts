@@ -1,6 +1,6 @@
 /** Plain-text rendering for the terminal: tables, relative times, statuses. */
 import { formatDuration } from '../core/duration.js';
-import { formatLocal } from '../core/local-time.js';
+import { formatZoned } from '../core/local-time.js';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -20,8 +20,9 @@ export function relative(t: number | null, now: number): string {
   return d > 0 ? `in ${formatDuration(d)}` : `${formatDuration(-d)} ago`;
 }
 
-export function when(t: number | null, zone: string): string {
-  return t === null ? '-' : `${formatLocal(t, zone)}${zone === 'UTC' ? ' UTC' : ''}`;
+/** An instant in a zone, always with the zone's name then (`2027-03-28 03:30 CEST`). */
+export function when(t: number | null, zone: string, seconds = false): string {
+  return t === null ? '-' : formatZoned(t, zone, { seconds });
 }
 
 export function oneLine(text: string | null | undefined, max = 80): string {

@@ -17,11 +17,11 @@ const history = () => import('./commands/history.js');
 const tasks = () => import('./commands/tasks.js');
 const alerts = () => import('./commands/alerts.js');
 
-/** Errors that are the user's to fix (exit 2) or a failed task (exit 1), by class name. */
-const USAGE_ERRORS = new Set(['UsageError', 'StateLockedError', 'StoreOpenError', 'UnsafePathError']);
-const FAILURE_ERRORS = new Set(['TaskFailedError', 'TaskBusyError']);
-
-export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+export function buildProgram(
+  io: Io,
+  setCode: (code: number) => void,
+  usageError: (message: string) => void = (m) => io.err(`caretaker: ${m}`),
+): Command {
   const program = new Command('caretaker')
     .description('Maintenance automation: rotate, prune, watch, check, back up — from one caretaker.yaml.')
     .version(VERSION, '-V, --version')
@@ -35,7 +35,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
-      outputError: (s, write) => write(`caretaker: ${s.replace(/^error: /, '').trim()}`),
+      outputError: (s) => usageError(s.replace(/^error: /, '').trim()),
     });
 
   const wire = (cmd: Command, handler: Handler) =>
@@ -88,9 +88,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .description('run a task now (through the running daemon if there is one)')
       .option('--wait', 'wait for the run to finish and print it')
       .option('--dry-run', 'report what would be done, change nothing')
+      .option('--force', 'run a disabled task (enabled: false) anyway')
+      .option('--no-retry', "do not retry a failed run (by default the task's retries apply)")
       .option(
         '--format <format>',
         'text, json, or github (workflow annotations; the default when GITHUB_ACTIONS=true)',
+      )
+      .addHelpText(
+        'after',
+        "\nA manual run starts now even outside the task's window (a line says so); with --wait it\nwaits for the retries too.",
       ),
     async (o, io, id) => (await import('./commands/run-task.js')).runTaskCommand(id!, o, io),
   );
@@ -241,7 +247,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--postgres <url>', "load the archive's PostgreSQL dump into this database with pg_restore")
       .option(
         '--skip-external-links',
-        'leave out symlinks pointing outside the directory instead of refusing',
+        'leave out symlinks pointing outside the directory (they are restored as links by default)',
       )
       .option('--dest <dir>', 'where to find an archive given by name'),
     async (o, io, archive) =>
@@ -250,11 +256,31 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * The exit code an error carries (every error a user can see has one: 2 bad usage or
+ * configuration, 1 a failed task or check); undefined for an internal error.
+ */
+function exitCodeOf(err: unknown): number | undefined {
+  const code = (err as { exitCode?: unknown } | null)?.exitCode;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 126 ? code : undefined;
+}
+
 /** Runs the CLI and returns the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: Io = stdio): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => (code = c));
+  const json = argv.includes('--json');
   const debug = argv.includes('--debug');
+  // With --json an error is one JSON object on stderr, so that a script can read it.
+  const fail = (exitCode: number, error: string, extra: Record<string, unknown> = {}): number => {
+    if (json) io.err(JSON.stringify({ error, exitCode, ...extra }));
+    else io.err(`caretaker: ${error}`);
+    return exitCode;
+  };
+  const program = buildProgram(
+    io,
+    (c) => (code = c),
+    (message) => fail(2, message),
+  );
   try {
     await program.parseAsync([...argv], { from: 'node' });
     return code;
@@ -269,26 +295,17 @@ export async function runCli(argv: readonly string[], io: Io = stdio): Promise<n
       return 2; // commander already printed its one line
     }
     if (err instanceof ConfigError) {
+      if (json) return fail(2, err.issues.map(formatIssue).join('\n'), { issues: err.issues });
       for (const issue of err.issues) io.err(formatIssue(issue));
       if (err.issues.length > 1) io.err(`${err.issues.length} problems found`);
       return 2;
     }
-    const e = err as Error & { exitCode?: number };
-    if (USAGE_ERRORS.has(e?.name)) {
-      io.err(`caretaker: ${e.message}`);
-      return 2;
-    }
-    if (FAILURE_ERRORS.has(e?.name)) {
-      io.err(`caretaker: ${e.message}`);
-      return 1;
-    }
-    if (e?.name === 'DaemonError') {
-      io.err(`caretaker: ${e.message}`);
-      return e.exitCode ?? 1;
-    }
-    io.err(
-      `caretaker: internal error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}`,
-    );
+    const e = err as Error | undefined;
+    const exitCode = exitCodeOf(err);
+    if (exitCode !== undefined) return fail(exitCode, e?.message ?? String(err));
+    const message = `internal error: ${e?.message ?? String(err)}`;
+    if (json) return fail(1, message, debug && e?.stack ? { stack: e.stack } : {});
+    io.err(`caretaker: ${message}${debug ? '' : ' (run with --debug for details)'}`);
     if (debug && e?.stack) io.err(e.stack);
     return 1;
   }

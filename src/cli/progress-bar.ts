@@ -1,5 +1,5 @@
 /** A one-line progress bar on stderr, only when it is a terminal. */
-import type { Progress } from '../actions/types.js';
+import type { Progress } from '../caretaker.js';
 import { formatSize } from '../core/size.js';
 
 export class ProgressBar {

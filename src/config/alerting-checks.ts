@@ -7,7 +7,7 @@ import { closest } from '../core/did-you-mean.js';
 import { isValidTimezone, parseSchedule, ScheduleSyntaxError } from '../core/schedule.js';
 import { parseDays, parseHours, WindowSyntaxError, type Window } from '../core/window.js';
 import { coversEverything } from '../notify/quiet-hours.js';
-import type { PathMessage } from './zod-issues.js';
+import type { PathMessage } from '../schema/zod-issues.js';
 
 type Raw = Record<string, unknown>;
 const isMap = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { ALERT_EVENTS } from '../notify/types.js';
-import { duration, envMap } from './schema-types.js';
-import { percent, rateLimit } from './schema-thresholds.js';
+import { duration, envMap } from '../schema/values.js';
+import { percent, rateLimit } from '../schema/thresholds.js';
 
 const httpUrl = z.url({ error: 'expected an http:// or https:// URL', protocol: /^https?$/ });
 const envName = z

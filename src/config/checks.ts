@@ -9,7 +9,7 @@ import { isValidTimezone, parseSchedule, ScheduleSyntaxError } from '../core/sch
 import { parseDays, parseHours, WindowSyntaxError } from '../core/window.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { AnyAction } from '../actions/types.js';
-import { describeIssues, errorMap, type PathMessage } from './zod-issues.js';
+import { describeIssues, errorMap, type PathMessage } from '../schema/zod-issues.js';
 
 type Raw = Record<string, unknown>;
 
@@ -26,6 +26,8 @@ export function checkTasks(raw: Raw, registry: ActionRegistry): CheckedOptions {
   const options = new Map<string, unknown>();
   const tasks = isMap(raw.tasks) ? raw.tasks : {};
   const ids = Object.keys(tasks);
+  const idSet = new Set(ids);
+  let hintsLeft = 100;
   const defaultZone = typeof raw.timezone === 'string' ? raw.timezone : 'UTC';
   const groups = isMap(raw.groups) ? Object.keys(raw.groups) : [];
 
@@ -95,8 +97,10 @@ export function checkTasks(raw: Raw, registry: ActionRegistry): CheckedOptions {
     deps.forEach((dep, i) => {
       if (dep === id)
         problems.push({ path: at('depends_on', String(i)), message: `a task cannot depend on itself` });
-      else if (!ids.includes(dep)) {
-        const hint = closest(dep, ids);
+      else if (!idSet.has(dep)) {
+        // A hint compares with every id: for the first few unknown ids only, so that a file of
+        // 50,000 tasks with as many bad references is not checked in quadratic time.
+        const hint = hintsLeft-- > 0 ? closest(dep, ids) : undefined;
         problems.push({
           path: at('depends_on', String(i)),
           message: `unknown task "${dep}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
@@ -128,11 +132,13 @@ function checkRollbackPaths(
   const explicit = isMap(rollback) && rollback.paths !== undefined;
   if (explicit) return;
   // Only the count matters here; the paths are resolved again, against the config's dir, at run time.
-  const declared = action.modifies?.(options, (p) => p) ?? [];
-  if (declared.length > 0) return;
+  const declared = action.modifies?.(options, (p) => p);
+  if (declared && declared.length > 0) return;
   problems.push({
     path,
-    message: `action "${action.name}" does not say which files this task modifies; write rollback: { paths: ["config/**"] }${action.name === 'shell' ? ' or list them in with.paths' : ''}`,
+    message: declared
+      ? `action "${action.name}" changes no files with these options, so a rollback point would hold nothing; remove rollback:, or name the files: rollback: { paths: ["data/**"] }`
+      : `action "${action.name}" does not say which files this task modifies; write rollback: { paths: ["config/**"] }${action.name === 'shell' ? ' or list them in with.paths' : ''}`,
   });
 }
 

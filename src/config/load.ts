@@ -10,10 +10,12 @@ import type { ActionRegistry } from '../actions/registry.js';
 import { checkAlerting } from './alerting-checks.js';
 import { checkTasks } from './checks.js';
 import { resolveConfig } from './resolve.js';
+import { checkTargets } from './target-checks.js';
 import { configSchema } from './schema.js';
-import { SourceMap, yamlErrorAt } from './source-map.js';
+import { SourceMap, yamlErrorAt } from '../schema/source-map.js';
+import { clip, duplicateKeys, nulPaths, reservedKeys, toData } from '../schema/yaml-guards.js';
 import type { Config } from './types.js';
-import { describeIssues, errorMap, type PathMessage } from './zod-issues.js';
+import { describeIssues, errorMap, type PathMessage } from '../schema/zod-issues.js';
 
 export interface LoadOptions {
   readonly registry: ActionRegistry;
@@ -42,15 +44,22 @@ export function loadConfigFile(file: string, opts: LoadOptions): Config {
 /** Parses config text as if it were the file `file` (relative paths resolve against its dir). */
 export function parseConfigText(text: string, file: string, opts: LoadOptions): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   const issues: ConfigIssue[] = [];
   for (const e of doc.errors) {
     const at = yamlErrorAt(e, lineCounter);
-    issues.push({ file, line: at.line, column: at.column, path: '', message: at.message });
+    issues.push({ file, line: at.line, column: at.column, path: '', message: clip(at.message) });
   }
+  for (const at of [...duplicateKeys(doc, lineCounter), ...reservedKeys(doc, lineCounter)])
+    issues.push({ file, line: at.line, column: at.column, path: '', message: at.message });
   if (issues.length > 0) throw new ConfigError(issues);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const converted = toData(doc, lineCounter);
+  if (!converted.ok) {
+    const at = converted.error;
+    throw new ConfigError([{ file, line: at.line, column: at.column, path: '', message: at.message }]);
+  }
+  const data = converted.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError([
       {
@@ -66,13 +75,27 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
   const map = new SourceMap(doc, lineCounter);
   const toIssue = (m: PathMessage): ConfigIssue => {
     const pos = m.key !== undefined ? map.keyAt(m.path.slice(0, -1), m.key) : map.valueAt(m.path);
-    return { file, line: pos.line, column: pos.column, path: m.path.join('.'), message: m.message };
+    return {
+      file,
+      line: pos.line,
+      column: pos.column,
+      path: clip(m.path.join('.')),
+      message: clip(m.message),
+    };
   };
 
   const parsed = configSchema.safeParse(data, { error: errorMap, reportInput: true });
   const messages: PathMessage[] = parsed.success ? [] : describeIssues(parsed.error.issues, configSchema);
+  for (const path of nulPaths(data))
+    messages.push({
+      path,
+      message: 'contains a NUL byte (\\0), which no command, argument, path or name can hold; remove it',
+    });
   const checked = checkTasks(data as Record<string, unknown>, opts.registry);
   messages.push(...checked.problems, ...checkAlerting(data as Record<string, unknown>));
+  messages.push(
+    ...checkTargets(data as Record<string, unknown>, checked.options, opts.registry, dirname(file)),
+  );
   const store = (data as Record<string, unknown>).store;
   if (typeof store === 'string' && store !== 'sqlite' && !store.startsWith('sqlite:')) {
     messages.push({

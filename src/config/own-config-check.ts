@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { diffKeys, flattenKeys, type FlatKeys, type KeyDrift } from '../actions/config-files/config-drift.js';
-import { parseConfigText } from '../actions/config-files/parse-config-file.js';
-import { writeFileAtomic } from '../safety/atomic-write.js';
+import { diffKeys, flattenKeys, type FlatKeys, type KeyDrift } from '../schema/config-files/config-drift.js';
+import { parseYaml } from '../schema/config-files/yaml-file.js';
+import { writeFileAtomic } from '../os/atomic-write.js';
 import { sha256File } from '../safety/blob-store.js';
+import { LOADED_CONFIG_FILE } from './loaded-stamp.js';
 
 export interface EnvReference {
   readonly name: string;
@@ -28,10 +29,13 @@ interface LoadedConfig {
   readonly keys: FlatKeys;
 }
 
-const LOADED = 'config-loaded.json';
+const LOADED = LOADED_CONFIG_FILE;
 
 async function parsed(file: string): Promise<unknown> {
-  const outcome = parseConfigText(await readFile(file, 'utf8'), 'yaml');
+  // The YAML parser alone, not parseConfigText's every format: validate and the daemon's start
+  // would otherwise load the TOML, JSONC and dotenv parsers for caretaker's own YAML file.
+  const text = await readFile(file, 'utf8');
+  const outcome = parseYaml(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (!outcome.ok) throw new Error(outcome.problems[0]!.message);
   return outcome.file.data;
 }

@@ -9,11 +9,12 @@ import { parseSchedule } from '../core/schedule.js';
 import { parseDays, parseHours, type Window } from '../core/window.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { resolveAlerting, resolveAnomalies } from './resolve-alerting.js';
+import { DEFAULT_STATE_DIR, statePaths } from './state-paths.js';
 import type { RawConfig, RawTask } from './schema.js';
 import type { Config, RetryPolicy, TaskConfig, TaskRollback } from './types.js';
 
 export const DEFAULTS = {
-  stateDir: '.caretaker',
+  stateDir: DEFAULT_STATE_DIR,
   timezone: 'UTC',
   concurrency: 3,
   keepDays: 90,
@@ -26,6 +27,7 @@ export const DEFAULTS = {
   retryMaxBackoffMs: 3_600_000,
   missed: 'once',
   missedMax: 10,
+  queueMax: 1,
   overlap: 'forbid',
   tokenEnv: 'CARETAKER_TOKEN',
   logLevel: 'info',
@@ -74,11 +76,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const timezone = raw.timezone ?? DEFAULTS.timezone;
   const d = raw.defaults ?? {};
-  const stateDir = abs(raw.state_dir ?? DEFAULTS.stateDir);
-  const storeText = raw.store ?? 'sqlite';
-  const storePath = storeText.startsWith('sqlite:')
-    ? abs(storeText.slice('sqlite:'.length))
-    : resolve(stateDir, 'caretaker.db');
+  const { stateDir, storePath } = statePaths(dir, raw.state_dir, raw.store);
 
   const tasks: TaskConfig[] = Object.entries(raw.tasks).map(([id, t]): TaskConfig => {
     const zone = t.timezone ?? timezone;
@@ -97,6 +95,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
       jitterMs: t.jitter ?? d.jitter ?? 0,
       missed: t.missed ?? d.missed ?? DEFAULTS.missed,
       missedMax: t.missed_max ?? d.missed_max ?? DEFAULTS.missedMax,
+      queueMax: t.queue_max ?? d.queue_max ?? DEFAULTS.queueMax,
       startingDeadlineMs: t.starting_deadline ?? d.starting_deadline ?? null,
       overlap: t.overlap ?? d.overlap ?? DEFAULTS.overlap,
       group: t.group ?? null,

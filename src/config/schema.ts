@@ -13,7 +13,7 @@ import {
   reportsSchema,
   watchSchema,
 } from './alerting-schema.js';
-import { duration, size, stringList } from './schema-types.js';
+import { duration, size, stringList } from '../schema/values.js';
 
 export const MISSED_POLICIES = ['skip', 'once', 'all'] as const;
 export const OVERLAP_POLICIES = ['forbid', 'queue', 'replace'] as const;
@@ -63,6 +63,15 @@ const taskDefaults = {
     .max(1000)
     .optional()
     .describe('Cap on catch-up runs with missed: all. @default 10'),
+  queue_max: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .optional()
+    .describe(
+      'With overlap: queue, how many runs may wait behind the current one; a fire beyond it is skipped. @default 1',
+    ),
   starting_deadline: duration()
     .optional()
     .describe('A run that cannot start within this long of its scheduled time is skipped. @default none'),

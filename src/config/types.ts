@@ -38,6 +38,8 @@ export interface TaskConfig {
   readonly jitterMs: number;
   readonly missed: MissedPolicy;
   readonly missedMax: number;
+  /** With overlap: queue, the most runs that may wait to start; a fire beyond it is skipped. */
+  readonly queueMax: number;
   readonly startingDeadlineMs: number | null;
   readonly overlap: OverlapPolicy;
   readonly group: string | null;

@@ -7,8 +7,13 @@ export interface TimerHandle {
 }
 
 export interface Clock {
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds: the wall clock, which an operator or NTP may step either way. */
   now(): number;
+  /**
+   * Milliseconds on a clock that never steps (arbitrary origin): what durations and "how long
+   * since" are measured with, whatever the wall clock does.
+   */
+  monotonic(): number;
   /** Calls `fn` once after `ms`; a clock may deliver it late but never early. */
   setTimer(fn: () => void, ms: number): TimerHandle;
   clearTimer(handle: TimerHandle): void;

@@ -6,6 +6,7 @@
  *
  * Every term is on a 0-100 scale, so with weights summing to 1 the bracket is 0-100 too. Pure.
  */
+import { formatDuration } from './duration.js';
 
 export const PRIORITY_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export type PriorityLevel = (typeof PRIORITY_LEVELS)[number];
@@ -112,7 +113,7 @@ export function scorePriority(
   const period = Math.max(60_000, input.periodMs);
   const overdue = Math.max(0, input.overdueMs);
   const urgency = 100 * (1 - 2 ** (-overdue / period));
-  const urgencyWhy = `overdue ${Math.round(overdue / 1000)}s of a ${Math.round(period / 1000)}s period (one period overdue = 50)`;
+  const urgencyWhy = `overdue ${formatDuration(Math.round(overdue / 1000) * 1000)} of a ${formatDuration(Math.round(period / 1000) * 1000)} period (one period overdue = 50)`;
 
   const complexity = clamp(input.effort.complexity ?? 5, 1, 10);
   const risk = clamp(input.effort.risk ?? 5, 1, 10);
@@ -122,7 +123,7 @@ export function scorePriority(
   const effort = effortParts.reduce((a, b) => a + b, 0) / effortParts.length;
   const effortWhy =
     `complexity ${complexity}, risk ${risk}` +
-    (median === null ? ', no past runs' : `, median run ${Math.round(median)}ms`);
+    (median === null ? ', no past runs' : `, median run ${formatDuration(median)}`);
 
   const successRate = input.history.runs === 0 ? 100 : (100 * input.history.successes) / input.history.runs;
   const successWhy =

@@ -6,12 +6,24 @@ export type { Clock, TimerHandle } from '../core/clock.js';
 // setTimeout overflows above 2^31-1 ms (about 24.8 days) and would fire at once.
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
+/**
+ * CLOCK_MONOTONIC in milliseconds: never steps with the wall clock, and is the same clock in
+ * every process of the machine (since boot), so one process can judge another's record by it.
+ */
+export function systemMonotonic(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
 export class SystemClock implements Clock {
   #next = 1;
   readonly #timers = new Map<number, NodeJS.Timeout>();
 
   now(): number {
     return Date.now();
+  }
+
+  monotonic(): number {
+    return systemMonotonic();
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
@@ -52,19 +64,38 @@ interface ManualTimer {
 
 /**
  * A clock that only moves when told to. `advance()` fires every timer that falls due, in order,
- * including timers set by the callbacks themselves.
+ * including timers set by the callbacks themselves; it moves wall and monotonic time together.
+ * `stepWall()` steps the wall clock alone (an operator's `date -s`, NTP), as a real machine can:
+ * timers, like the system's, keep counting in monotonic time.
  */
 export class ManualClock implements Clock {
   #now: number;
+  /** Monotonic minus wall time: changes only when the wall clock is stepped. */
+  #monoOffset: number;
   #next = 1;
   #timers: ManualTimer[] = [];
 
   constructor(start: number | Date = Date.UTC(2026, 0, 1)) {
     this.#now = typeof start === 'number' ? start : start.getTime();
+    this.#monoOffset = -this.#now;
   }
 
   now(): number {
     return this.#now;
+  }
+
+  monotonic(): number {
+    return this.#now + this.#monoOffset;
+  }
+
+  /**
+   * Steps the wall clock by `ms` (negative: backwards) without moving monotonic time or firing
+   * anything. Pending timers stay due after the same monotonic wait, as setTimeout's do.
+   */
+  stepWall(ms: number): void {
+    this.#now += ms;
+    this.#monoOffset -= ms;
+    this.#timers = this.#timers.map((t) => ({ ...t, at: t.at + ms }));
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {

@@ -3,6 +3,8 @@
  * ping NAME`, or POST /v1/pings/NAME) in time; when none comes, the watch is missed. One timer,
  * armed to the earliest deadline (and capped, like the engine's, to survive a suspend).
  */
+import { didYouMean } from '../core/did-you-mean.js';
+import { UsageError } from '../errors/usage-error.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { parseSchedule, type Schedule } from '../core/schedule.js';
@@ -93,7 +95,12 @@ export class DeadManWatch extends EventEmitter<DeadManEvents> {
     opts: { message?: string; source?: string } = {},
   ): Promise<PingRecord> {
     const entry = this.#entries.get(name);
-    if (!entry) throw new Error(`unknown watch "${name}"`);
+    if (!entry) {
+      const names = [...this.#entries.keys()];
+      throw new UsageError(
+        `unknown watch "${name}"${didYouMean(name, names)}; ${names.length ? `watches: ${names.join(', ')}` : 'declare it under watch: in the configuration'}`,
+      );
+    }
     const ping: PingRecord = {
       name,
       at: this.#clock.now(),

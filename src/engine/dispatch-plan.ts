@@ -1,8 +1,9 @@
 /**
  * Which ready runs start now, in what order, and what happens to the others — a pure plan the
  * engine applies. Manual runs first, then the highest priority score, then the oldest; one run
- * per task at a time; the host's concurrency and each group's cap; for scheduled runs the
- * window, the starting deadline and depends_on.
+ * per task at a time; the host's concurrency and each group's cap; for scheduled runs (not
+ * manual ones, nor their retries) the window and depends_on. The starting deadline is decided
+ * apart, for every waiting run.
  */
 import type { Config, TaskConfig } from '../config/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -42,6 +43,38 @@ export function orderForStart<R extends ReadyRun>(ready: R[], score: (r: R) => n
   );
 }
 
+/**
+ * The first instant a waiting scheduled run is past its starting_deadline (counted from when it
+ * was due), or null when it has none. The engine arms a timer for it, so the skip and its
+ * `missed` alert come at the deadline, not when a slot frees up.
+ */
+export function deadlineOf(run: RunRecord, task: TaskConfig | undefined): number | null {
+  if (!task || run.trigger === 'manual' || task.startingDeadlineMs === null) return null;
+  return (run.notBefore ?? run.queuedAt) + task.startingDeadlineMs + 1;
+}
+
+/**
+ * Waiting runs past their starting_deadline, as skips: decided for every waiting run, whether it
+ * waits for a free slot, its group, its own task's run, a window or a dependency.
+ */
+export function expiredRuns<R extends ReadyRun>(
+  waiting: readonly R[],
+  now: number,
+  taskOf: (id: string) => TaskConfig | undefined,
+): DispatchStep<R>[] {
+  const steps: DispatchStep<R>[] = [];
+  for (const entry of waiting) {
+    const task = taskOf(entry.run.task);
+    const deadline = deadlineOf(entry.run, task);
+    if (deadline === null || now < deadline) continue;
+    const since = entry.run.notBefore ?? entry.run.queuedAt;
+    const reason = `could not start within starting_deadline (${formatDuration(task!.startingDeadlineMs!)}); still waiting ${formatDuration(now - since)} after it was due`;
+    steps.push({ kind: 'skip', entry, reason, missed: true });
+  }
+  return steps;
+}
+
+/** Which ready runs start now (runs past their starting_deadline are taken out first: expiredRuns). */
 export function planDispatch<R extends ReadyRun>(input: DispatchInput<R>): DispatchStep<R>[] {
   const { now, config } = input;
   const steps: DispatchStep<R>[] = [];
@@ -65,15 +98,12 @@ export function planDispatch<R extends ReadyRun>(input: DispatchInput<R>): Dispa
     if (busy.has(task.id)) continue;
     if (task.group !== null && (inGroup.get(task.group) ?? 0) >= (config.groups[task.group] ?? Infinity))
       continue;
-    if (entry.run.trigger !== 'manual') {
+    // A person asked for a manual run (and its retries, which belong to no fire) now.
+    const manual =
+      entry.run.trigger === 'manual' || (entry.run.trigger === 'retry' && entry.run.scheduledFor === null);
+    if (!manual) {
       if (task.window && !isInside(now, task.window)) {
         steps.push({ kind: 'defer', entry, readyAt: nextInside(now, task.window) });
-        continue;
-      }
-      const since = entry.run.notBefore ?? entry.run.queuedAt;
-      if (task.startingDeadlineMs !== null && now - since > task.startingDeadlineMs) {
-        const reason = `could not start within starting_deadline (${formatDuration(task.startingDeadlineMs)}); it was ${formatDuration(now - since)} late`;
-        steps.push({ kind: 'skip', entry, reason, missed: true });
         continue;
       }
       const gate = input.gate(task, entry.run);

@@ -12,23 +12,24 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { silentLogger } from './silent-logger.js';
 import type { ActionRegistry } from '../actions/registry.js';
-import type { DatasetSource, Progress } from '../actions/types.js';
+import type { DatasetSource } from '../actions/types.js';
 import type { Config, TaskConfig } from '../config/types.js';
-import { didYouMean } from '../core/did-you-mean.js';
 import { formatDuration } from '../core/duration.js';
 import type { PriorityBreakdown } from '../core/priority.js';
 import { storeDatasets } from '../report/datasets.js';
 import type { RollbackPoints } from '../safety/rollback-points.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
-import { UsageError } from '../errors/usage-error.js';
-import { type RecentRuns, type RunRecord, type RunTrigger, type Store } from '../store/types.js';
+import { isExecution, type RecentRuns, type RunRecord, type RunTrigger, type Store } from '../store/types.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { dependencyGate } from './dependency-gate.js';
 import { NO_HISTORY, priorityOf } from './priority-input.js';
 import { executeRun, RunAbort } from './run-executor.js';
-import { decideMissed, decideOverlap } from './fire-policy.js';
-import { orderForStart, planDispatch } from './dispatch-plan.js';
-import { processAlive, processStartTime, sameProcess, signalGroup } from './process-identity.js';
+import { decideMissed, decideOverlap, queueFull } from './fire-policy.js';
+import { deadlineOf, expiredRuns, orderForStart, planDispatch } from './dispatch-plan.js';
+import { processAlive, processStartTime } from '../os/process-identity.js';
+import { activeElsewhere, liveRunsOf, recoverRuns, type CrashRecoveryDeps } from './crash-recovery.js';
+import { RunLedger, type EngineEvents, type Queued } from './run-ledger.js';
+import { unknownTask } from './unknown-task.js';
 import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
 
@@ -38,6 +39,13 @@ const PRUNE_EVERY_MS = 6 * 3_600_000;
 /** Deferred store work (a WAL checkpoint) runs only when the next due instant is this far. */
 const IDLE_HOUSEKEEPING_MS = 1_000;
 const RECENT_RUNS_WINDOW = 50;
+/**
+ * Wall time that went back by more than this against monotonic time between two passes is a
+ * clock step (an operator's `date -s`, NTP stepping), not scheduling jitter.
+ */
+export const CLOCK_STEP_TOLERANCE_MS = 2_000;
+/** How often a run waiting for another process's run of its task looks again. */
+const HELD_ELSEWHERE_POLL_MS = 500;
 
 export interface EngineOptions {
   readonly config: Config;
@@ -53,25 +61,7 @@ export interface EngineOptions {
   readonly rollbacks?: RollbackPoints;
 }
 
-export interface RunFinishedInfo {
-  /** The run failed and a retry of it is queued: not the cycle's final word yet. */
-  readonly retrying: boolean;
-}
-
-export interface EngineEvents {
-  'run:queued': [RunRecord];
-  'run:started': [RunRecord];
-  'run:finished': [RunRecord, RunFinishedInfo];
-  /** A scheduled run was skipped because it could not start by its starting_deadline. */
-  'run:missed': [RunRecord];
-  'run:progress': [{ runId: number; task: string } & Progress];
-  error: [Error];
-}
-
-interface Queued {
-  run: RunRecord;
-  readyAt: number;
-}
+export type { EngineEvents, RunFinishedInfo } from './run-ledger.js';
 
 interface Running {
   run: RunRecord;
@@ -90,17 +80,17 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #pid: number;
-  readonly #isAlive: (pid: number) => boolean;
   readonly #datasets: DatasetSource;
   readonly #rollbacks: RollbackPoints | undefined;
 
   #timers = new Map<string, TaskTimer>();
-  readonly #queue = new Map<number, Queued>();
+  readonly #ledger: RunLedger;
+  readonly #queue: Map<number, Queued>;
+  readonly #recovery: CrashRecoveryDeps;
   readonly #running = new Map<number, Running>();
   readonly #recent = new Map<string, RecentRuns>();
-  /** Final status of each (task, fire) cycle, for depends_on. */
-  readonly #cycles = new Map<string, { status: RunRecord['status']; runId: number }>();
-  readonly #waiters = new Map<number, ((run: RunRecord) => void)[]>();
+  /** Manual runs asked for without retries (`run-task --no-retry`). */
+  readonly #noRetry = new Set<number>();
 
   #timer: TimerHandle | null = null;
   #scheduling = false;
@@ -110,6 +100,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   #nextPruneAt = 0;
   #startedAt: number | null = null;
   #lastPassAt: number | null = null;
+  #lastPassMono: number | null = null;
 
   constructor(opts: EngineOptions) {
     super();
@@ -119,9 +110,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#clock = opts.clock ?? new SystemClock();
     this.#logger = opts.logger ?? silentLogger();
     this.#pid = opts.pid ?? process.pid;
-    this.#isAlive = opts.isAlive ?? processAlive;
     this.#datasets = storeDatasets(this.#store, this.#clock);
     this.#rollbacks = opts.rollbacks;
+    const shared = {
+      store: this.#store,
+      clock: this.#clock,
+      logger: this.#logger,
+      pid: this.#pid,
+      config: () => this.#config,
+    };
+    this.#ledger = new RunLedger({ ...shared, events: this });
+    this.#queue = this.#ledger.queue;
+    this.#recovery = { ...shared, ledger: this.#ledger, isAlive: opts.isAlive ?? processAlive };
   }
 
   get config(): Config {
@@ -144,7 +144,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#scheduling) return;
     const now = this.#clock.now();
     this.#stopping = false;
-    await this.#recover(now);
+    await recoverRuns(this.#recovery, now);
     const states = await this.#store.taskStates(this.#config.host);
     for (const task of this.#config.tasks) {
       const state = states.get(task.id);
@@ -158,9 +158,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         timer.startAfter(state?.lastFire ?? now);
       }
     }
-    for (const run of await this.#store.listRuns({ limit: 1000, host: this.#config.host })) {
-      if (run.scheduledFor !== null && run.finishedAt !== null) this.#rememberCycle(run);
-    }
+    await this.#ledger.loadCycles();
     this.#scheduling = true;
     this.#startedAt = now;
     for (const timer of this.#timers.values()) await this.#fireDue(timer, now, 0);
@@ -219,6 +217,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         prev.scheduled === timer.scheduled;
       if (sameTiming && prev.pendingFire !== null) {
         timer.pendingFire = prev.pendingFire;
+        timer.lastTaken = prev.lastTaken;
         timer.refreshDue();
       } else {
         const lastFire = states.get(task.id)?.lastFire ?? null;
@@ -233,7 +232,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const q of [...this.#queue.values()]) {
       const task = timers.get(q.run.task)?.task;
       if (!task || !task.enabled)
-        await this.#finishQueued(
+        await this.#ledger.finishQueued(
           q,
           'cancelled',
           `task "${q.run.task}" was removed or disabled by a configuration reload`,
@@ -283,31 +282,20 @@ export class Engine extends EventEmitter<EngineEvents> {
   // ---- running on demand ----------------------------------------------------------------------
 
   /**
-   * Queues a manual run now (windows, cooldowns and dependencies do not apply to it; overlap
-   * does). A dry run starts at once and blocks nothing.
+   * Queues a manual run now (windows, cooldowns and dependencies do not apply to it; overlap and
+   * retries do, unless `retry: false`). A dry run starts at once and blocks nothing.
    */
-  async runNow(taskId: string, opts: { dryRun?: boolean } = {}): Promise<RunRecord> {
+  async runNow(taskId: string, opts: { dryRun?: boolean; retry?: boolean } = {}): Promise<RunRecord> {
     const task = this.#task(taskId);
     const now = this.#clock.now();
     if (opts.dryRun) {
-      const run = await this.#store.insertRun({
-        task: task.id,
-        host: this.#config.host,
-        trigger: 'manual',
-        scheduledFor: null,
-        notBefore: now,
-        queuedAt: now,
-        status: 'running',
-        startedAt: now,
-        attempt: 1,
-        dryRun: true,
-        pid: this.#pid,
-      });
+      const run = await this.#ledger.insertDryRun(task, now);
       this.#launch(run, task);
       return run;
     }
+    if (task.overlap === 'queue') return this.#queueManual(task, now);
     const mine = this.#activeOf(task.id);
-    const elsewhere = mine.length === 0 ? await this.#activeElsewhere(task.id) : undefined;
+    const elsewhere = mine.length === 0 ? await activeElsewhere(this.#recovery, task.id) : undefined;
     const blocker = mine[0]?.run ?? elsewhere;
     if (blocker) {
       const busy = `task "${task.id}" already has run #${blocker.id} ${blocker.status === 'running' ? 'running' : 'waiting'}`;
@@ -315,13 +303,40 @@ export class Engine extends EventEmitter<EngineEvents> {
         throw new TaskBusyError(`${busy} (overlap: ${task.overlap})`);
       if (task.overlap === 'replace') await this.#replace(task.id, 'a manual run (overlap: replace)');
     }
-    const run = await this.#enqueue(task, {
+    const run = await this.#ledger.enqueue(task, {
       trigger: 'manual',
       scheduledFor: null,
       notBefore: now,
       attempt: 1,
       reason: null,
     });
+    if (opts.retry === false) this.#noRetry.add(run.id);
+    await this.#requestPass();
+    return run;
+  }
+
+  /**
+   * A manual run of an `overlap: queue` task: recorded first, then kept only if at most
+   * queue_max runs wait ahead of it — counted in the store over every live process (this daemon,
+   * or CLI processes without one), in id order, so concurrent callers agree on who is in and
+   * who is turned away. One turned away is recorded as skipped, with the reason, and refused.
+   */
+  async #queueManual(task: TaskConfig, now: number): Promise<RunRecord> {
+    const queued = {
+      trigger: 'manual',
+      scheduledFor: null,
+      notBefore: now,
+      attempt: 1,
+      reason: null,
+    } as const;
+    const run = await this.#ledger.insertQueued(task, queued);
+    const ahead = (await liveRunsOf(this.#recovery, task.id)).filter((r) => r.id < run.id);
+    const full = queueFull(task, ahead);
+    if (full) {
+      await this.#ledger.finishAndSettle(run.id, { status: 'skipped', finishedAt: now, reason: full });
+      throw new TaskBusyError(`task "${task.id}" cannot take another run: ${full}`);
+    }
+    this.#ledger.hold(run, now);
     await this.#requestPass();
     return run;
   }
@@ -330,7 +345,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async cancel(runId: number, reason = 'cancelled on request'): Promise<boolean> {
     const q = this.#queue.get(runId);
     if (q) {
-      await this.#finishQueued(q, 'cancelled', reason);
+      await this.#ledger.finishQueued(q, 'cancelled', reason);
       return true;
     }
     const r = this.#running.get(runId);
@@ -341,20 +356,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     return false;
   }
 
-  /** Resolves with the run's final record once it has finished. */
-  async waitForRun(runId: number): Promise<RunRecord> {
-    const pending = new Promise<RunRecord>((res) => {
-      const list = this.#waiters.get(runId) ?? [];
-      list.push(res);
-      this.#waiters.set(runId, list);
-    });
-    const current = await this.#store.getRun(runId);
-    if (!current) throw new UsageError(`run #${runId} does not exist`);
-    if (current.finishedAt !== null && current.status !== 'queued' && current.status !== 'running') {
-      this.#waiters.delete(runId);
-      return current;
-    }
-    return pending;
+  /** Resolves with the run's final record once it has finished (with followRetries: its last retry's). */
+  waitForRun(runId: number, opts: { followRetries?: boolean } = {}): Promise<RunRecord> {
+    return this.#ledger.waitFor(runId, opts.followRetries === true);
   }
 
   // ---- the pass -------------------------------------------------------------------------------
@@ -381,7 +385,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #runPass(): Promise<void> {
     const now = this.#clock.now();
+    const mono = this.#clock.monotonic();
+    if (this.#lastPassAt !== null && this.#lastPassMono !== null) {
+      const stepped = now - this.#lastPassAt - (mono - this.#lastPassMono);
+      if (stepped < -CLOCK_STEP_TOLERANCE_MS) this.#wallSteppedBack(-stepped, now);
+    }
     this.#lastPassAt = now;
+    this.#lastPassMono = mono;
     if (this.#scheduling) {
       for (const timer of this.#timers.values()) {
         if (timer.dueAt !== null && timer.dueAt <= now) await this.#fireDue(timer, now, LATE_AFTER_MS);
@@ -397,31 +407,56 @@ export class Engine extends EventEmitter<EngineEvents> {
         keepRunsPerTask: h.keepRunsPerTask,
       });
       if (pruned.runsDeleted > 0) this.#logger.info(pruned, 'history pruned');
-      this.#forgetOldCycles();
+      this.#ledger.forgetOldCycles();
     }
   }
 
-  /** Dependencies only look at recent cycles; keep the newest 10,000 (a Map keeps insertion order). */
-  #forgetOldCycles(): void {
-    if (this.#cycles.size <= 20_000) return;
-    let drop = this.#cycles.size - 10_000;
-    for (const key of this.#cycles.keys()) {
-      if (drop-- <= 0) break;
-      this.#cycles.delete(key);
-    }
+  /**
+   * The wall clock went back: every task's next fire is planned again from now (else each would
+   * wait out the step), and waits counted in wall time (retry backoff, prune) move with it.
+   */
+  #wallSteppedBack(byMs: number, now: number): void {
+    this.#logger.warn(
+      { steppedBackMs: byMs },
+      `the wall clock went back by ${formatDuration(byMs)}: planning every task's next run again`,
+    );
+    for (const timer of this.#timers.values()) timer.wallSteppedBack(byMs, now);
+    for (const q of this.#queue.values()) if (q.readyAt > now) q.readyAt = Math.max(now, q.readyAt - byMs);
+    this.#nextPruneAt = Math.min(this.#nextPruneAt, now + PRUNE_EVERY_MS);
   }
 
   #arm(): void {
     if (this.#timer) this.#clock.clearTimer(this.#timer);
     this.#timer = null;
-    if (!this.#scheduling || this.#stopping) return;
+    if (this.#stopping) return;
     const now = this.#clock.now();
+    if (!this.#scheduling) {
+      // Not scheduling (a CLI run without a daemon): only wake for runs waiting their turn.
+      let wake = Infinity;
+      for (const q of this.#queue.values()) if (q.readyAt > now && q.readyAt < wake) wake = q.readyAt;
+      if (wake === Infinity) return;
+      this.#timer = this.#clock.setTimer(() => {
+        this.#timer = null;
+        void this.#requestPass();
+      }, wake - now);
+      return;
+    }
     let next = this.#nextPruneAt;
     for (const t of this.#timers.values()) if (t.dueAt !== null && t.dueAt < next) next = t.dueAt;
-    for (const q of this.#queue.values()) if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
+    for (const q of this.#queue.values()) {
+      if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
+      // A run waiting for a slot is skipped at its starting_deadline, not when the slot frees.
+      const deadline = deadlineOf(q.run, this.#taskOf(q.run.task));
+      if (deadline !== null && deadline > now && deadline < next) next = deadline;
+    }
     const wait = Math.min(Math.max(0, next - now), MAX_TIMER_WAIT_MS);
     // Nothing due for a while and nothing running: the moment for the store's deferred work.
-    if (wait >= IDLE_HOUSEKEEPING_MS && this.#running.size === 0 && this.#store.housekeep) {
+    if (
+      this.#scheduling &&
+      wait >= IDLE_HOUSEKEEPING_MS &&
+      this.#running.size === 0 &&
+      this.#store.housekeep
+    ) {
       this.#store.housekeep().catch((err: unknown) => this.#report(err, 'store housekeeping failed'));
     }
     this.#timer = this.#clock.setTimer(() => {
@@ -446,12 +481,35 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const d of decisions) {
         if (d.kind === 'catch-up') await this.#fire(task, d.fire, 'catch-up', d.note, now);
         else {
-          const skipped = await this.#skipFire(task, d.fire, d.reason);
+          const skipped = await this.#ledger.skipFire(task, d.fire, d.reason);
           if (d.missed) this.emit('run:missed', skipped);
         }
       }
     }
-    for (const fire of onTime) await this.#fire(task, fire, 'schedule', null, timer.dueOf(fire));
+    for (const fire of this.#foldCooldown(timer, onTime))
+      await this.#fire(task, fire, 'schedule', null, timer.dueOf(fire));
+  }
+
+  /**
+   * Fires that fell inside the task's cooldown all come due when it ends: one run covers them.
+   * They fold into the latest fire due with them, logged once (with how many) rather than a
+   * line, a skip or a run each.
+   */
+  #foldCooldown(timer: TaskTimer, onTime: number[]): number[] {
+    const { task } = timer;
+    if (onTime.length < 2 || task.cooldownMs <= 0 || timer.lastStartedAt === null) return onTime;
+    const cooldownEnd = timer.lastStartedAt + task.cooldownMs;
+    const last = onTime[onTime.length - 1]!;
+    const kept = onTime.filter((f) => f === last || f + timer.jitter >= cooldownEnd);
+    const folded = onTime.length - kept.length;
+    if (folded > 0) {
+      const into = kept.find((f) => f + timer.jitter >= cooldownEnd) ?? last;
+      this.#logger.info(
+        { task: task.id, folded, into: new Date(into).toISOString() },
+        `${task.id}: ${folded} scheduled ${folded === 1 ? 'run' : 'runs'} during its cooldown (${formatDuration(task.cooldownMs)}) folded into the run for ${new Date(into).toISOString()}`,
+      );
+    }
+    return kept;
   }
 
   /** Turns one fire into a queued run, or into a recorded skip when overlap forbids it. */
@@ -469,7 +527,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     );
     switch (decision.kind) {
       case 'skip':
-        await this.#skipFire(task, fire, decision.reason);
+        await this.#ledger.skipFire(task, fire, decision.reason);
         return;
       case 'coalesce':
         // One waiting run already covers this fire.
@@ -485,74 +543,31 @@ export class Engine extends EventEmitter<EngineEvents> {
       case 'enqueue':
         break;
     }
-    await this.#enqueue(task, { trigger, scheduledFor: fire, notBefore, attempt: 1, reason: note });
+    await this.#ledger.enqueue(task, { trigger, scheduledFor: fire, notBefore, attempt: 1, reason: note });
   }
 
   async #replace(taskId: string, by: string): Promise<void> {
     for (const m of this.#activeOf(taskId)) {
-      if (m.run.status === 'queued') await this.#finishQueued(m as Queued, 'cancelled', `replaced by ${by}`);
+      if (m.run.status === 'queued')
+        await this.#ledger.finishQueued(m as Queued, 'cancelled', `replaced by ${by}`);
       else (m as Running).controller.abort(new RunAbort({ kind: 'cancel', reason: `replaced by ${by}` }));
     }
-  }
-
-  async #enqueue(
-    task: TaskConfig,
-    r: {
-      trigger: RunTrigger;
-      scheduledFor: number | null;
-      notBefore: number;
-      attempt: number;
-      reason: string | null;
-    },
-  ): Promise<RunRecord> {
-    const run = await this.#store.insertRun({
-      task: task.id,
-      host: this.#config.host,
-      trigger: r.trigger,
-      scheduledFor: r.scheduledFor,
-      notBefore: r.notBefore,
-      queuedAt: this.#clock.now(),
-      status: 'queued',
-      attempt: r.attempt,
-      dryRun: false,
-      pid: this.#pid,
-      reason: r.reason,
-      claimFire: r.trigger === 'schedule' || r.trigger === 'catch-up',
-    });
-    this.#queue.set(run.id, { run, readyAt: r.notBefore });
-    this.emit('run:queued', run);
-    return run;
-  }
-
-  async #skipFire(task: TaskConfig, fire: number, reason: string): Promise<RunRecord> {
-    const now = this.#clock.now();
-    const run = await this.#store.insertRun({
-      task: task.id,
-      host: this.#config.host,
-      trigger: 'schedule',
-      scheduledFor: fire,
-      notBefore: null,
-      queuedAt: now,
-      status: 'skipped',
-      attempt: 1,
-      dryRun: false,
-      pid: this.#pid,
-      reason,
-      claimFire: true,
-    });
-    const final = await this.#store.finishRun(run.id, { status: 'skipped', finishedAt: now, reason });
-    this.#logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
-    this.#settled(final);
-    return final;
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
 
   async #dispatch(now: number): Promise<void> {
     if (this.#stopping) return;
+    for (const step of expiredRuns([...this.#queue.values()], now, (id) => this.#taskOf(id))) {
+      if (step.kind !== 'skip') continue;
+      const skipped = await this.#ledger.finishQueued(step.entry, 'skipped', step.reason);
+      this.emit('run:missed', skipped);
+    }
     let ready = [...this.#queue.values()].filter((q) => q.readyAt <= now);
     const free = this.#config.concurrency - this.#running.size;
     if (ready.length === 0 || free <= 0) return;
+    ready = await this.#notHeldElsewhere(ready, now);
+    if (ready.length === 0) return;
     if (ready.length > free) {
       await this.#loadRecent(ready.map((q) => q.run.task));
       ready = orderForStart(ready, (q) => this.#scoreOf(q, now));
@@ -567,27 +582,55 @@ export class Engine extends EventEmitter<EngineEvents> {
         dependencyGate(task, run.scheduledFor, {
           timers: this.#timers,
           active: (id, fire) => this.#activeOf(id).some((m) => m.run.scheduledFor === fire),
-          result: (id, fire) => this.#cycles.get(`${id}@${fire}`),
+          result: (id, fire) => this.#ledger.cycle(id, fire),
         }),
     });
     for (const step of steps) {
       const q = step.entry;
       if (step.kind === 'defer') q.readyAt = step.readyAt;
-      else if (step.kind === 'cancel') await this.#finishQueued(q, 'cancelled', step.reason);
+      else if (step.kind === 'cancel') await this.#ledger.finishQueued(q, 'cancelled', step.reason);
       else if (step.kind === 'skip') {
-        const skipped = await this.#finishQueued(q, 'skipped', step.reason);
+        const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason);
         if (step.missed) this.emit('run:missed', skipped);
       } else {
-        this.#queue.delete(q.run.id);
-        await this.#store.startRun(q.run.id, now, this.#pid);
+        const started = await this.#ledger.start(q, now);
         const timer = this.#timers.get(step.task.id);
         if (timer) {
           timer.lastStartedAt = now;
           timer.refreshDue();
         }
-        this.#launch({ ...q.run, status: 'running', startedAt: now, pid: this.#pid }, step.task);
+        this.#launch(started, step.task);
       }
     }
+  }
+
+  /**
+   * One run of a task at a time on the host, in id order, whichever process holds it: a run
+   * waits while another live process (a CLI run without a daemon) runs the task or holds an
+   * older waiting run of it, and looks again every HELD_ELSEWHERE_POLL_MS.
+   */
+  async #notHeldElsewhere(ready: Queued[], now: number): Promise<Queued[]> {
+    const others = (await this.#store.activeRuns(this.#config.host)).filter(
+      (r) =>
+        !r.dryRun &&
+        r.pid !== null &&
+        r.pid !== this.#pid &&
+        !this.#queue.has(r.id) &&
+        !this.#running.has(r.id),
+    );
+    if (others.length === 0) return ready;
+    const alive = new Map<number, boolean>();
+    const live = (pid: number) => {
+      if (!alive.has(pid)) alive.set(pid, this.#recovery.isAlive(pid));
+      return alive.get(pid)!;
+    };
+    return ready.filter((q) => {
+      const held = others.some(
+        (r) => r.task === q.run.task && (r.status === 'running' || r.id < q.run.id) && live(r.pid!),
+      );
+      if (held) q.readyAt = now + HELD_ELSEWHERE_POLL_MS;
+      return !held;
+    });
   }
 
   #taskOf(id: string): TaskConfig | undefined {
@@ -640,7 +683,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           async recent(limit) {
             const runs = await store.listRuns({ task: task.id, limit: limit + 1 });
             // Rollback rows record an operator's action, not a run of the task.
-            return runs.filter((r) => r.id !== run.id && r.trigger !== 'rollback').slice(0, limit);
+            return runs.filter((r) => r.id !== run.id && isExecution(r.trigger)).slice(0, limit);
           },
         },
         onProgress: (p) => this.emit('run:progress', { runId: run.id, task: task.id, ...p }),
@@ -653,7 +696,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         datasets: this.#datasets,
         rollbacks: this.#rollbacks,
       });
-      const final = await this.#store.finishRun(run.id, exec);
+      const final = await this.#ledger.finish(run.id, exec);
       // No longer running before anyone hears it finished: a caller that awaited this run may
       // start the task again at once.
       this.#running.delete(run.id);
@@ -670,13 +713,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.#report(err, `run #${run.id} of ${task.id} could not be recorded`);
       try {
         const now = this.#clock.now();
-        const final = await this.#store.finishRun(run.id, {
+        this.#running.delete(run.id);
+        await this.#ledger.finishAndSettle(run.id, {
           status: 'failed',
           finishedAt: now,
           reason: `internal error: ${(err as Error).message}`,
         });
-        this.#running.delete(run.id);
-        this.#settled(final);
       } catch {
         // The store itself is failing; the run is marked interrupted at the next start.
       }
@@ -690,9 +732,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       now: this.#clock.now(),
       host: this.#config.host,
       stopping: this.#stopping,
+      noRetry: this.#noRetry.delete(run.id),
     });
     if (retry) {
-      const queued = await this.#enqueue(task, {
+      const queued = await this.#ledger.enqueue(task, {
         trigger: 'retry',
         scheduledFor: run.scheduledFor,
         notBefore: retry.notBefore,
@@ -700,86 +743,17 @@ export class Engine extends EventEmitter<EngineEvents> {
         reason: retry.reason,
       });
       this.#logger.info({ task: task.id, run: queued.id, delayMs: retry.delayMs }, 'retry scheduled');
-      this.#settled(run, false);
+      this.#ledger.settled(run, false, queued);
       return;
     }
-    this.#settled(run);
-  }
-
-  async #finishQueued(q: Queued, status: 'cancelled' | 'skipped', reason: string): Promise<RunRecord> {
-    this.#queue.delete(q.run.id);
-    const final = await this.#store.finishRun(q.run.id, { status, finishedAt: this.#clock.now(), reason });
-    this.#logger.warn({ task: q.run.task, run: q.run.id }, `${q.run.task} ${status}: ${reason}`);
-    this.#settled(final);
-    return final;
-  }
-
-  /** A run reached its final state: remember its cycle, tell listeners and waiters. */
-  #settled(run: RunRecord, final = true): void {
-    if (final && run.scheduledFor !== null) this.#rememberCycle(run);
-    this.emit('run:finished', run, { retrying: !final });
-    const waiters = this.#waiters.get(run.id);
-    if (waiters) {
-      this.#waiters.delete(run.id);
-      for (const w of waiters) w(run);
-    }
-  }
-
-  #rememberCycle(run: RunRecord): void {
-    this.#cycles.set(`${run.task}@${run.scheduledFor}`, { status: run.status, runId: run.id });
-  }
-
-  // ---- recovery -------------------------------------------------------------------------------
-
-  async #recover(now: number): Promise<void> {
-    for (const run of await this.#store.activeRuns(this.#config.host)) {
-      if (run.status === 'running') {
-        if (run.pid !== null && run.pid !== this.#pid && this.#isAlive(run.pid)) continue; // a live CLI run
-        await this.#interrupt(run, now, 'at the next start');
-      } else {
-        const task = this.#config.tasks.find((t) => t.id === run.task);
-        if (!task || !task.enabled) {
-          const final = await this.#store.finishRun(run.id, {
-            status: 'cancelled',
-            finishedAt: now,
-            reason: `task "${run.task}" is no longer in the configuration`,
-          });
-          this.#settled(final);
-        } else {
-          this.#queue.set(run.id, { run, readyAt: Math.max(run.notBefore ?? run.queuedAt, 0) });
-        }
-      }
-    }
-  }
-
-  /** Settles a run whose process died: interrupted, and its orphaned process group ended. */
-  async #interrupt(run: RunRecord, now: number, foundBy: string): Promise<void> {
-    let reason = `caretaker stopped while this run was in progress (process ${run.pid ?? '?'} is gone); marked interrupted ${foundBy}`;
-    if (run.childPgid !== null && sameProcess(run.childPgid, run.childStarted)) {
-      // The task's own process group outlived caretaker: end it rather than let the task
-      // run twice at once when it is scheduled again.
-      const pgid = run.childPgid;
-      const grace = this.#config.tasks.find((t) => t.id === run.task)?.killGraceMs ?? 10_000;
-      signalGroup(pgid, 'SIGTERM');
-      this.#clock.setTimer(() => signalGroup(pgid, 'SIGKILL'), grace);
-      reason += `; its process group ${pgid} was still running and has been terminated`;
-    }
-    const final = await this.#store.finishRun(run.id, { status: 'interrupted', finishedAt: now, reason });
-    this.#logger.warn({ task: run.task, run: run.id }, `${run.task} interrupted: ${reason}`);
-    this.#settled(final);
+    this.#ledger.settled(run);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
 
   #task(id: string): TaskConfig {
     const task = this.#config.tasks.find((t) => t.id === id);
-    if (!task)
-      throw new UsageError(
-        `unknown task "${id}"${didYouMean(
-          id,
-          this.#config.tasks.map((t) => t.id),
-        )}`,
-      );
+    if (!task) throw unknownTask(id, this.#config);
     return task;
   }
 
@@ -788,22 +762,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const r of this.#running.values()) if (r.run.task === taskId && !r.run.dryRun) out.push(r);
     for (const q of this.#queue.values()) if (q.run.task === taskId) out.push(q);
     return out;
-  }
-
-  /** A run of the task held by another live process (the daemon, or another CLI run). */
-  async #activeElsewhere(taskId: string): Promise<RunRecord | undefined> {
-    const active = await this.#store.activeRuns(this.#config.host);
-    const theirs = active.filter(
-      (r) => r.task === taskId && !r.dryRun && r.pid !== null && r.pid !== this.#pid,
-    );
-    for (const r of theirs) {
-      // A run held by a dead process (a CLI run-task killed with SIGKILL, no daemon to recover
-      // it) is settled here, as the daemon would at its next start.
-      if (r.status === 'running' && !this.#isAlive(r.pid!)) {
-        await this.#interrupt(r, this.#clock.now(), 'when the task was run again');
-      }
-    }
-    return theirs.find((r) => this.#isAlive(r.pid!));
   }
 
   #report(err: unknown, context: string): void {

@@ -4,7 +4,8 @@
  * - Missed fires (due while caretaker was down or the machine suspended) follow `missed:`:
  *   skip records one skip; once runs one catch-up for all; all runs each (up to missed_max), and
  *   `starting_deadline` drops those too old.
- * - A fire while the task still has a run follows `overlap:`: queue enqueues; replace cancels
+ * - A fire while the task still has a run follows `overlap:`: queue enqueues (up to queue_max
+ *   waiting runs, beyond that the fire is skipped); replace cancels
  *   the current runs; forbid blocks it, and the blocked fire is a missed one (skip records it,
  *   once coalesces it into the waiting run, all queues it up to missed_max).
  */
@@ -58,11 +59,18 @@ export function decideMissed(task: TaskConfig, m: MissedFires): MissedDecision[]
   const dropped = m.count - fresh.length;
   const out: MissedDecision[] = [];
   if (dropped > 0) {
+    // Name only what dropped them: the missed_max cap, the starting_deadline, or both.
+    const overMax = m.count - m.late.length;
+    const tooLate = m.late.length - fresh.length;
+    const causes = [
+      overMax > 0 ? `missed_max ${task.missedMax}` : null,
+      tooLate > 0 ? `starting_deadline ${formatDuration(task.startingDeadlineMs!)}` : null,
+    ].filter((c) => c !== null);
     out.push({
       kind: 'skip',
       // Recorded just before the first fire that still runs, so the claimed fire never goes back.
       fire: fresh.length > 0 ? fresh[0]! - 1 : last,
-      reason: `skipped ${dropped} of ${runs} missed ${why} (missed_max ${task.missedMax}, starting_deadline)`,
+      reason: `skipped ${dropped} of ${runs} missed ${why} (${causes.join(', ')})`,
       missed: true,
     });
   }
@@ -82,10 +90,27 @@ export interface ActiveRun {
   readonly status: 'queued' | 'running' | string;
 }
 
+/**
+ * Under overlap: queue, why one more run may not join the task's runs ahead of it, or null. A
+ * task holds at most 1 + queue_max runs: the current one (running, or next to start) and
+ * queue_max waiting behind it. The same rule for a schedule fire and a manual run, in the
+ * daemon or in CLI processes without one (there `active` is the store's view: every live
+ * process's runs of the task with a lower id).
+ */
+export function queueFull(task: TaskConfig, active: readonly ActiveRun[]): string | null {
+  const waiting = active.length - 1;
+  if (waiting < task.queueMax) return null;
+  const runs = waiting === 1 ? '1 run already waiting' : `${waiting} runs already waiting`;
+  return `queue full: ${runs} (queue_max ${task.queueMax})`;
+}
+
 /** A fire of `task` while these runs of it are queued or running. */
 export function decideOverlap(task: TaskConfig, fire: number, active: readonly ActiveRun[]): OverlapDecision {
   if (active.length === 0) return { kind: 'enqueue' };
-  if (task.overlap === 'queue') return { kind: 'enqueue' };
+  if (task.overlap === 'queue') {
+    const full = queueFull(task, active);
+    return full ? { kind: 'skip', reason: full } : { kind: 'enqueue' };
+  }
   if (task.overlap === 'replace')
     return { kind: 'replace-then-enqueue', by: `the run scheduled for ${iso(fire)} (overlap: replace)` };
   const waiting = active.filter((r) => r.status === 'queued');

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { writeFileAtomicSync } from '../safety/atomic-write.js';
+import { writeFileAtomicSync } from '../os/atomic-write.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 export interface HeartbeatRecord {
@@ -18,6 +18,12 @@ export interface HeartbeatRecord {
   readonly staleAfterMs: number;
   /** The scheduler's last pass over its timers. */
   readonly lastPassAt: number | null;
+  /**
+   * `at` on the machine's monotonic clock (engine/clock.ts systemMonotonic). A reader judges the
+   * age by it, so a wall-clock step forward does not make a live daemon look hung. Absent in
+   * records of older versions.
+   */
+  readonly monoAt?: number;
 }
 
 export const heartbeatFile = (stateDir: string) => resolve(stateDir, 'heartbeat.json');
@@ -30,9 +36,19 @@ export function readHeartbeat(stateDir: string): HeartbeatRecord | undefined {
   }
 }
 
+/**
+ * How long ago the heartbeat was written: by the monotonic clock when the record has it and
+ * `monoNow` is given (the same boot: not behind it), else by the wall clock.
+ */
+export function heartbeatAge(hb: HeartbeatRecord, now: number, monoNow?: number): number {
+  if (monoNow !== undefined && typeof hb.monoAt === 'number' && monoNow >= hb.monoAt)
+    return monoNow - hb.monoAt;
+  return now - hb.at;
+}
+
 /** Is this heartbeat older than its own stale limit? */
-export function isStale(hb: HeartbeatRecord, now: number): boolean {
-  return now - hb.at > hb.staleAfterMs;
+export function isStale(hb: HeartbeatRecord, now: number, monoNow?: number): boolean {
+  return heartbeatAge(hb, now, monoNow) > hb.staleAfterMs;
 }
 
 export interface HeartbeatOptions {
@@ -70,6 +86,7 @@ export class Heartbeat {
     const { clock, logger } = this.#o;
     const record: HeartbeatRecord = {
       at: clock.now(),
+      monoAt: clock.monotonic(),
       pid: process.pid,
       host: this.#o.host,
       everyMs: this.#o.everyMs,

@@ -12,23 +12,17 @@ export interface RetryPlan {
 }
 
 /**
- * Scheduled runs that failed or timed out are retried up to `retries.count` times with
- * exponential backoff. Manual runs are not (the operator sees the failure at once), nor dry
+ * Runs that failed or timed out are retried up to `retries.count` times with exponential
+ * backoff, manual ones too unless asked without (`run-task --no-retry`: `noRetry`); never dry
  * runs, interrupted runs, or anything while caretaker stops.
  */
 export function planRetry(
   run: RunRecord,
   task: TaskConfig,
-  ctx: { now: number; host: string; stopping: boolean },
+  ctx: { now: number; host: string; stopping: boolean; noRetry?: boolean },
 ): RetryPlan | null {
   const retryable = FAILURE_STATUSES.includes(run.status) && run.status !== 'interrupted';
-  if (
-    !retryable ||
-    run.dryRun ||
-    run.trigger === 'manual' ||
-    ctx.stopping ||
-    run.attempt > task.retries.count
-  )
+  if (!retryable || run.dryRun || ctx.noRetry === true || ctx.stopping || run.attempt > task.retries.count)
     return null;
   const delayMs = retryDelay(
     run.attempt,

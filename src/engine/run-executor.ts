@@ -70,6 +70,8 @@ export async function executeRun(input: ExecuteInput): Promise<Execution> {
   const { run, task, action, config, clock, controller } = input;
   const tail = new OutputTail(config.history.outputTailBytes);
   const startedAt = clock.now();
+  // Durations on the monotonic clock: a wall-clock step during the run does not change them.
+  const startedMono = clock.monotonic();
   const logger = input.logger.child({ task: task.id, run: run.id, attempt: run.attempt });
 
   const timeoutTimer = clock.setTimer(
@@ -149,7 +151,7 @@ export async function executeRun(input: ExecuteInput): Promise<Execution> {
     controller.signal.removeEventListener('abort', onAbort);
   }
   const finishedAt = clock.now();
-  const durationMs = finishedAt - startedAt;
+  const durationMs = Math.round(clock.monotonic() - startedMono);
 
   let status: FinalStatus;
   let reason: string | null = null;

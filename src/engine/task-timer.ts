@@ -23,6 +23,8 @@ export class TaskTimer {
   #periodMs: number | undefined;
   pendingFire: number | null = null;
   dueAt: number | null = null;
+  /** The latest fire already taken (or the claimed fire it started after). */
+  lastTaken: number | null = null;
 
   constructor(
     readonly task: TaskConfig,
@@ -49,6 +51,23 @@ export class TaskTimer {
   /** Positions the timer after `from` (the last claimed fire, or now for a new task). */
   startAfter(from: number): void {
     this.pendingFire = this.scheduled ? nextFire(this.task.schedule!, from) : null;
+    this.lastTaken = from;
+    this.refreshDue();
+  }
+
+  /**
+   * The wall clock was stepped back by `byMs` (now `now`): as cron does, the next fire is the
+   * schedule's first after now — not the one planned before the step, which is now `byMs`
+   * further away — except that the fire taken last is not taken again. The last start moves
+   * with the clock, so a cooldown still counts real time.
+   */
+  wallSteppedBack(byMs: number, now: number): void {
+    if (this.lastStartedAt !== null) this.lastStartedAt -= byMs;
+    if (this.scheduled) {
+      let fire = nextFire(this.task.schedule!, now);
+      if (fire !== null && fire === this.lastTaken) fire = nextFire(this.task.schedule!, fire);
+      if (fire !== null && (this.pendingFire === null || fire < this.pendingFire)) this.pendingFire = fire;
+    }
     this.refreshDue();
   }
 
@@ -74,6 +93,7 @@ export class TaskTimer {
         fire = nextFire(this.task.schedule!, now);
         break;
       }
+      this.lastTaken = fire;
       if (this.dueOf(fire) < now - lateAfterMs) {
         lateCount++;
         late.push(fire);

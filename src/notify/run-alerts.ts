@@ -31,6 +31,8 @@ function firstLine(text: string | null | undefined): string {
 export class RunAlerts {
   readonly #o: RunAlertsOptions;
   readonly #longTimers = new Map<number, TimerHandle>();
+  /** Runs started and not finished: a too-long timer is armed only for one still going. */
+  readonly #live = new Set<number>();
 
   constructor(opts: RunAlertsOptions) {
     this.#o = opts;
@@ -39,6 +41,7 @@ export class RunAlerts {
   stop(): void {
     for (const t of this.#longTimers.values()) this.#o.clock.clearTimer(t);
     this.#longTimers.clear();
+    this.#live.clear();
   }
 
   #subject(task: string): AlertSubject {
@@ -79,6 +82,7 @@ export class RunAlerts {
     const policy = this.#o.tasks().get(run.task)?.anomalies;
     if (!policy) return;
     const { clock, store } = this.#o;
+    this.#live.add(run.id);
     // In the notifier's queue, so the findings are signalled in the order runs happened.
     this.#o.notifier.enqueue(async () => {
       const now = clock.now();
@@ -91,7 +95,8 @@ export class RunAlerts {
       }
       const past = await this.#pastDurations(run.task, run.id);
       const limit = tooLongAfter(past, policy);
-      if (limit === null) return;
+      // A run that finished while its history was read (a quick one) is not going on too long.
+      if (limit === null || !this.#live.has(run.id)) return;
       const startedAt = run.startedAt ?? now;
       const timer = clock.setTimer(
         () => {
@@ -105,6 +110,7 @@ export class RunAlerts {
   }
 
   finished(run: RunRecord, retrying: boolean): void {
+    this.#live.delete(run.id);
     const timer = this.#longTimers.get(run.id);
     if (timer) this.#o.clock.clearTimer(timer);
     this.#longTimers.delete(run.id);

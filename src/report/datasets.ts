@@ -5,7 +5,7 @@
 import type { DatasetSource } from '../actions/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Cell, Dataset } from '../core/dataset.js';
-import type { RunRecord, Store } from '../store/types.js';
+import type { IncidentRecord, RunRecord, Store } from '../store/types.js';
 import { computeMetrics } from './metrics.js';
 
 const DAY = 86_400_000;
@@ -103,6 +103,54 @@ export async function metricsDataset(store: Store, days: number, now: number): P
       t.trend,
     ]),
   };
+}
+
+export const INCIDENT_COLUMNS = [
+  'id',
+  'key',
+  'subject_kind',
+  'subject_id',
+  'event',
+  'level',
+  'opened_at',
+  'last_seen_at',
+  'last_notified_at',
+  'closed_at',
+  'occurrences',
+  'notifications',
+  'message',
+] as const;
+
+/** Incidents as a table: the same columns whether there are none or many. */
+export function incidentsDataset(incidents: readonly IncidentRecord[]): Dataset {
+  const rows = [...incidents]
+    .sort((a, b) => a.id - b.id)
+    .map((i): Cell[] => [
+      i.id,
+      i.key,
+      i.subjectKind,
+      i.subjectId,
+      i.event,
+      i.level,
+      iso(i.openedAt),
+      iso(i.lastSeenAt),
+      iso(i.lastNotifiedAt),
+      iso(i.closedAt),
+      i.occurrences,
+      i.notifications,
+      i.message,
+    ]);
+  return { name: 'incidents', columns: [...INCIDENT_COLUMNS], rows };
+}
+
+/** History, metrics and incidents of the last `days` days (for `caretaker export`). */
+export async function recordDatasets(store: Store, days: number, now: number): Promise<Dataset[]> {
+  const incidents = await store.listIncidents({ since: now - days * DAY, limit: 100_000 });
+  return [
+    historyDataset(await runsSince(store, now - days * DAY)),
+    await metricsDataset(store, days, now),
+    incidentsDataset(incidents),
+  ];
 }
 
 /** The DatasetSource the engine hands to actions. */

@@ -4,11 +4,16 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../safety/atomic-write.js';
+import { writeFileAtomicSync } from '../os/atomic-write.js';
 import type { RunRecord } from '../store/types.js';
 import { healthReportOf, renderHealthMarkdown } from './health-report.js';
 
 export const reportsDir = (stateDir: string) => join(stateDir, 'reports');
+
+/** A report a person asked for (`--output FILE`), written atomically. */
+export function writeReportFile(file: string, text: string): void {
+  writeFileAtomicSync(file, text);
+}
 
 /** 2026-11-24T06:17:07.123Z → 20261124T061707Z (sorts by time, safe in any file system). */
 export function fileStamp(t: number): string {

@@ -4,9 +4,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fsyncDir } from './atomic-write.js';
+import { fsyncDir } from '../os/atomic-write.js';
+import { makeDir } from '../os/make-dir.js';
 
 const SMALL_FILE = 1 << 20;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -64,7 +65,7 @@ export class BlobStore {
   async #prefix(sha256: string): Promise<void> {
     const p = sha256.slice(0, 2);
     if (this.#prefixes.has(p)) return;
-    await mkdir(join(this.dir, p), { recursive: true, mode: 0o700 });
+    await makeDir(join(this.dir, p), { mode: 0o700 });
     this.#prefixes.add(p);
   }
 
@@ -80,7 +81,7 @@ export class BlobStore {
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     try {
       let sha256 = read.sha256;
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await makeDir(this.dir, { mode: 0o700 });
       if (read.content) {
         await writeFile(tmp, read.content, { flag: 'wx', mode: 0o400 });
       } else {

@@ -4,9 +4,9 @@
  * even by SIGKILL, so a crash never leaves a stale lock behind. Waiting polls without blocking the
  * event loop; callers in the same process queue up in order instead of polling each other.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { makeDirSync } from '../os/make-dir.js';
+import { openSqlite, sqliteErrorCode } from '../store/sqlite/driver.js';
 
 export class LockTimeoutError extends Error {
   override name = 'LockTimeoutError';
@@ -36,10 +36,9 @@ export class ExclusiveLock {
   }
 
   async #hold<T>(fn: () => Promise<T>, wait: LockWait): Promise<T> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const db = new Database(this.path);
+    makeDirSync(dirname(this.path), { mode: 0o700 });
+    const db = openSqlite(this.path, { timeoutMs: 0 });
     try {
-      db.pragma('busy_timeout = 0');
       const deadline = Date.now() + (wait.timeoutMs ?? 600_000);
       let delay = 10;
       for (;;) {
@@ -47,7 +46,7 @@ export class ExclusiveLock {
           db.exec('BEGIN EXCLUSIVE');
           break;
         } catch (err) {
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+          if (sqliteErrorCode(err) !== 'SQLITE_BUSY') throw err;
           wait.signal?.throwIfAborted();
           if (Date.now() > deadline)
             throw new LockTimeoutError(

@@ -2,17 +2,69 @@
  * Turns the `paths:` of a file action (files, directories, globs; relative to the config file)
  * into absolute matches, without following symlinks to directories.
  */
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { isAbsolute, resolve } from 'node:path';
 
 export interface ExpandOptions {
   /** Directory relative patterns resolve against (the config file's directory). */
   readonly baseDir: string;
   /** Match directories too (default: files only). */
   readonly directories?: boolean;
-  /** Glob patterns to leave out (matched against the absolute path). */
-  readonly ignore?: readonly string[];
+  /**
+   * Called with each symbolic link a glob matches: links are never followed nor returned, and a
+   * file action should say which ones it left out rather than skip them silently.
+   */
+  readonly onLink?: (path: string) => void;
+}
+
+/**
+ * The matches of an absolute glob, crawled from its fixed directory part. Globbing from there
+ * (not from the process's working directory, tinyglobby's default) keeps the result the same
+ * wherever caretaker was started — a root reached through a linked directory was found from one
+ * working directory and not from another.
+ */
+export async function globFrom(
+  absPattern: string,
+  o: { onlyFiles: boolean; ignore?: readonly string[] },
+): Promise<string[]> {
+  const w = walkRoot(absPattern, sep);
+  if (w.glob === undefined) return [w.dir];
+  const found = await glob(w.glob, {
+    cwd: w.dir,
+    absolute: true,
+    onlyFiles: o.onlyFiles,
+    followSymbolicLinks: false,
+    dot: true,
+    ignore: o.ignore ? [...o.ignore] : undefined,
+    expandDirectories: false,
+  });
+  return found.map((m) => resolve(m));
+}
+
+/** Symbolic links below `dir` (never followed) whose path relative to it matches `globPart`. */
+export async function linksMatching(dir: string, globPart: string): Promise<string[]> {
+  const match = picomatch(globPart, { dot: true });
+  const depth = globPart.includes('**') ? Infinity : globPart.split('/').length;
+  const out: string[] = [];
+  const walk = async (abs: string, rel: string, level: number): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isSymbolicLink()) {
+        if (match(r)) out.push(join(abs, e.name));
+      } else if (e.isDirectory() && level + 1 < depth) await walk(join(abs, e.name), r, level + 1);
+    }
+  };
+  await walk(dir, '', 0);
+  return out.sort();
 }
 
 /** Absolute, sorted, de-duplicated matches. A plain path (no glob) is returned as is. */
@@ -24,15 +76,11 @@ export async function expandPaths(patterns: readonly string[], opts: ExpandOptio
       out.add(abs);
       continue;
     }
-    const matches = await glob(abs, {
-      absolute: true,
-      onlyFiles: !opts.directories,
-      followSymbolicLinks: false,
-      dot: true,
-      ignore: opts.ignore ? [...opts.ignore] : undefined,
-      expandDirectories: false,
-    });
-    for (const m of matches) out.add(resolve(m));
+    for (const m of await globFrom(abs, { onlyFiles: !opts.directories })) out.add(m);
+    if (opts.onLink) {
+      const w = walkRoot(abs, sep);
+      for (const l of await linksMatching(w.dir, w.glob!)) opts.onLink(l);
+    }
   }
   return [...out].sort();
 }

@@ -6,7 +6,7 @@
  */
 import { dirname } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { runInProcessGroup } from '../actions/process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import type { Clock } from '../core/clock.js';
 
 export interface GitState {

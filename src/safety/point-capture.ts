@@ -2,7 +2,7 @@
  * Turns the paths a walk found into manifest entries: files are stored as blobs (a few at once,
  * the work is I/O-bound), then made durable together before the manifest may refer to them.
  */
-import { runInProcessGroup } from '../actions/process-group.js';
+import { runInProcessGroup } from '../os/process-group.js';
 import type { Clock } from '../core/clock.js';
 import type { BlobStore } from './blob-store.js';
 import { RollbackError } from './rollback-error.js';

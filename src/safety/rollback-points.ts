@@ -5,11 +5,11 @@
  * rollback and the daemon never step on each other and a blob is never collected while a point
  * that needs it is being written.
  */
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { formatSize } from '../core/size.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../os/atomic-write.js';
 import { BlobStore } from './blob-store.js';
 import { ExclusiveLock } from './exclusive-lock.js';
 import { captureGitState, dropStashRef, gitRoots, type GitRunner } from './git-state.js';
@@ -25,6 +25,7 @@ import {
 import { capture } from './point-capture.js';
 import { RollbackError } from './rollback-error.js';
 import { scanPatterns, toPatterns } from './tree-scan.js';
+import { makeDir } from '../os/make-dir.js';
 
 export { RollbackError };
 
@@ -194,7 +195,7 @@ export class RollbackPoints {
     }
     // Never reuse a number, even if the counter file was lost: start past every point on disk.
     for (const id of await this.#ids()) n = Math.max(n, pointNumber(id) + 1);
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await makeDir(this.dir, { mode: 0o700 });
     await writeFileAtomic(counter, `${n + 1}\n`, { mode: 0o600 });
     return `rb-${n}`;
   }
@@ -217,7 +218,7 @@ export class RollbackPoints {
   }
 
   async #write(m: PointManifest): Promise<void> {
-    await mkdir(this.#pointsDir, { recursive: true, mode: 0o700 });
+    await makeDir(this.#pointsDir, { mode: 0o700 });
     await writeFileAtomic(this.#file(m.id), `${JSON.stringify(m)}\n`, { mode: 0o600 });
   }
 

@@ -5,15 +5,16 @@
  * after the point, and reset modes and mtimes. Writes never go through a symlink out of the
  * point's directories.
  */
-import { lstat, mkdir, realpath, rename, rm, symlink, unlink, utimes, chmod } from 'node:fs/promises';
+import { lstat, realpath, rename, rm, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
-import { copyFileAtomic, tempPathFor } from './atomic-write.js';
+import { copyFileAtomic, tempPathFor } from '../os/atomic-write.js';
 import { sha256File } from './blob-store.js';
 import { currentHead } from './git-state.js';
 import { isWithin } from './path-guard.js';
 import type { DirEntry, FileEntry, ManifestEntry, PointManifest, SymlinkEntry } from './rollback-manifest.js';
 import { RollbackError, type RollbackPoints } from './rollback-points.js';
 import { scanPatterns, type ScannedPath } from './tree-scan.js';
+import { makeDir } from '../os/make-dir.js';
 
 export class RollbackCorruptError extends RollbackError {
   override name = 'RollbackCorruptError';
@@ -266,10 +267,10 @@ async function applyPlan(points: RollbackPoints, m: PointManifest, plan: Plan): 
   }
   for (const d of plan.mkdirs) {
     await assertSafe(m, d.path);
-    await mkdir(d.path, { recursive: true, mode: d.mode & 0o7777 });
+    await makeDir(d.path, { mode: d.mode & 0o7777 });
   }
   for (const w of plan.writes) {
-    await mkdir(dirname(w.path), { recursive: true });
+    await makeDir(dirname(w.path));
     await assertSafe(m, w.path);
     if (w.kind === 'file') {
       await copyFileAtomic(points.blobs.pathOf(w.sha256), w.path, w);

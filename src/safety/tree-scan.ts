@@ -5,10 +5,14 @@
  * state dir. The same walk at restore time finds what was created after the point.
  */
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { isDynamicPattern } from 'tinyglobby';
+import { FsPace } from '../os/fs-pace.js';
+import { kindOfStats, walkTree, type EntryKind } from '../os/tree-walk.js';
+import { globFrom, linksMatching, walkRoot } from './expand-paths.js';
 import type { PathGuard } from './path-guard.js';
+import { RollbackError } from './rollback-error.js';
 import type { PointPattern } from './rollback-manifest.js';
 
 export interface ScannedPath {
@@ -78,6 +82,13 @@ export async function scanPatterns(
   signal?: AbortSignal,
 ): Promise<Map<string, ScannedPath>> {
   const found = new Map<string, ScannedPath>();
+  const pace = new FsPace();
+
+  const record = async (path: string, kind: EntryKind, stats: Stats, anchor: string): Promise<void> => {
+    if (kind === 'symlink') found.set(path, { path, kind, stats, target: await readlink(path), anchor });
+    // Sockets, FIFOs and devices cannot be copied; they are listed so a restore leaves them be.
+    else found.set(path, { path, kind: kind === 'special' ? 'other' : kind, stats, anchor });
+  };
 
   const visit = async (path: string, anchor: string, explicit: boolean): Promise<void> => {
     signal?.throwIfAborted();
@@ -87,21 +98,33 @@ export async function scanPatterns(
       if (explicit) found.set(path, { path, kind: 'absent', anchor });
       return;
     }
-    if (stats.isSymbolicLink()) {
-      found.set(path, { path, kind: 'symlink', stats, target: await readlink(path), anchor });
-    } else if (stats.isFile()) {
-      found.set(path, { path, kind: 'file', stats, anchor });
-    } else if (stats.isDirectory()) {
-      found.set(path, { path, kind: 'dir', stats, anchor });
-      const names = (await readdir(path)).sort();
-      for (const name of names) {
-        if (name === '.git') continue;
-        await visit(join(path, name), anchor, false);
-      }
-    } else {
-      // Sockets, FIFOs and devices cannot be copied; they are listed so a restore leaves them be.
-      found.set(path, { path, kind: 'other', stats, anchor });
+    if (!stats.isDirectory()) {
+      await record(path, kindOfStats(stats), stats, anchor);
+      return;
     }
+    await walkTree(path, {
+      signal,
+      pace,
+      sorted: true,
+      crossMounts: true,
+      include: (dir, name) => {
+        const child = join(dir.path, name);
+        return name !== '.git' && !found.has(child) && !guard.isProtected(child);
+      },
+      enter: (parent, entry) => {
+        const dir = parent ? join(parent.path, entry.name) : path;
+        if (parent && found.has(dir)) return undefined;
+        found.set(dir, { path: dir, kind: 'dir', stats: entry.stats, anchor });
+        return {};
+      },
+      onEntries: async (dir, entries) => {
+        for (const e of entries) await record(join(dir.path, e.name), e.kind, e.stats, anchor);
+      },
+      onProblem: (p) => {
+        // A point that silently missed part of its paths would restore them wrong.
+        throw new RollbackError(`cannot take a rollback point: ${p.message}`);
+      },
+    });
   };
 
   for (const { pattern, anchor } of patterns) {
@@ -109,15 +132,11 @@ export async function scanPatterns(
       await visit(pattern, anchor, true);
       continue;
     }
-    const matches = await glob(pattern, {
-      absolute: true,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      dot: true,
-      expandDirectories: false,
-      ignore: ['**/.git/**', '**/.git'],
-    });
-    for (const m of matches.map((x) => resolve(x)).sort()) await visit(m, anchor, false);
+    const matches = await globFrom(pattern, { onlyFiles: false, ignore: ['**/.git/**', '**/.git'] });
+    // The glob leaves links out; a point records them as links (restored as links, never followed).
+    const w = walkRoot(pattern, sep);
+    const links = await linksMatching(w.dir, w.glob!);
+    for (const m of [...new Set([...matches, ...links])].sort()) await visit(m, anchor, false);
   }
   return found;
 }

@@ -5,7 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Caretaker } from '../caretaker.js';
+import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
+import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from '../version.js';
 
 export interface ApiOptions {
@@ -16,12 +17,32 @@ export interface ApiOptions {
   readonly onReload?: () => Promise<void>;
 }
 
+/** A run id from the path: a whole number, else a usage error (400), never "run #NaN". */
+function runId(text: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(text))
+    throw new UsageError(`a run id is a whole number such as 42, got "${text}"`);
+  return Number(text);
+}
+
 function exitCodeOf(err: unknown): number {
   return (err as { exitCode?: number }).exitCode ?? 0;
 }
 
+/** The routes declare no schemas; one that did would be a mistake to hear about at once. */
+function noSchemaCompiler(): never {
+  throw new Error('the caretaker API routes declare no schemas');
+}
+
 export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    // Without compilers of our own, fastify loads ajv and fast-json-stringify (about 110 modules,
+    // 3 MB of an idle daemon's heap) to compile schemas no route has.
+    schemaController: {
+      compilersFactory: { buildValidator: () => noSchemaCompiler, buildSerializer: () => noSchemaCompiler },
+    },
+  });
 
   if (opts.token !== undefined) {
     const expected = Buffer.from(`Bearer ${opts.token}`);
@@ -46,17 +67,22 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
 
   app.get('/healthz', async () => ({ ok: true }));
 
+  // Everything `caretaker status` shows, in one call: the CLI then needs no configuration of its own.
   app.get('/v1/status', async () => {
-    const engine = caretaker.engine;
+    const engine = caretaker.engineStatus();
     return {
       version: VERSION,
       pid: process.pid,
       host: caretaker.config.host,
       config: caretaker.config.file,
+      timezone: caretaker.config.timezone,
       startedAt: engine.startedAt,
-      running: engine.running(),
-      queued: engine.queued(),
-      upcoming: engine.upcoming().slice(0, 20),
+      running: engine.running,
+      queued: engine.queued,
+      upcoming: engine.upcoming.slice(0, 20),
+      lastFailures: await caretaker.history({ statuses: [...FAILURE_STATUSES], limit: 5 }),
+      watches: await caretaker.watches(),
+      openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
     };
   });
 
@@ -66,32 +92,41 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     caretaker.priority(req.params.id),
   );
 
-  app.post<{ Params: { id: string }; Body: { dryRun?: boolean; wait?: boolean } | undefined }>(
-    '/v1/tasks/:id/runs',
-    async (req, reply) => {
-      const body = req.body ?? {};
-      const run = await caretaker.runNow(req.params.id, { dryRun: body.dryRun, wait: false });
-      if (!body.wait) return reply.code(202).send(run);
-      return caretaker.waitForRun(run.id);
-    },
-  );
+  app.post<{
+    Params: { id: string };
+    Body: { dryRun?: boolean; wait?: boolean; force?: boolean; retry?: boolean } | undefined;
+  }>('/v1/tasks/:id/runs', async (req, reply) => {
+    const body = req.body ?? {};
+    const run = await caretaker.runNow(req.params.id, {
+      dryRun: body.dryRun,
+      force: body.force,
+      retry: body.retry,
+      wait: false,
+    });
+    // Outside its window, a manual run starts anyway: the answer says so.
+    const notice = await caretaker.manualRunNotice(req.params.id);
+    const answer = body.wait ? await caretaker.waitForRun(run.id, { followRetries: true }) : run;
+    return reply.code(body.wait ? 200 : 202).send(notice ? { ...answer, notice } : answer);
+  });
 
   app.get<{ Querystring: { task?: string; limit?: string } }>('/v1/runs', async (req) =>
     caretaker.history({ task: req.query.task, limit: Math.min(Number(req.query.limit ?? 20) || 20, 10_000) }),
   );
 
   app.get<{ Params: { id: string }; Querystring: { wait?: string } }>('/v1/runs/:id', async (req, reply) => {
-    const id = Number(req.params.id);
-    if (req.query.wait) return caretaker.waitForRun(id);
-    const run = await caretaker.store.getRun(id);
-    return run ?? reply.code(404).send({ error: `run #${id} does not exist` });
+    const id = runId(req.params.id);
+    // The same answer for a run that does not exist, waiting or not.
+    const run = await caretaker.getRun(id);
+    if (!run) return reply.code(404).send({ error: `run #${id} does not exist`, exitCode: 2 });
+    return req.query.wait ? caretaker.waitForRun(id) : run;
   });
 
   app.post<{ Params: { id: string } }>('/v1/runs/:id/cancel', async (req, reply) => {
-    const ok = await caretaker.engine.cancel(Number(req.params.id), 'cancelled through the API');
+    const id = runId(req.params.id);
+    const ok = await caretaker.cancel(id, 'cancelled through the API');
     return ok
       ? { cancelled: true }
-      : reply.code(404).send({ error: `run #${req.params.id} is not queued or running` });
+      : reply.code(404).send({ error: `run #${id} is not queued or running`, exitCode: 2 });
   });
 
   // Dead-man pings from jobs outside caretaker: POST /v1/pings/NAME (or /v1/pings/NAME/fail).

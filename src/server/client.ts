@@ -1,6 +1,7 @@
 /** Talks to a running daemon over its control socket. */
-import { request } from 'node:http';
-import { isLocked, readHolder, type HolderInfo } from '../engine/state-lock.js';
+// node:http loads only when a daemon is asked: on Node 22 it brings node:tls and node:http2 along,
+// which a command with no daemon to ask (validate, --version) never needs.
+import { readHolder, type HolderInfo } from '../caretaker-tools.js';
 
 export class DaemonError extends Error {
   override name = 'DaemonError';
@@ -18,13 +19,14 @@ export interface DaemonHandle {
   call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
 }
 
-function call<T>(
+async function call<T>(
   socket: string,
   method: string,
   path: string,
   body?: unknown,
   timeoutMs?: number,
 ): Promise<T> {
+  const { request } = await import('node:http');
   return new Promise((resolvePromise, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -73,7 +75,7 @@ function call<T>(
 export async function findDaemon(stateDir: string): Promise<DaemonHandle | undefined> {
   const info = readHolder(stateDir);
   if (!info?.socket) return undefined;
-  if (!isLocked(stateDir)) return undefined; // a daemon.json left behind by a killed daemon
+  // A daemon.json left behind by a killed daemon names a socket nobody listens on: refused.
   try {
     await call(info.socket, 'GET', '/healthz', undefined, 5_000);
   } catch {

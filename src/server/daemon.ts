@@ -9,13 +9,17 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createCaretaker, type Caretaker } from '../caretaker.js';
+import type { Caretaker } from '../caretaker.js';
+import {
+  closeStartFailure,
+  createDaemonCaretaker,
+  reportStartFailure as alertStartFailure,
+} from '../caretaker-tools.js';
+import { formatDuration } from '../core/duration.js';
 import { ConfigError } from '../errors/config-error.js';
-import { createLogger } from '../engine/logger.js';
+import { StateLockedError } from '../errors/state-locked-error.js';
 import { VERSION } from '../version.js';
-import { StateLockedError } from '../engine/state-lock.js';
 import { buildApi } from './api.js';
-import { alertStartFailure } from './start-failure.js';
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -42,7 +46,9 @@ export function socketPathFor(stateDir: string): string {
  */
 export async function reportStartFailure(configPath: string, err: unknown): Promise<void> {
   if (err instanceof StateLockedError) return;
-  for (const a of await alertStartFailure(configPath, err)) {
+  const report = await alertStartFailure(configPath, err);
+  if (report.suppressed) process.stderr.write(`caretaker: ${report.suppressed}\n`);
+  for (const a of report.alerts) {
     process.stderr.write(
       a.outcome.ok
         ? `caretaker: start failure reported through ${a.channel}\n`
@@ -62,16 +68,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
 async function serve(opts: DaemonOptions): Promise<number> {
   // Loading the config first gives its errors to the caller (exit 2) before anything starts.
-  const probe = createCaretaker({ configPath: opts.configPath, host: opts.host, readonly: false });
-  const { stateDir, log } = probe.config;
-  await probe.close();
-  const logger: Logger = createLogger({ stateDir, level: log.level, console: opts.console });
-  const caretaker: Caretaker = createCaretaker({
+  const caretaker: Caretaker = await createDaemonCaretaker({
     configPath: opts.configPath,
     host: opts.host,
-    logger,
-    scheduler: true,
+    console: opts.console,
   });
+  const logger: Logger = caretaker.logger;
+  const { stateDir } = caretaker.config;
   caretaker.on('error', (err) => logger.error({ err }, 'engine error'));
 
   const socket = socketPathFor(stateDir);
@@ -82,8 +85,8 @@ async function serve(opts: DaemonOptions): Promise<number> {
 
   const reload = async () => {
     try {
-      const config = await caretaker.reload();
-      logger.info({ tasks: config.tasks.length }, 'configuration reloaded');
+      // The engine logs "configuration reloaded" itself (also for a library's reload).
+      await caretaker.reload();
     } catch (err) {
       const msg = err instanceof ConfigError ? err.message : (err as Error).message;
       logger.error(`configuration not reloaded, the previous one stays in force:\n${msg}`);
@@ -92,7 +95,9 @@ async function serve(opts: DaemonOptions): Promise<number> {
   };
   const stop = (why: string) => {
     stopping ??= (async () => {
-      logger.info(`${why}: stopping (running tasks get ${caretaker.config.shutdownGraceMs} ms to finish)`);
+      logger.info(
+        `${why}: stopping (running tasks get ${formatDuration(caretaker.config.shutdownGraceMs)} to finish)`,
+      );
       await Promise.allSettled(servers.map((s) => s.close()));
       await caretaker.stop();
       rmSync(socket, { force: true });
@@ -104,7 +109,15 @@ async function serve(opts: DaemonOptions): Promise<number> {
 
   await caretaker.start({ socket });
   // The daemon (not an embedding service) writes the heartbeat `caretaker status` reads.
-  caretaker.supervision.startHeartbeat(stateDir);
+  await caretaker.startHeartbeat();
+  // Before the socket answers: whoever sees the daemon up may signal it, and a SIGTERM that came
+  // before the handlers were on would kill it outright (no graceful stop, exit by signal).
+  const onTerm = () => void stop('SIGTERM received');
+  const onInt = () => void stop('SIGINT received');
+  const onHup = () => void reload().catch(() => {});
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
   try {
     rmSync(socket, { force: true }); // we hold the lock: any socket file left here is stale
     const control = buildApi(caretaker, { onStop: () => void stop('stop requested'), onReload: reload });
@@ -127,23 +140,23 @@ async function serve(opts: DaemonOptions): Promise<number> {
     caretaker.updateHolder({
       pid: process.pid,
       host: caretaker.config.host,
-      startedAt: caretaker.engine.startedAt ?? Date.now(),
+      startedAt: caretaker.startedAt ?? Date.now(),
       version: VERSION,
       config: caretaker.config.file,
       socket,
       http,
     });
+    // Started: a start-failure incident of earlier attempts is over.
+    if (await closeStartFailure(opts.configPath, stateDir))
+      logger.info('caretaker started: the start failure of earlier attempts is over');
   } catch (err) {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
     await caretaker.stop(0);
     throw err;
   }
 
-  const onTerm = () => void stop('SIGTERM received');
-  const onInt = () => void stop('SIGINT received');
-  const onHup = () => void reload().catch(() => {});
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onInt);
-  process.on('SIGHUP', onHup);
   logger.info(
     { socket, config: caretaker.config.file },
     `caretaker ${VERSION} is running with ${caretaker.config.tasks.length} tasks`,

@@ -1,8 +1,9 @@
 /**
- * The Store interface: the only way the rest of caretaker reads or writes history. SQLite is
- * the default implementation; the same conformance tests apply to any other.
+ * The Store: the only way the rest of caretaker reads or writes history, as role interfaces
+ * (runs, stats, samples, alerts, meta) and their sum. SQLite is the default implementation;
+ * every implementation passes the same conformance suites (test/store/conformance/).
  */
-import type { ActionResult } from '../actions/types.js';
+import type { ActionResult } from '../core/action-result.js';
 
 export const RUN_STATUSES = [
   'queued',
@@ -27,7 +28,17 @@ export const FAILURE_STATUSES: readonly RunStatus[] = ['failed', 'timeout', 'int
  * What started a run. `rollback` rows record `caretaker rollback` in a task's history; they are
  * not executions of the task, so they never touch its state, success rate or daily statistics.
  */
-export type RunTrigger = 'schedule' | 'catch-up' | 'manual' | 'retry' | 'rollback';
+export type RunTrigger = 'schedule' | 'catch-up' | 'manual' | 'retry' | 'rollback' | 'restore';
+
+/**
+ * Rows that record something done to a task's files by hand (`caretaker rollback`, `caretaker
+ * backup restore`) rather than an execution of the task: never its state, success rate or stats.
+ */
+export const RECORD_ONLY_TRIGGERS: readonly RunTrigger[] = ['rollback', 'restore'];
+
+export function isExecution(trigger: RunTrigger): boolean {
+  return !RECORD_ONLY_TRIGGERS.includes(trigger);
+}
 
 export interface RunRecord {
   readonly id: number;
@@ -183,17 +194,31 @@ export interface PingRecord {
   readonly message: string | null;
 }
 
+export interface PruneOptions {
+  readonly now: number;
+  /** Runs, statistics, samples and closed alerts older than this many days go. */
+  readonly keepDays: number;
+  /** Finished runs beyond this many per task go (statistics keep counting them). */
+  readonly keepRunsPerTask: number;
+}
+
 export interface PruneResult {
   readonly runsDeleted: number;
+  /** Daily statistics rows (task × day). */
   readonly statsDeleted: number;
   /** Samples, closed incidents, deliveries and pings past `keepDays`. */
   readonly samplesDeleted?: number;
 }
 
-export interface Store {
-  readonly kind: string;
+// ---- roles ----------------------------------------------------------------------------------
+// A store is the sum of these roles. Code that needs one takes only that one (a dead-man watch
+// takes AlertsStore), and a new store (PostgreSQL) passes one role's conformance suite at a time.
+
+/** Runs, the per-task state they update, and fire claims (test/store/conformance/runs.ts). */
+export interface RunsStore {
   insertRun(run: NewRun): Promise<RunRecord>;
   startRun(id: number, startedAt: number, pid: number): Promise<void>;
+  /** Finishes a run; an execution (not a dry run or rollback) also updates task state and stats. */
   finishRun(id: number, finish: RunFinish): Promise<RunRecord>;
   /** Records the process group a running run started (see RunRecord.childPgid). */
   setChildProcess(id: number, pgid: number, started: string | null): Promise<void>;
@@ -207,18 +232,31 @@ export interface Store {
   /** Marks the fire instant as claimed without a run (a fire that was deliberately dropped). */
   claimFire(task: string, host: string, fire: number): Promise<void>;
   recentRuns(task: string, limit: number): Promise<RecentRuns>;
-  dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]>;
-  prune(opts: { now: number; keepDays: number; keepRunsPerTask: number }): Promise<PruneResult>;
   /**
-   * Called by the engine when nothing is due for a while: deferred housekeeping that must not
-   * delay a run (SQLite: checkpoint the write-ahead log, which fsyncs).
+   * Deletes finished runs that finished before `before`, and beyond `keepRunsPerTask` per task;
+   * never a queued or running one. Returns how many went.
    */
-  housekeep?(): Promise<void>;
+  pruneRuns(opts: { readonly before: number; readonly keepRunsPerTask: number }): Promise<number>;
+}
+
+/** The daily rollup that finishRun feeds: metrics over any span without reading every run. */
+export interface StatsStore {
+  dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]>;
+  /** Deletes the rollup of days before `beforeDay` (days since the epoch). */
+  pruneStats(beforeDay: number): Promise<number>;
+}
+
+export interface SamplesStore {
   /** Records measured values of a run (a compact table: key id, instant, value). */
   recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void>;
   /** One key's values since `since`, oldest first. */
   sampleSeries(task: string, key: string, since: number): Promise<SamplePoint[]>;
   sampleKeys(task?: string): Promise<SampleKey[]>;
+  pruneSamples(before: number): Promise<number>;
+}
+
+/** Incidents, their deliveries, and dead-man pings. */
+export interface AlertsStore {
   /** The open incident of this key, if any. */
   openIncident(key: string): Promise<IncidentRecord | undefined>;
   /** Inserts (id 0) or updates an incident; returns it with its id. */
@@ -240,7 +278,30 @@ export interface Store {
   recordPing(ping: PingRecord): Promise<void>;
   /** The latest ping of every name. */
   lastPings(): Promise<Map<string, PingRecord>>;
+  /**
+   * Deletes closed incidents, finished deliveries and pings from before `before`; the newest ping
+   * of each name stays (a watch still knows when it was last seen).
+   */
+  pruneAlerts(before: number): Promise<number>;
+}
+
+export interface MetaStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+}
+
+/**
+ * The whole store: every role, plus what concerns the store as one thing. Writes that fail
+ * because the disk is full throw StoreFullError (store/store-full-error.ts).
+ */
+export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore {
+  readonly kind: string;
+  /** Each role's prune, at one day-aligned cutoff (see store/prune.ts). */
+  prune(opts: PruneOptions): Promise<PruneResult>;
+  /**
+   * Called by the engine when nothing is due for a while: deferred housekeeping that must not
+   * delay a run (SQLite: checkpoint the write-ahead log, which fsyncs).
+   */
+  housekeep?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -185,6 +185,9 @@ describe('audit-deps with pip', () => {
     );
     expect(r.result?.details?.missing).toEqual(['pip:Not_There']);
     expect(r.status).toBe('failed');
+    // One truthful line about advisories: pip has none to check, so "no advisories" would lie.
+    expect(r.result?.summary).toMatch(/^pip: .*; advisories not checked \(pip has no audit\)/);
+    expect(r.result?.summary).not.toMatch(/no advisories/);
     const packages = r.result?.details?.packages as { name: string; current: string; latest: string }[];
     if (packages.length === 0) {
       // No index answered at all: said so, not a crash.

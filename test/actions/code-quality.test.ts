@@ -10,7 +10,7 @@ import { createCaretaker } from '../../src/caretaker.js';
 import { codeQualityAction } from '../../src/actions/code-quality.js';
 import { SystemClock } from '../../src/engine/clock.js';
 import type { RunRecord } from '../../src/store/types.js';
-import { optionsError } from '../support/action-context.js';
+import { optionsError } from '../support/run-action.js';
 import { fingerprint } from '../support/tree.js';
 import { tempDir } from '../support/tmp.js';
 import { git, makeQualityRepo } from '../fixtures/code-quality/repo.js';

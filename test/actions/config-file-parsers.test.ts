@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/actions/config-files/parse-config-file.js';
-import type { ConfigFormat } from '../../src/actions/config-files/parsed-file.js';
+import { parseConfigText } from '../../src/schema/config-files/parse-config-file.js';
+import type { ConfigFormat } from '../../src/schema/config-files/parsed-file.js';
 import { missingKeys } from '../../src/actions/config-files/required-keys.js';
 
 function problems(text: string, format: ConfigFormat): string[] {

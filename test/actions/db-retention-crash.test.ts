@@ -2,17 +2,17 @@
  * db-retention killed with SIGKILL in the middle of its work — a real `caretaker run-task` child
  * process on 200,000 rows — and rerun: afterwards every row is in exactly one place, the table or
  * the archive, never both and never neither. The kill lands at the two dangerous instants of the
- * protocol (through the CARETAKER_FAULT_RETENTION hook) and at an arbitrary one.
+ * protocol (through the CARETAKER_FAULT hook) and at an arbitrary one.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { decodeRows, type ArchiveFormat } from '../../src/actions/datastore/archive-format.js';
 import { BIN, cliAsync } from '../support/cli.js';
-import { postgresAvailable, testDatabase } from '../support/servers.js';
+import { needPostgres, testDatabase } from '../support/services.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 import type { RunRecord } from '../../src/store/types.js';
 
@@ -20,7 +20,7 @@ const ROWS = 200_000;
 /** The cases that do not need the full size use fewer rows, to keep the suite fast. */
 const FEWER = 40_000;
 const DAY = 86_400_000;
-const hasPostgres = await postgresAvailable();
+const noPostgres = await needPostgres();
 
 /** Rows whose id is not a multiple of 4 are 30 days old: the old rows interleave with young ones. */
 const isOld = (id: number) => id % 4 !== 0;
@@ -99,7 +99,7 @@ function expectEveryRowOnce(tableIds: number[], archived: number[], rows: number
   expect(inArchive.size).toBe(rows - rows / 4);
 }
 
-describe.skipIf(!hasPostgres)('db-retention on PostgreSQL killed with SIGKILL and rerun', () => {
+describe.skipIf(noPostgres)('db-retention on PostgreSQL killed with SIGKILL and rerun', () => {
   async function seed(rows: number) {
     const db = await testDatabase();
     await db.client.query(
@@ -126,8 +126,8 @@ describe.skipIf(!hasPostgres)('db-retention on PostgreSQL killed with SIGKILL an
 
   it('killed after a batch was archived but before its DELETE: the rerun archives it again, once', async () => {
     const { dir, tableIds, archive } = await seed(ROWS);
-    await runAndKill(dir, (e) => e.includes('stalled at batch 7'), {
-      CARETAKER_FAULT_RETENTION: 'after-archive:7',
+    await runAndKill(dir, (e) => e.includes('stalled at retention:after-archive 7'), {
+      CARETAKER_FAULT: 'retention:after-archive:7',
     });
     const left = archiveFiles(archive);
     expect(left.filter((f) => f.endsWith('.pending'))).toHaveLength(1);
@@ -147,8 +147,8 @@ describe.skipIf(!hasPostgres)('db-retention on PostgreSQL killed with SIGKILL an
 
   it('killed after the DELETE committed but before the archive was final (40,000 rows): the rerun keeps that archive', async () => {
     const { dir, tableIds, archive } = await seed(FEWER);
-    await runAndKill(dir, (e) => e.includes('stalled at batch 3'), {
-      CARETAKER_FAULT_RETENTION: 'after-delete:3',
+    await runAndKill(dir, (e) => e.includes('stalled at retention:after-delete 3'), {
+      CARETAKER_FAULT: 'retention:after-delete:3',
     });
     expect((await tableIds()).length).toBe(FEWER - 3 * 5_000);
     const pending = archiveFiles(archive).filter((f) => f.endsWith('.pending'));
@@ -177,7 +177,7 @@ describe('db-retention on SQLite killed with SIGKILL and rerun', () => {
   it('archives to CSV (40,000 rows), is killed between archive and delete, and the rerun leaves every row once', async () => {
     const dir = tempDir('ct-retention-');
     const path = join(dir, 'app.db');
-    const db = new Database(path);
+    const db = openSqlite(path);
     db.pragma('journal_mode = WAL');
     // Text timestamps as SQLite's datetime() writes them, an INTEGER PRIMARY KEY.
     db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, msg TEXT NOT NULL)`);
@@ -186,7 +186,7 @@ describe('db-retention on SQLite killed with SIGKILL and rerun', () => {
     const now = new Date().toISOString().replace('T', ' ').slice(0, 19);
     db.transaction(() => {
       for (let id = 1; id <= FEWER; id++) insert.run(id, isOld(id) ? old : now, `message ${id}`);
-    })();
+    });
     db.close();
     config(dir, {
       path: 'app.db',
@@ -197,8 +197,8 @@ describe('db-retention on SQLite killed with SIGKILL and rerun', () => {
       archive_format: 'csv',
       batch: 2_000,
     });
-    await runAndKill(dir, (e) => e.includes('stalled at batch 4'), {
-      CARETAKER_FAULT_RETENTION: 'after-archive:4',
+    await runAndKill(dir, (e) => e.includes('stalled at retention:after-archive 4'), {
+      CARETAKER_FAULT: 'retention:after-archive:4',
     });
     const archive = join(dir, 'archive');
     expect(archiveFiles(archive).filter((f) => f.endsWith('.csv.gz.pending'))).toHaveLength(1);
@@ -207,9 +207,9 @@ describe('db-retention on SQLite killed with SIGKILL and rerun', () => {
     expect(run.status).toBe('success');
     const recovered = (run.result?.details as { recovered: { discarded: string[] } }).recovered;
     expect(recovered.discarded).toHaveLength(1);
-    const check = new Database(path, { readonly: true });
+    const check = openSqlite(path, { readonly: true });
     const ids = check
-      .prepare<[], { id: number }>('SELECT id FROM events')
+      .prepare<{ id: number }>('SELECT id FROM events')
       .all()
       .map((r) => r.id);
     check.close();

@@ -2,19 +2,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/driver.js';
 import { dbRetentionAction } from '../../src/actions/db-retention.js';
 import { decodeRows } from '../../src/actions/datastore/archive-format.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { optionsError, runAction } from '../support/action-context.js';
-import { postgresAvailable, testDatabase } from '../support/servers.js';
+import { optionsError, runAction } from '../support/run-action.js';
+import { needPostgres, testDatabase } from '../support/services.js';
+import { advanceTo, nextTimer } from '../support/clock-driver.js';
 import { tempDir } from '../support/tmp.js';
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const DAY = 86_400_000;
-const hasPostgres = await postgresAvailable();
+const noPostgres = await needPostgres();
 
 function readArchives(dir: string): Record<string, unknown>[] {
   return readdirSync(dir)
@@ -61,7 +62,7 @@ describe('db-retention options', () => {
   });
 });
 
-describe.skipIf(!hasPostgres)('db-retention on PostgreSQL', () => {
+describe.skipIf(noPostgres)('db-retention on PostgreSQL', () => {
   it('dry run reports the rows per batch and changes nothing', async () => {
     const db = await testDatabase();
     await db.client.query(`CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL)`);
@@ -222,9 +223,9 @@ describe.skipIf(!hasPostgres)('db-retention on PostgreSQL', () => {
 });
 
 describe('db-retention on SQLite', () => {
-  function sqliteFile(dir: string, setup: (db: Database.Database) => void): string {
+  function sqliteFile(dir: string, setup: (db: SqliteDatabase) => void): string {
     const path = join(dir, 'app.db');
-    const db = new Database(path);
+    const db = openSqlite(path);
     setup(db);
     db.close();
     return path;
@@ -252,7 +253,7 @@ describe('db-retention on SQLite', () => {
     expect(first.result.details).toMatchObject({ deleted: 40, batches: 3, capped: true });
     const second = await runAction(dbRetentionAction, options, { baseDir: dir, clock: new ManualClock(NOW) });
     expect(second.result.details).toMatchObject({ deleted: 30, capped: false });
-    const db = new Database(path, { readonly: true });
+    const db = openSqlite(path, { readonly: true });
     expect(db.prepare('SELECT min(rowid) AS lo, count(*) AS n FROM log').get()).toEqual({ lo: 71, n: 30 });
     db.close();
     const archived = readArchives(join(dir, 'archive'));
@@ -286,10 +287,10 @@ describe('db-retention on SQLite', () => {
     let finished = false;
     void run.then(() => (finished = true));
     for (let i = 0; i < 3; i++) {
-      await clock.advanceToAsync(clock.now(), async () => new Promise((r) => setTimeout(r, 20)));
+      const due = await nextTimer(clock);
       expect(clock.pending(), `pause after batch ${i + 1}`).toEqual([clock.now() + 10_000]);
       expect(finished).toBe(false);
-      await clock.advanceToAsync(clock.now() + 10_000);
+      await advanceTo(clock, due!);
     }
     const { result } = await run;
     expect(result.details).toMatchObject({ deleted: 3, batches: 3 });

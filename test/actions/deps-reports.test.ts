@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { advisoryStatement } from '../../src/actions/deps/advisory-summary.js';
 import { parseNpmAudit, parseNpmOutdated } from '../../src/actions/deps/npm-reports.js';
 import { parsePipOutdated, pipIndexTrouble } from '../../src/actions/deps/pip-reports.js';
 import { pickTarget, updateLevel } from '../../src/actions/deps/versions.js';
@@ -138,5 +139,45 @@ describe('update levels and targets', () => {
     expect(pickTarget(versions, '1.2.5', 'minor')).toBe('1.3.0');
     expect(pickTarget(['0.5.1', '0.5.6', '0.6.0', '1.0.0'], '0.5.1', 'minor')).toBe('0.5.6');
     expect(pickTarget(['1.2.5'], '1.2.5', 'patch')).toBeNull();
+  });
+});
+
+describe('the advisories part of the audit-deps summary', () => {
+  const base = { unchecked: [], advisories: [], severities: {}, failing: 0, threshold: 'high' } as const;
+  const advisory = {
+    manager: 'npm',
+    package: 'x',
+    severity: 'high',
+    title: 't',
+    url: null,
+    range: null,
+    affects: [],
+    fixAvailable: false,
+    fixIsMajor: false,
+  } as const;
+
+  it('never says "no advisories" of a manager whose advisories were not checked', () => {
+    expect(advisoryStatement({ ...base, managers: ['npm'] })).toBe('no advisories');
+    expect(advisoryStatement({ ...base, managers: ['pip'] })).toBe(
+      'advisories not checked (pip has no audit)',
+    );
+    expect(advisoryStatement({ ...base, managers: ['npm', 'pip'] })).toBe(
+      'no npm advisories; pip advisories not checked (pip has no audit)',
+    );
+    expect(advisoryStatement({ ...base, managers: ['npm'], unchecked: ['npm'] })).toBe(
+      'advisories not checked (npm: see the warnings)',
+    );
+    expect(advisoryStatement({ ...base, managers: ['npm', 'pip'], unchecked: ['npm'] })).toBe(
+      'advisories not checked (npm: see the warnings; pip has no audit)',
+    );
+    expect(
+      advisoryStatement({
+        ...base,
+        managers: ['npm', 'pip'],
+        advisories: [advisory],
+        severities: { high: 1 },
+        failing: 1,
+      }),
+    ).toBe('1 advisory (1 high), 1 at or above high; pip advisories not checked (pip has no audit)');
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docsCheckAction } from '../../src/actions/docs-check.js';
 import { classifyTarget, readMarkdown } from '../../src/actions/docs-check/markdown-links.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { optionsError, runAction } from '../support/action-context.js';
+import { optionsError, runAction } from '../support/run-action.js';
 import { tempDir } from '../support/tmp.js';
 
 const broken = (r: { result: { details?: Record<string, unknown> } }) => r.result.details?.broken as string[];
@@ -110,7 +110,7 @@ describe('docs-check on a local Markdown tree', () => {
     docsTree(dir);
     const clean = await runAction(docsCheckAction, { paths: 'docs/my file.md' }, { baseDir: dir });
     expect(clean.result.ok).toBe(true);
-    expect(clean.result.summary).toBe('1 files, 0 links (0 local): no broken links');
+    expect(clean.result.summary).toBe('1 file, 0 links (0 local): no broken links');
     const r = await runAction(docsCheckAction, { paths: ['**/*.md'], exclude: 'docs/**' }, { baseDir: dir });
     expect(r.result.details?.files).toBe(1);
     expect(broken(r).every((b) => b.startsWith('README.md:'))).toBe(true);

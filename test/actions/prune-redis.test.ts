@@ -12,11 +12,12 @@ import type { Redis } from 'ioredis';
 import { pruneRedisAction } from '../../src/actions/prune-redis.js';
 import { UNLINK_IF_STILL_STALE } from '../../src/actions/datastore/redis-prune-script.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { optionsError, runAction } from '../support/action-context.js';
-import { redisAvailable, testRedis } from '../support/servers.js';
+import { optionsError, runAction } from '../support/run-action.js';
+import { needRedis, testRedis } from '../support/services.js';
+import { drive } from '../support/clock-driver.js';
 import { tempDir } from '../support/tmp.js';
 
-const hasRedis = await redisAvailable();
+const noRedis = await needRedis();
 const KEYS = 100_000;
 const DAY_S = 86_400;
 
@@ -98,7 +99,7 @@ describe('prune-redis when Redis is down', () => {
   });
 });
 
-describe.skipIf(!hasRedis)('prune-redis on a real Redis with 100,000 keys', () => {
+describe.skipIf(noRedis)('prune-redis on a real Redis with 100,000 keys', () => {
   it('dry-runs, then removes exactly the idle keys without expiry, by type and under max_keys', async () => {
     const { redis, prefix, url } = await testRedis();
     await populate(redis, prefix);
@@ -166,7 +167,7 @@ describe.skipIf(!hasRedis)('prune-redis on a real Redis with 100,000 keys', () =
   });
 });
 
-describe.skipIf(!hasRedis)('prune-redis deletion and pacing', () => {
+describe.skipIf(noRedis)('prune-redis deletion and pacing', () => {
   it('re-checks each key on the server and keeps one used since the walk saw it', async () => {
     const { redis, prefix } = await testRedis();
     await redis.set(`${prefix}tpl`, 'v');
@@ -202,15 +203,8 @@ describe.skipIf(!hasRedis)('prune-redis deletion and pacing', () => {
       { url, match: `${prefix}*`, batch: 500, rate_limit: 1_000 },
       { baseDir: tempDir(), clock },
     );
-    let finished = false;
-    void run.then(() => (finished = true));
     const start = clock.now();
-    while (!finished) {
-      await new Promise((r) => setTimeout(r, 20)); // let the real Redis round trips complete
-      const next = clock.pending()[0];
-      if (next !== undefined) clock.advanceTo(next);
-    }
-    const { result } = await run;
+    const { result } = (await drive(clock, run)).value;
     expect(result.details).toMatchObject({ removed: 3_000 });
     // 3,000 keys at 1,000 per second: the walk waited about 3 s of the run clock in all.
     expect(clock.now() - start).toBeGreaterThanOrEqual(2_500);

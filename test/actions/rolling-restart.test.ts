@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { rollingRestartAction } from '../../src/actions/rolling-restart.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { optionsError, runAction } from '../support/action-context.js';
+import { optionsError, runAction } from '../support/run-action.js';
+import { drive } from '../support/clock-driver.js';
 import { processAlive, tempDir, waitUntil } from '../support/tmp.js';
 
 const SERVER = resolve(import.meta.dirname, '..', 'fixtures', 'rolling-restart', 'http-instance.mjs');
@@ -181,18 +182,8 @@ describe('rolling-restart timing on the run clock', () => {
       },
       { baseDir: dir, clock },
     );
-    let finished = false;
-    void run.then(() => (finished = true));
-    const waits: number[] = [];
-    while (!finished) {
-      await new Promise((r) => setTimeout(r, 10)); // the commands are real processes
-      const next = clock.pending()[0];
-      if (next !== undefined && !finished) {
-        waits.push(next - clock.now());
-        clock.advanceTo(next);
-      }
-    }
-    const { result } = await run;
+    const { value, waits } = await drive(clock, run); // the commands are real processes
+    const { result } = value;
     expect(result.summary).toBe(
       'rollout stopped: two not healthy within 20s (last probe: health command exit 1); restarted: one; left untouched: three',
     );

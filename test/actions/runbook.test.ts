@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createCaretaker } from '../../src/caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
+import { advance } from '../support/clock-driver.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 
 const step = (name: string, command: string, undo?: string) =>
@@ -133,7 +134,7 @@ describe('runbook', () => {
     try {
       const queued = await ct.runNow('upgrade', { wait: false });
       await waitUntil(() => existsSync(join(dir, 'started')), 'the slow step to start');
-      await clock.advanceToAsync(clock.now() + 5 * 60_000, () => new Promise((r) => setImmediate(r)));
+      await advance(clock, 5 * 60_000);
       const run = await ct.waitForRun(queued.id);
       expect(run.status).toBe('failed');
       expect(run.result?.summary).toMatch(/^step 2\/2 slow failed: timed out after 5m: killed by SIGTERM/);

@@ -11,6 +11,7 @@ import { parseCoverage, pct } from '../../src/actions/test-health/coverage.js';
 import { parseJunit } from '../../src/actions/test-health/junit.js';
 import { findFlaky, makeRecord } from '../../src/actions/test-health/flaky.js';
 import { rerunCommand } from '../../src/actions/test-health/rerun.js';
+import { skipBecause } from '../support/skip-reason.js';
 import { tempDir } from '../support/tmp.js';
 
 const summary = (xml: string) => {
@@ -19,10 +20,16 @@ const summary = (xml: string) => {
   return r.cases.map((c) => [c.id, c.status, c.message ?? null]);
 };
 
-const hasPytest = spawnSync('python3', ['-m', 'pytest', '--version']).status === 0;
+const noPytest =
+  spawnSync('python3', ['-m', 'pytest', '--version']).status === 0
+    ? undefined
+    : skipBecause(
+        "parsing pytest's JUnit XML",
+        'python3 has no pytest module (pip install pytest, or apt-get install -y python3-pytest for /usr/bin/python3)',
+      );
 
 describe('parseJunit', () => {
-  it.skipIf(!hasPytest)('reads pytest output: classes, failures, setup errors and skips', () => {
+  it.skipIf(noPytest)('reads pytest output: classes, failures, setup errors and skips', () => {
     const dir = tempDir('th-py-');
     mkdirSync(join(dir, 'tests'));
     writeFileSync(

@@ -15,10 +15,12 @@ import { parseCoverage } from '../../src/actions/test-health/coverage.js';
 import { createCaretaker } from '../../src/caretaker.js';
 import { SystemClock } from '../../src/engine/clock.js';
 import type { RunRecord } from '../../src/store/types.js';
-import { optionsError, runAction } from '../support/action-context.js';
+import { optionsError, runAction } from '../support/run-action.js';
 import { tempDir } from '../support/tmp.js';
 
-const NODE_TEST = 'node --test --test-reporter=junit --test-reporter-destination=reports/junit.xml test/';
+// No path argument: `node --test test/` means a directory on Node 20 but a file pattern on 22
+// (which then fails to load "test/"); with none, both find test/*.test.js themselves.
+const NODE_TEST = 'node --test --test-reporter=junit --test-reporter-destination=reports/junit.xml';
 
 function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
@@ -151,7 +153,7 @@ describe('test-health reading JUnit from node --test', () => {
     );
     expect(none.result.ok).toBe(false);
     expect(none.result.summary).toBe(
-      `no JUnit report was written: junit "out/*.xml" matched no file in ${dir} after \`exit 3\` exited 3`,
+      '`exit 3` failed (exit 3) and wrote no JUnit report (junit "out/*.xml" matched no file); it printed nothing',
     );
     const missing = await runAction(
       testHealthAction,
@@ -160,6 +162,35 @@ describe('test-health reading JUnit from node --test', () => {
     );
     expect(missing.result.ok).toBe(false);
     expect(missing.result.summary).toMatch(/^could not start `no-such-runner-xyz test`: .*ENOENT/);
+  });
+
+  it('blames the command, not the XML, when it was not found or crashed', async () => {
+    const dir = repo({});
+    // The shell's redirect creates the report file even though the runner is missing.
+    const notFound = await runAction(
+      testHealthAction,
+      { command: 'mkdir -p out && no-such-runner-xyz --reporter=junit > out/report.xml', junit: 'out/*.xml' },
+      { baseDir: dir },
+    );
+    expect(notFound.result.ok).toBe(false);
+    expect(notFound.result.exitCode).toBe(127);
+    expect(notFound.result.summary).toMatch(
+      /^`mkdir -p out && no-such-runner-xyz --reporter=junit > out\/report\.xml` exited 127: a command was not found and left no readable JUnit report \(out\/report\.xml: empty\); its output ended: .*no-such-runner-xyz: (command )?not found$/,
+    );
+    expect(notFound.result.summary).not.toMatch(/^no JUnit report could be read/);
+    // A runner that dies half-way through writing its report.
+    const crashed = await runAction(
+      testHealthAction,
+      {
+        command: `mkdir -p out && printf '<testsuites><testsuite name="a"><testcase' > out/r.xml && echo 'Segmentation fault' >&2 && exit 139`,
+        junit: 'out/*.xml',
+      },
+      { baseDir: dir },
+    );
+    expect(crashed.result.ok).toBe(false);
+    expect(crashed.result.summary).toMatch(
+      /^`.*` failed \(exit 139\) and left no readable JUnit report \(out\/r\.xml: .*\); its output ended: Segmentation fault$/,
+    );
   });
 
   it('reports a non-zero exit whose reports list no failure as a problem', async () => {
@@ -218,12 +249,8 @@ describe('test-health finding flaky tests', () => {
     git(dir, 'add', '.');
     git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'next');
     const ctxHistory = [{ id: 1, status: 'failed', startedAt: 0, durationMs: 1, result: a.result }];
-    const { makeContext } = await import('../support/action-context.js');
-    const ctx = {
-      ...makeContext({ baseDir: dir, runId: 2 }),
-      history: { recent: () => Promise.resolve(ctxHistory) },
-    };
-    const b = await testHealthAction.run(ctx, testHealthAction.schema.parse(opts));
+    const b = (await runAction(testHealthAction, opts, { baseDir: dir, runId: 2, history: ctxHistory }))
+      .result;
     expect(b.ok).toBe(true);
     expect(b.details!.flaky).toEqual([]);
   });
@@ -272,7 +299,6 @@ describe('test-health finding flaky tests', () => {
           '{pattern}',
           '--test-reporter=junit',
           '--test-reporter-destination=reports/junit.xml',
-          'test/',
         ],
       },
       { baseDir: dir },
@@ -378,11 +404,11 @@ describe('test-health coverage', () => {
     const { result } = await runAction(
       testHealthAction,
       {
-        command: `${tool} test/`,
+        command: tool,
         junit: 'reports/*.xml',
         coverage: 'coverage/coverage-summary.json',
         rerun_failed: 1,
-        rerun_command: `${tool} --test-name-pattern {pattern} test/`,
+        rerun_command: `${tool} --test-name-pattern {pattern}`,
       },
       { baseDir: dir },
     );
@@ -398,7 +424,7 @@ describe('test-health coverage', () => {
   it('reads the lcov written by node --experimental-test-coverage', async () => {
     const dir = repo(COVERED_PROJECT);
     mkdirSync(join(dir, 'coverage'));
-    const command = `${NODE_TEST.replace(' test/', '')} --experimental-test-coverage --test-reporter=lcov --test-reporter-destination=coverage/lcov.info test/`;
+    const command = `${NODE_TEST} --experimental-test-coverage --test-reporter=lcov --test-reporter-destination=coverage/lcov.info`;
     const { result } = await runAction(
       testHealthAction,
       { command, junit: 'reports/*.xml', coverage: 'coverage/lcov.info', min_coverage: { functions: 90 } },

@@ -57,6 +57,32 @@ describe('caretaker backup list | verify | restore', () => {
       /refusing to restore; nothing was written:\n {2}.*data\/a\.txt: exists \(use --force to overwrite\)/,
     );
     expect(cli(['backup', 'restore', name, '--to', to, '--force'], { cwd: dir }).code).toBe(0);
+
+    // Each restore is in the backup task's history (trigger restore), the refused one as failed;
+    // none of them counts as a run of the task.
+    const history = JSON.parse(cli(['history', 'nightly', '--json'], { cwd: dir }).stdout) as {
+      trigger: string;
+      status: string;
+      reason: string | null;
+      result: { summary: string } | null;
+    }[];
+    expect(history.map((r) => `${r.trigger}:${r.status}`)).toEqual([
+      'restore:success',
+      'restore:failed',
+      'restore:success',
+      'manual:success',
+    ]);
+    expect(history[2]!.result!.summary).toBe(`restored 2 files (11B) from ${name} into ${to}`);
+    expect(history[1]!.reason).toMatch(
+      new RegExp(`^restore of ${name.replace(/\./g, '\\.')} into ${to} failed: refusing to restore`),
+    );
+    expect(restored.stdout).toMatch(/recorded as run #\d+ of nightly/);
+    const [task] = JSON.parse(cli(['list-tasks', '--json'], { cwd: dir }).stdout) as { lastStatus: string }[];
+    expect(task!.lastStatus).toBe('success');
+    const metrics = JSON.parse(cli(['metrics', '--json'], { cwd: dir }).stdout) as {
+      total: { runs: number };
+    };
+    expect(metrics.total.runs).toBe(1);
   });
 
   it('exits 1 when an archive fails verification and shows it in the list', () => {
@@ -91,7 +117,7 @@ describe('caretaker backup list | verify | restore', () => {
     );
     const missing = cli(['backup', 'restore', 'nope.tar.gz', '--to', 'out'], { cwd: dir });
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toBe('caretaker: no archive nope.tar.gz');
+    expect(missing.stderr.trim()).toBe(`caretaker: no archive nope.tar.gz in ${join(dir, 'backups')}`);
     const root = cli(['backup', 'restore', 'nope.tar.gz', '--to', '/'], { cwd: dir });
     expect(root.code).toBe(2);
     const elsewhere = tempDir('ct-backup-cli-');

@@ -3,12 +3,12 @@
  * CI) it uses a real one; elsewhere it injects ENOSPC into the archive writer through its fault
  * hook (the only substitute for a full disk that an unprivileged process can have).
  */
-import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { BackupError, writeArchive } from '../../src/backup/write-archive.js';
 import { tempDir } from '../support/tmp.js';
 import { caretakerWith, runTask } from './backup-harness.js';
@@ -28,7 +28,7 @@ describe('backup to a destination that fills up', () => {
     const dir = tempDir('ct-full-');
     const dest = join(dir, 'dest');
     mkdirSync(join(dir, 'data'));
-    const db = new Database(join(dir, 'data/app.db'));
+    const db = openSqlite(join(dir, 'data/app.db'));
     db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
     db.close();
     if (!tryMountTmpfs(dest)) {

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -85,25 +86,22 @@ describe('backup of a real tree', () => {
       expect(listing).toContain('long-name-long-name-');
       expect(listing.trim().split('\n').pop()).toBe('MANIFEST.json');
 
-      // The absolute link points outside any restore target: refused unless explicitly skipped.
+      // A link is data: the absolute one comes back as the same link, never followed.
       const to = join(dir, 'restored');
-      await expect(restoreArchive(archive, { to, force: false })).rejects.toThrow(
-        /link-absolute: symlink to \/etc\/hostname points outside the target directory[\s\S]*--skip-external-links/,
-      );
-      expect(existsSync(to)).toBe(false);
-      const r = await restoreArchive(archive, { to, force: false, skipExternalLinks: true });
+      const r = await restoreArchive(archive, { to, force: false });
       expect(r.proof).toBe('sidecar');
-      expect(r.skipped.map((s) => s.path)).toEqual([`${data.slice(1)}/link-absolute`]);
+      expect(r.skipped).toEqual([]);
+      expect(r.externalLinks).toEqual([{ path: `${data.slice(1)}/link-absolute`, target: '/etc/hostname' }]);
+      expect(readlinkSync(join(to, data.slice(1), 'link-absolute'))).toBe('/etc/hostname');
       const original = snapshotTree(data);
-      for (const p of [
-        'skip.tmp',
-        'node_modules',
-        'node_modules/x',
-        'node_modules/x/index.js',
-        'link-absolute',
-      ])
+      for (const p of ['skip.tmp', 'node_modules', 'node_modules/x', 'node_modules/x/index.js'])
         original.delete(p);
       expect(snapshotTree(join(to, data.slice(1)))).toEqual(original);
+      // --skip-external-links still leaves such links out when asked.
+      const to2 = join(dir, 'restored-without-links');
+      const r2 = await restoreArchive(archive, { to: to2, force: false, skipExternalLinks: true });
+      expect(r2.skipped.map((s) => s.path)).toEqual([`${data.slice(1)}/link-absolute`]);
+      expect(existsSync(join(to2, data.slice(1), 'link-absolute'))).toBe(false);
     } finally {
       await ct.close();
     }
@@ -206,13 +204,24 @@ describe('backup of a real tree', () => {
     }
   });
 
-  it('fails clearly when a path does not exist, and refuses / and the state dir', async () => {
+  it('refuses / as a path and the state dir as dest when the config is loaded', () => {
+    const dir = tempDir('ct-backup-');
+    expect(() =>
+      caretakerWith(
+        dir,
+        `  root:\n    action: backup\n    with: { paths: ['/'], dest: backups }\n` +
+          `  state:\n    action: backup\n    with: { paths: [data], dest: .caretaker/backups }\n`,
+      ),
+    ).toThrow(
+      /tasks\.root\.with\.paths\.0: refusing to back up \/ as a whole[^]*tasks\.state\.with\.dest: .*caretaker's own state dir/,
+    );
+  });
+
+  it('fails clearly when a path does not exist or matches nothing', async () => {
     const dir = tempDir('ct-backup-');
     const ct = caretakerWith(
       dir,
       `  missing:\n    action: backup\n    with: { paths: [nope], dest: backups }\n` +
-        `  root:\n    action: backup\n    with: { paths: ['/'], dest: backups }\n` +
-        `  state:\n    action: backup\n    with: { paths: [data], dest: .caretaker/backups }\n` +
         `  empty:\n    action: backup\n    with: { paths: ['logs/*.log'], dest: backups }\n` +
         `  link:\n    action: backup\n    with: { paths: [current, 'logs/*.log'], dest: backups }\n`,
     );
@@ -220,9 +229,7 @@ describe('backup of a real tree', () => {
     symlinkSync('releases/42', join(dir, 'current'));
     try {
       expect((await runTask(ct, 'missing')).reason).toBe(`paths: ${join(dir, 'nope')}: does not exist`);
-      expect((await runTask(ct, 'root')).reason).toMatch(/refusing to back up \/ as a whole/);
-      expect((await runTask(ct, 'state')).reason).toMatch(/caretaker's own state dir/);
-      expect(existsSync(join(dir, 'backups'))).toBe(false); // a refused backup writes nothing
+      expect(existsSync(join(dir, 'backups'))).toBe(false); // a failed backup writes nothing
       const empty = await runTask(ct, 'empty');
       expect(empty.status).toBe('failed');
       expect(empty.reason).toBe('nothing to back up: the paths match no files');

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreArchive } from '../../src/backup/restore-archive.js';
@@ -46,7 +54,7 @@ describe('restore of hostile archives (tar-slip)', () => {
         { path: 'etc', type: 'symlink', target: '/etc' },
         { path: 'etc/caretaker-pwned', type: 'file', content: 'pwned' },
       ],
-      /etc: symlink to \/etc points outside[\s\S]*etc\/caretaker-pwned: lies below the symlink etc/,
+      /etc: symlink to \/etc points outside the target directory, and entries below it would be written through it[\s\S]*etc\/caretaker-pwned: lies below the symlink etc/,
     ],
     [
       'a relative symlink out of the target followed by a file through it',
@@ -54,7 +62,7 @@ describe('restore of hostile archives (tar-slip)', () => {
         { path: 'up', type: 'symlink', target: '../outside' },
         { path: 'up/victim.txt', type: 'file', content: 'pwned' },
       ],
-      /up: symlink to \.\.\/outside points outside/,
+      /up: symlink to \.\.\/outside points outside the target directory, and entries below/,
     ],
     [
       'a link that escapes only through another link (a -> ., b -> a/x/../..)',
@@ -62,8 +70,9 @@ describe('restore of hostile archives (tar-slip)', () => {
         { path: 'x', type: 'dir' },
         { path: 'a', type: 'symlink', target: '.' },
         { path: 'b', type: 'symlink', target: 'a/x/../../outside' },
+        { path: 'b/victim.txt', type: 'file', content: 'pwned' },
       ],
-      /b: symlink to a\/x\/\.\.\/\.\.\/outside points outside/,
+      /b: symlink to a\/x\/\.\.\/\.\.\/outside points outside the target directory, and entries below/,
     ],
   ];
 
@@ -77,6 +86,33 @@ describe('restore of hostile archives (tar-slip)', () => {
       expect(existsSync('/etc/caretaker-pwned')).toBe(false);
     });
   }
+
+  it('restores a link that points outside as a link, never following it', async () => {
+    // GNU tar does the same: a link is data; only writing through one is tar-slip.
+    const s = setup();
+    await craftArchive(s.archive, [
+      { path: 'etc-hostname', type: 'symlink', target: '/etc/hostname' },
+      { path: 'shared', type: 'symlink', target: '../outside' },
+      { path: 'x', type: 'dir' },
+      { path: 'a', type: 'symlink', target: '.' },
+      { path: 'b', type: 'symlink', target: 'a/x/../../outside/victim.txt' },
+      { path: 'ok.txt', type: 'file', content: 'fine' },
+    ]);
+    const r = await restoreArchive(s.archive, { to: s.to, force: true });
+    expect(r.externalLinks).toEqual([
+      { path: 'etc-hostname', target: '/etc/hostname' },
+      { path: 'shared', target: '../outside' },
+      { path: 'b', target: 'a/x/../../outside/victim.txt' },
+    ]);
+    expect(readlinkSync(join(s.to, 'etc-hostname'))).toBe('/etc/hostname');
+    expect(readlinkSync(join(s.to, 'shared'))).toBe('../outside');
+    expect(readFileSync(join(s.to, 'ok.txt'), 'utf8')).toBe('fine');
+    untouched(s.outside);
+    // Restoring again with --force replaces the links themselves, never what they point to.
+    await restoreArchive(s.archive, { to: s.to, force: true });
+    untouched(s.outside);
+    expect(readlinkSync(join(s.to, 'b'))).toBe('a/x/../../outside/victim.txt');
+  });
 
   it('refuses an entry that is in the archive but not in its manifest, writing nothing outside', async () => {
     const s = setup();

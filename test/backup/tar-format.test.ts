@@ -122,4 +122,54 @@ describe('a damaged tar header', () => {
       /^unreadable tar header after the start: /,
     );
   });
+
+  /** A valid header block of a file, with `patch` applied and the checksum made right again. */
+  function header(patch: (b: Buffer) => void, typeflag = '0'): Buffer {
+    const b = Buffer.alloc(512);
+    b.write('data/x.bin', 0, 'utf8');
+    b.write('0000644\0', 100, 'ascii');
+    b.write('0000000\0', 108, 'ascii');
+    b.write('0000000\0', 116, 'ascii');
+    b.write('00000000000\0', 124, 'ascii');
+    b.write('14000000000\0', 136, 'ascii');
+    b.write(typeflag, 156, 'ascii');
+    b.write('ustar\0', 257, 'ascii');
+    b.write('00', 263, 'ascii');
+    patch(b);
+    b.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const x of b) sum += x;
+    b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    return b;
+  }
+
+  it('refuses a negative (base-256) size, as GNU tar does, instead of reading an empty file', () => {
+    const block = header((b) => {
+      b.fill(0xff, 124, 136); // -1 in base-256 two's complement
+      b[135] = 0xfb; // -5
+    });
+    const seen: TarEntry[] = [];
+    const parser = new TarParser({ entry: (e) => seen.push(e), data: () => {}, entryEnd: () => {} });
+    expect(() => parser.push(block)).toThrow(
+      /^invalid size \(-5\) in the tar header of data\/x\.bin after the start$/,
+    );
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses a pax size that is not a number', () => {
+    const body = '16 size=banana\n';
+    const pax = header((b) => {
+      b.write('PaxHeader/x', 0, 'utf8');
+      b.write(body.length.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
+    }, 'x');
+    const data = Buffer.alloc(512);
+    data.write(body, 0, 'utf8');
+    const file = header(() => {});
+    const seen: TarEntry[] = [];
+    const parser = new TarParser({ entry: (e) => seen.push(e), data: () => {}, entryEnd: () => {} });
+    expect(() => parser.push(Buffer.concat([pax, data, file]))).toThrow(
+      /^invalid size \(banana\) in a pax header after the start$/,
+    );
+    expect(seen).toEqual([]);
+  });
 });

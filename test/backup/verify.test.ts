@@ -152,7 +152,7 @@ describe('verifying archives', () => {
       expect((await runTask(ct, 'nightly')).status).toBe('success');
       const ok = await runTask(ct, 'drill-ok');
       expect(ok.status, ok.result?.summary).toBe('success');
-      expect(ok.result?.summary).toMatch(/restore drill of nightly-.* passed \(1 files\)/);
+      expect(ok.result?.summary).toMatch(/restore drill of nightly-.* passed \(1 file\)/);
       const bad = await runTask(ct, 'drill-bad');
       expect(bad.status).toBe('failed');
       expect(bad.result?.summary).toMatch(/restore drill FAILED: drill_command exited with 3/);

@@ -67,10 +67,22 @@ tasks:
     // The failing ping opened an incident; the good one after it closed it again.
     expect(status.stdout).not.toMatch(/open incidents/);
 
-    // A daemon whose heartbeat stopped (a hung event loop, a stuck disk) is flagged.
+    // The wall clock stepped a day forward since the last beat: the beat is recent all the same
+    // (its age is judged on the monotonic clock), the scheduler is not hung.
     const file = join(dir, '.caretaker', 'heartbeat.json');
     const hb = JSON.parse(readFileSync(file, 'utf8')) as HeartbeatRecord;
-    writeFileSync(file, JSON.stringify({ ...hb, at: hb.at - 4 * 3_600_000 }));
+    expect(typeof hb.monoAt).toBe('number');
+    writeFileSync(file, JSON.stringify({ ...hb, at: hb.at - 24 * 3_600_000 }));
+    status = cli(['status', '--json'], { cwd: dir, env });
+    expect(JSON.parse(status.stdout).heartbeat).toMatchObject({ stale: false });
+    status = cli(['status'], { cwd: dir, env });
+    expect(status.stdout).toMatch(/^heartbeat: (now|[\d.]+s ago)$/m);
+
+    // A daemon whose heartbeat stopped (a hung event loop, a stuck disk) is flagged.
+    writeFileSync(
+      file,
+      JSON.stringify({ ...hb, at: hb.at - 4 * 3_600_000, monoAt: hb.monoAt! - 4 * 3_600_000 }),
+    );
     status = cli(['status', '--json'], { cwd: dir, env });
     expect(JSON.parse(status.stdout).heartbeat).toMatchObject({ stale: true, everyMs: 3_600_000 });
     status = cli(['status'], { cwd: dir, env });

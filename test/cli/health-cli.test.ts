@@ -4,7 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { closeStartFailure } from '../../src/engine/start-failure-incident.js';
 import type { AlertEvent } from '../../src/notify/types.js';
 import { cli } from '../support/cli.js';
 import { closedPort, tcpListener } from '../support/loopback-servers.js';
@@ -179,6 +180,7 @@ notify:
 tasks:
   backup: { action: shell, schedule: "61 * * * *", with: { command: "true" } }
 `);
+    onTestFinished(() => void closeStartFailure(join(dir, 'caretaker.yaml'), join(dir, '.caretaker')));
     const r = cli(['start'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/caretaker\.yaml:5:\d+: tasks\.backup\.schedule: /);
@@ -190,5 +192,43 @@ tasks:
     expect(ev.message).toMatch(
       /^caretaker could not start with .*caretaker\.yaml:\n.*tasks\.backup\.schedule/,
     );
+  });
+
+  it('alerts once per incident: a restart loop pages once, a start that succeeds closes it', () => {
+    const broken = `version: 1
+notify:
+  - { type: command, command: "cat >> alerts.jsonl; echo >> alerts.jsonl", on: [start_failure] }
+tasks:
+  backup: { action: shell, schedule: "61 * * * *", with: { command: "true" } }
+`;
+    const dir = project(broken);
+    onTestFinished(() => void closeStartFailure(join(dir, 'caretaker.yaml'), join(dir, '.caretaker')));
+    const alerts = () =>
+      existsSync(join(dir, 'alerts.jsonl'))
+        ? readFileSync(join(dir, 'alerts.jsonl'), 'utf8')
+            .split('\n')
+            .filter((l) => l.trim()).length
+        : 0;
+    expect(cli(['start'], { cwd: dir }).stderr).toMatch(/start failure reported through command/);
+    for (let i = 0; i < 3; i++) {
+      const again = cli(['start'], { cwd: dir });
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/tasks\.backup\.schedule: /);
+      expect(again.stderr).toMatch(
+        new RegExp(
+          `caretaker: start failure already reported .* \\(failed ${i + 2} times since .*\\); not alerting again for 5h 59m`,
+        ),
+      );
+      expect(again.stderr).not.toMatch(/reported through command/);
+    }
+    expect(alerts()).toBe(1);
+
+    // Fixed: it starts, which closes the incident; the next failure is a new one and alerts.
+    writeFileSync(join(dir, 'caretaker.yaml'), broken.replace('"61 * * * *"', '"@daily"'));
+    expect(cli(['start', '--daemon'], { cwd: dir }).code).toBe(0);
+    expect(cli(['stop'], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, 'caretaker.yaml'), broken);
+    expect(cli(['start'], { cwd: dir }).stderr).toMatch(/start failure reported through command/);
+    expect(alerts()).toBe(2);
   });
 });

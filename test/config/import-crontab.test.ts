@@ -72,7 +72,7 @@ describe('import crontab: the format', () => {
     const r = importCrontab(sample, { source: 'crontab', format: 'user' });
     expect(r.tasks.map((t) => t.schedule)).toEqual(['0 2 * * *', '@daily', '*/5 * * * *']);
     expect(r.tasks[0]).toMatchObject({
-      id: 'backup.sh',
+      id: 'backup-full',
       timezone: 'Europe/Berlin',
       jitter: '5m',
       command: ['/bin/bash', '-c', '/usr/local/bin/backup.sh --full'],
@@ -103,7 +103,7 @@ describe('import crontab: the format', () => {
     const r = cli(['import', 'crontab', '-'], { cwd: dir, input: sample });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# imported from stdin by caretaker import crontab/);
-    expect(r.stdout).toMatch(/\n {2}backup\.sh:\n {4}description: imported from stdin line 8\n/);
+    expect(r.stdout).toMatch(/\n {2}backup-full:\n {4}description: imported from stdin line 8\n/);
     expect(r.stderr).toMatch(/warning: stdin:10: @reboot has no equivalent/);
     const missing = cli(['import', 'crontab', 'nope.cron'], { cwd: dir });
     expect(missing).toMatchObject({ code: 2, stdout: '' });

@@ -239,7 +239,20 @@ function capture() {
 }
 
 describe('malformed configurations', () => {
-  it('has at least 25 cases', () => expect(cases.length).toBeGreaterThanOrEqual(25));
+  // The control for every case below: the same command on a well-formed file passes, so each
+  // exit 2 comes from the malformation, not from validate refusing everything.
+  it('accepts a well-formed file: exit 0 and nothing on stderr', async () => {
+    const dir = tempDir('ct-config-');
+    const file = join(dir, 'caretaker.yaml');
+    writeFileSync(
+      file,
+      `${head}  a:\n    action: shell\n    schedule: "0 2 * * *"\n    timeout: 5m\n    with: { command: x }\n  b: { action: shell, depends_on: [a], with: { command: y } }\n`,
+    );
+    const { io, out, err } = capture();
+    expect(await runCli(['node', 'caretaker', 'validate', '-c', file], io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.join('\n')).toMatch(/2 tasks/);
+  });
 
   it.each(cases)('$name', async ({ yaml, line, message }) => {
     const dir = tempDir('ct-config-');
@@ -252,6 +265,7 @@ describe('malformed configurations', () => {
     const hit = text.split('\n').find((l) => message.test(l));
     expect(hit, `no line matches ${message} in:\n${text}`).toBeDefined();
     expect(hit!.startsWith(`${file}:${line}:`)).toBe(true);
+    expect(hit!.slice(file.length)).toMatch(/^:\d+:\d+: /); // line and column
     expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?/); // no stack trace
   });
 

@@ -50,6 +50,27 @@ describe('daemon lifecycle (real processes)', () => {
     expect(run).toMatchObject({ status: 'success', outputTail: 'finished\n' });
   });
 
+  it('stops gracefully on a SIGTERM sent the moment its control socket appears', async () => {
+    // Whoever sees the daemon up (a supervisor, a test) may signal it at once: the handlers must
+    // be on before the socket answers, or the default action kills it (exit by signal).
+    const dir = tempDir('ct-daemon-');
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      'version: 1\ntasks:\n  a: { action: shell, with: { command: "true" } }\n',
+    );
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd: dir,
+      env: { ...process.env, CARETAKER_CONFIG: '' },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.on('exit', (code, signal) => r({ code, signal })),
+    );
+    const socket = join(dir, '.caretaker', 'control.sock');
+    await waitUntil(() => existsSync(socket), 'the control socket', 15_000);
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  });
+
   it('after the shutdown grace kills a run that will not finish, records it interrupted, exits 0', async () => {
     const dir = tempDir('ct-daemon-');
     writeFileSync(
@@ -144,5 +165,9 @@ describe('daemon lifecycle (real processes)', () => {
     expect(await upcoming()).toEqual(['a', 'b']);
     d.child.kill('SIGTERM');
     expect((await d.exited).code).toBe(0);
+    // One line per reload that took, not two (the engine and the daemon each logged it).
+    expect(d.output().match(/configuration reloaded/g)).toHaveLength(1);
+    // Durations in messages read as durations: "30s", not "30000 ms".
+    expect(d.output()).toMatch(/stopping \(running tasks get 30s to finish\)/);
   });
 });

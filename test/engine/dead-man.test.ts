@@ -17,7 +17,7 @@ async function setup(watch: string, extra = ''): Promise<{ h: Harness; hook: Loo
 
 async function events(h: Harness, hook: Loopback): Promise<string[]> {
   await h.settle();
-  await h.ct.supervision.notifier.idle();
+  await h.ct.alertsIdle();
   return hook.received.map((r) => {
     const e = JSON.parse(r.body) as AlertEvent;
     return `${e.event} ${e.subject.kind}:${e.subject.id}`;

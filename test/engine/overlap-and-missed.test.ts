@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { configText, harness, HOUR, MIN, T0 } from '../support/engine-harness.js';
 
@@ -24,8 +25,8 @@ describe('engine: overlap policies', () => {
     expect(runs[1]!.reason).toMatch(/run #1 is still running \(overlap: forbid, missed: skip\)/);
   });
 
-  it('queue runs every fire, one after another', async () => {
-    const h = await harness(every('overlap: queue'));
+  it('queue runs every fire, one after another, up to queue_max waiting', async () => {
+    const h = await harness(every('overlap: queue, queue_max: 2'));
     await h.advanceTo(T0 + 3 * MIN);
     expect((await h.runs('job')).map((r) => r.status)).toEqual(['running', 'queued', 'queued']);
     h.gates.release('job');
@@ -34,6 +35,34 @@ describe('engine: overlap policies', () => {
     await h.settle();
     expect(h.gates.starts).toHaveLength(3);
     expect(h.gates.holding()).toEqual(['job']);
+  });
+
+  it('queue keeps at most queue_max (default 1) runs waiting; a fire beyond it is a recorded skip', async () => {
+    // Every 2 s, each run taking 5 s: unbounded, 40 s piled up 17 waiting runs.
+    const h = await harness('  job: { action: gate, schedule: "every 2s", overlap: queue }\n');
+    for (let t = 0; t < 40; t += 5) {
+      await h.advanceTo(T0 + (t + 5) * 1000);
+      h.gates.release('job');
+      await h.settle();
+    }
+    const runs = await h.runs('job');
+    const queued = runs.filter((r) => r.status === 'queued');
+    expect(queued.length).toBeLessThanOrEqual(1);
+    const skipped = runs.filter((r) => r.status === 'skipped');
+    expect(skipped.length).toBeGreaterThan(5);
+    expect(skipped[0]!.reason).toBe('queue full: 1 run already waiting (queue_max 1)');
+    expect(runs.filter((r) => r.status === 'success').length).toBe(8);
+    expect((await h.ct.history({ task: 'job', limit: 100, statuses: ['skipped'] })).length).toBe(
+      skipped.length,
+    );
+  });
+
+  it('a manual run of a queue task whose queue is full is refused, saying why', async () => {
+    const h = await harness(every('overlap: queue'));
+    await h.advanceTo(T0 + 2 * MIN); // one running, one waiting
+    await expect(h.ct.runNow('job', { wait: false })).rejects.toThrow(
+      'task "job" cannot take another run: queue full: 1 run already waiting (queue_max 1)',
+    );
   });
 
   it('replace cancels the running run and starts the new one', async () => {
@@ -97,6 +126,22 @@ describe('engine: runs missed while the daemon was down', () => {
       ['success', 5],
     ]);
     expect(runs[0]!.reason).toMatch(/skipped 2 of 5 scheduled runs missed/);
+    // No starting_deadline is set: only the cap dropped them, and the reason says just that.
+    expect(runs[0]!.reason).toBe(
+      'skipped 2 of 5 scheduled runs missed while caretaker was not running (missed_max 3)',
+    );
+  });
+
+  it('missed: all with a starting_deadline names both the cap and the deadline when both dropped fires', async () => {
+    const h = await harness(hourly('missed: all, missed_max: 3, starting_deadline: 90m'), {
+      start: T0 + 30_000,
+    });
+    await h.restart(T0 + 5 * HOUR + 30 * MIN);
+    const runs = await h.runs('job');
+    expect(runs.map((r) => r.status)).toEqual(['skipped', 'success', 'success']); // 04:00 and 05:00
+    expect(runs[0]!.reason).toBe(
+      'skipped 3 of 5 scheduled runs missed while caretaker was not running (missed_max 3, starting_deadline 1h 30m)',
+    );
   });
 
   it('a missed run older than starting_deadline is skipped, not started', async () => {
@@ -114,8 +159,23 @@ describe('engine: runs missed while the daemon was down', () => {
     h.gates.release('long');
     await h.settle();
     const [short] = await h.runs('short');
-    expect(short).toMatchObject({ status: 'skipped' });
-    expect(short!.reason).toMatch(/could not start within starting_deadline \(5m\); it was 6m late/);
+    // Decided at the deadline, while long still ran, not when long let go of the slot.
+    expect(short).toMatchObject({ status: 'skipped', finishedAt: T0 + HOUR + 5 * MIN + 1 });
+    expect(short!.reason).toMatch(
+      /could not start within starting_deadline \(5m\); still waiting 5m after it was due/,
+    );
+  });
+
+  it('a starting_deadline skip and its missed alert come at the deadline, behind a run that holds the slot', async () => {
+    const tasks = `  long: { action: gate, schedule: "0 1 * * *" }\n  short: { action: gate, schedule: "0 1 * * *", starting_deadline: 3s, priority: low }\n`;
+    const h = await harness(tasks, { top: 'concurrency: 1' });
+    const missed: { task: string; at: number }[] = [];
+    h.ct.on('run:missed', (r) => missed.push({ task: r.task, at: h.clock.now() }));
+    await h.advanceTo(T0 + HOUR + 2 * HOUR); // long holds the only slot for 2 h
+    expect(h.gates.holding()).toEqual(['long']);
+    expect(missed).toEqual([{ task: 'short', at: T0 + HOUR + 3_001 }]);
+    const [short] = await h.runs('short');
+    expect(short).toMatchObject({ status: 'skipped', finishedAt: T0 + HOUR + 3_001 });
   });
 });
 
@@ -152,7 +212,9 @@ describe('engine: restarts and reloads are idempotent', () => {
   it('marks runs left running by a dead process as interrupted at the next start', async () => {
     const h = await harness(`  job: { action: gate, schedule: "0 * * * *" }\n`, { autostart: false });
     const deadPid = 2 ** 22 + 12345; // above pid_max: no such process
-    const left = await h.ct.store.insertRun({
+    const left = await (
+      await h.store()
+    ).insertRun({
       task: 'job',
       host: 'test-host',
       trigger: 'schedule',
@@ -183,15 +245,9 @@ describe('engine: restarts and reloads are idempotent', () => {
       `${tasks}  added: { action: gate, schedule: "0 * * * *", with: { outcome: ok } }\n`,
     );
     writeFileSync(`${dir}/caretaker.yaml`, text);
-    // Reload through the engine with the new config (the daemon does this on SIGHUP).
-    const { parseConfigText } = await import('../../src/config/load.js');
-    const { builtinRegistry } = await import('../../src/actions/builtin.js');
-    const config = parseConfigText(text, `${dir}/caretaker.yaml`, {
-      registry: builtinRegistry([h.gates.action]),
-      host: 'test-host',
-    });
-    await h.ct.engine.reload(config);
-    await h.ct.engine.reload(config);
+    // Reload with the new config, twice (the daemon does this on SIGHUP).
+    await h.ct.reload({ configText: text });
+    await h.ct.reload({ configText: text });
     await h.advanceTo(T0 + HOUR);
     expect((await h.runs()).map((r) => r.task).sort()).toEqual(['added', 'job']);
   });
@@ -213,7 +269,9 @@ describe('engine: dry runs', () => {
 describe('engine: a run left by a dead CLI process', () => {
   it('is marked interrupted when the task is run again, and does not block it', async () => {
     const h = await harness(`  job: { action: gate, with: { outcome: ok } }\n`, { autostart: false });
-    const dead = await h.ct.store.insertRun({
+    const dead = await (
+      await h.store()
+    ).insertRun({
       task: 'job',
       host: 'test-host',
       trigger: 'manual',
@@ -228,7 +286,7 @@ describe('engine: a run left by a dead CLI process', () => {
     });
     const run = await h.ct.runNow('job');
     expect(run.status).toBe('success');
-    const left = await h.ct.store.getRun(dead.id);
+    const left = await (await h.store()).getRun(dead.id);
     expect(left).toMatchObject({ status: 'interrupted' });
     expect(left!.reason).toMatch(/process \d+ is gone\); marked interrupted when the task was run again/);
   });
@@ -245,5 +303,30 @@ describe('engine: sequential manual runs', () => {
     await Promise.all(again);
     await h.settle();
     expect(h.gates.starts).toHaveLength(4);
+  });
+});
+
+describe('engine: cooldown', () => {
+  it('fires during a cooldown fold into one run, logged once with how many', async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const h = await harness(
+      '  job: { action: gate, schedule: "every 10s", cooldown: 1m, with: { outcome: ok } }\n',
+      {
+        logger,
+      },
+    );
+    await h.advanceTo(T0 + 10_000); // the first run starts; the cooldown runs to 00:01:10
+    await h.advanceTo(T0 + 80_000);
+    const runs = await h.runs('job');
+    expect(runs.map((r) => [r.status, (r.scheduledFor! - T0) / 1000])).toEqual([
+      ['success', 10],
+      ['success', 70],
+    ]);
+    const folded = lines.filter((l) => /during its cooldown/.test(l.msg));
+    expect(folded.map((l) => l.msg)).toEqual([
+      'job: 5 scheduled runs during its cooldown (1m) folded into the run for 2026-11-24T00:01:10.000Z',
+    ]);
+    expect(lines.filter((l) => /coalesced/.test(l.msg))).toEqual([]);
   });
 });

@@ -76,7 +76,7 @@ describe('engine: concurrency and priority', () => {
     const h = await harness(tasks, { top: 'concurrency: 2' });
     await h.advanceTo(T0 + MIN);
     expect(h.gates.holding()).toHaveLength(2);
-    expect(h.ct.engine.queued()).toHaveLength(3);
+    expect(h.ct.engineStatus().queued).toHaveLength(3);
     h.gates.release(h.gates.holding()[0]!);
     await h.settle();
     expect(h.gates.holding()).toHaveLength(2);

@@ -25,7 +25,9 @@ describe('health: samples, forecast, trends', () => {
     // from the older half of the week to the recent half.
     const perDay = free / 5;
     for (let t = T0 - 7 * DAY; t < T0; t += HOUR) {
-      await h.ct.store.recordSamples('health', t, [
+      await (
+        await h.store()
+      ).recordSamples('health', t, [
         {
           key: 'disk:data:used_bytes',
           value: used - ((T0 - t) / DAY) * perDay,
@@ -48,7 +50,7 @@ describe('health: samples, forecast, trends', () => {
     expect(disk.message).toMatch(/full in 5 days \(\d{4}-\d\d-\d\d\), within the 14d horizon/);
     expect(details.checks.find((c) => c.name === 'api')!.trends).toEqual({ latency_ms: 'degrading' });
     // This run's own values were recorded too.
-    const series = await h.ct.store.sampleSeries('health', 'disk:data:used_bytes', T0 - HOUR);
+    const series = await (await h.store()).sampleSeries('health', 'disk:data:used_bytes', T0 - HOUR);
     expect(series.at(-1)!.at).toBe(run.finishedAt);
     await h.stop();
   });

@@ -11,7 +11,7 @@ import type { CheckResult } from '../../src/actions/health/check-types.js';
 import { healthAction } from '../../src/actions/health/health.js';
 import type { ActionResult } from '../../src/actions/types.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { actionContext, runWithContext } from '../support/action-context.js';
+import { runAction } from '../support/run-action.js';
 import { closedPort } from '../support/loopback-servers.js';
 import { processAlive, tempDir, waitUntil } from '../support/tmp.js';
 
@@ -22,16 +22,18 @@ function checks(r: ActionResult): Record<string, CheckResult> {
 describe('health: disk, memory, cpu, load', () => {
   it('measures the filesystem of a path with statfs, as df computes used %', async () => {
     const dir = tempDir();
-    const r = await runWithContext(
-      healthAction,
-      {
-        disk: [
-          { name: 'tmp', path: dir },
-          { name: 'strict', path: dir, fail: '0%' },
-        ],
-      },
-      actionContext(dir),
-    );
+    const r = (
+      await runAction(
+        healthAction,
+        {
+          disk: [
+            { name: 'tmp', path: dir },
+            { name: 'strict', path: dir, fail: '0%' },
+          ],
+        },
+        { baseDir: dir },
+      )
+    ).result;
     const st = statfsSync(dir);
     const used = (st.blocks - st.bfree) / (st.blocks - st.bfree + st.bavail);
     const c = checks(r);
@@ -42,25 +44,56 @@ describe('health: disk, memory, cpu, load', () => {
     expect(r.samples!.map((s) => s.key)).toContain('disk:tmp:used_bytes');
   });
 
-  it('reads memory from /proc/meminfo, CPU over a sample, load per core', async () => {
-    const r = await runWithContext(
-      healthAction,
-      {
-        memory: { warn: '100%', fail: '100%' },
-        cpu: { sample: '100ms', warn: '100%', fail: '100%' },
-        load: { warn: 1000, fail: 2000 },
-      },
-      actionContext(tempDir()),
-    );
-    const c = checks(r);
+  it('reads memory from /proc/meminfo, CPU over a sample, load per core, and judges each', async () => {
     const info = readFileSync('/proc/meminfo', 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)![1]);
-    expect(c.memory!.value as number).toBeCloseTo((1 - kb('MemAvailable') / kb('MemTotal')) * 100, -0.5);
-    expect(c.cpu!.value as number).toBeGreaterThanOrEqual(0);
-    expect(c.cpu!.value as number).toBeLessThanOrEqual(100);
-    expect(c.load!.value as number).toBeCloseTo(loadavg()[1]! / availableParallelism(), 0);
-    expect(c.memory!.status).toBe('ok');
-    expect(c.load!.status).toBe('ok');
+    const memUsed = (1 - kb('MemAvailable') / kb('MemTotal')) * 100;
+    const loadPerCore = loadavg()[1]! / availableParallelism();
+    // Thresholds on either side of what this machine measures (with a margin for drift), so a
+    // check that did not measure or did not judge would give the wrong status.
+    const below = Math.max(0, Math.floor(memUsed - 5));
+    const above = Math.min(100, Math.ceil(memUsed + 5));
+    // One core kept busy during the CPU sample: the sample must see it.
+    const busy = spawn(
+      process.execPath,
+      ['-e', 'console.log("busy"); const e = Date.now() + 5000; while (Date.now() < e);'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    onTestFinished(() => void busy.kill('SIGKILL'));
+    await new Promise((r) => busy.stdout.once('data', r));
+    const run = (options: object) => runAction(healthAction, options, { baseDir: tempDir() });
+    const over = checks(
+      (
+        await run({
+          memory: { warn: `${below}%`, fail: '100%' },
+          cpu: { sample: '300ms', warn: '10%', fail: '100%' },
+          load: { warn: loadPerCore / 2, fail: 1000 },
+        })
+      ).result,
+    );
+    const failing = checks((await run({ memory: { warn: `${below}%`, fail: `${below}%` } })).result);
+    const under = checks(
+      (
+        await run({
+          memory: { warn: `${above}%`, fail: '100%' },
+          load: { warn: loadPerCore * 2 + 1, fail: loadPerCore * 4 + 2 },
+        })
+      ).result,
+    );
+    busy.kill('SIGKILL');
+
+    expect(over.memory!.value as number).toBeCloseTo(memUsed, -0.5);
+    expect(over.cpu!.value as number).toBeGreaterThanOrEqual(10); // one core of the machine is busy
+    expect(over.cpu!.value as number).toBeLessThanOrEqual(100);
+    expect(over.load!.value as number).toBeCloseTo(loadPerCore, 0);
+    expect(over.memory!.status).toBe('warn');
+    expect(over.cpu!.status).not.toBe('ok');
+    expect(over.load!.status).toBe('warn');
+    expect(failing.memory!.status).toBe('fail');
+    expect(under.memory!.status).toBe('ok');
+    expect(under.load!.status).toBe('ok');
   });
 });
 
@@ -78,13 +111,13 @@ describe('health: process', () => {
         { name: 'bycmd', match: marker, sample: '100ms' },
       ],
     };
-    let c = checks(await runWithContext(healthAction, spec, actionContext(dir)));
+    let c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
     expect(c.byfile!.status).toBe('warn'); // a node process is well over 1KB resident
     expect(c.byfile!.value as number).toBeGreaterThan(1024 * 1024);
     expect(c.bycmd).toMatchObject({ status: 'ok', details: { pids: [child.pid] } });
     child.kill('SIGKILL');
     await waitUntil(() => !processAlive(child.pid!), 'the child to exit');
-    c = checks(await runWithContext(healthAction, spec, actionContext(dir)));
+    c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
     expect(c.byfile).toMatchObject({ status: 'fail', message: 'not running' });
     expect(c.bycmd).toMatchObject({ status: 'fail', message: 'not running' });
   });
@@ -101,7 +134,7 @@ describe('health: command', () => {
         { name: 'touch', command: 'touch touched' },
       ],
     };
-    const c = checks(await runWithContext(healthAction, spec, actionContext(dir)));
+    const c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
     expect(c.fine).toMatchObject({ status: 'ok', value: 0 });
     expect(c.fine!.message).toMatch(/: all good$/);
     expect(c.meh).toMatchObject({ status: 'warn', value: 3 });
@@ -109,7 +142,7 @@ describe('health: command', () => {
     expect(c.plugin!.message).toMatch(/CRITICAL - queue 900/);
 
     const dry = tempDir();
-    const r = await runWithContext(healthAction, spec, actionContext(dry, { dryRun: true }));
+    const r = (await runAction(healthAction, spec, { baseDir: dry, dryRun: true })).result;
     expect(() => readFileSync(join(dry, 'touched'))).toThrow();
     expect(r.plan).toContain('dry run: would run `touch touched`');
     expect(checks(r).touch!.status).toBe('skipped');
@@ -127,13 +160,13 @@ describe('health: an application’s own files', () => {
         { name: 'missing', path: 'stats.json', key: 'cache.nope' },
       ],
     };
-    let c = checks(await runWithContext(healthAction, spec, actionContext(dir)));
+    let c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
     expect(c.hits).toMatchObject({ status: 'warn', value: 0.2, thresholds: 'warn < 0.3, fail < 0.1' });
     expect(c.fresh!.status).toBe('ok');
     expect(c.missing).toMatchObject({ status: 'fail', message: 'stats.json: cache.nope is missing' });
     const old = (Date.now() - 2 * 3_600_000) / 1_000;
     utimesSync(join(dir, 'stats.json'), old, old);
-    c = checks(await runWithContext(healthAction, spec, actionContext(dir)));
+    c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
     expect(c.fresh!.status).toBe('fail');
     expect(c.fresh!.message).toMatch(/not updated for 2h/);
   });
@@ -158,23 +191,25 @@ describe('health: an application’s own files', () => {
       rec(30, 'worker', 999, false), // older than the window
     ];
     writeFileSync(join(dir, 'performance.jsonl'), `${lines.join('\n')}\n{"timestamp": "2026-11-24T1`); // a line being written
-    const r = await runWithContext(
-      healthAction,
-      {
-        metrics_file: {
-          name: 'perf',
-          path: 'performance.jsonl',
-          since: '24h',
-          group_by: 'component',
-          measures: [
-            { field: 'success', stat: 'rate', warn_below: '90%', fail_below: '50%' },
-            { field: 'duration', stat: 'mean', warn_above: 30 },
-            { stat: 'count' },
-          ],
+    const r = (
+      await runAction(
+        healthAction,
+        {
+          metrics_file: {
+            name: 'perf',
+            path: 'performance.jsonl',
+            since: '24h',
+            group_by: 'component',
+            measures: [
+              { field: 'success', stat: 'rate', warn_below: '90%', fail_below: '50%' },
+              { field: 'duration', stat: 'mean', warn_above: 30 },
+              { stat: 'count' },
+            ],
+          },
         },
-      },
-      actionContext(dir, { clock: new ManualClock(now) }),
-    );
+        { baseDir: dir, clock: new ManualClock(now) },
+      )
+    ).result;
     const c = checks(r);
     expect(c['perf/api/success.rate']).toMatchObject({ status: 'warn', value: 0.75 });
     expect(c['perf/api/duration.mean']).toMatchObject({ status: 'warn', value: 30 });
@@ -195,7 +230,7 @@ describe('health: remedies', () => {
     };
     const results: ActionResult[] = [];
     for (let i = 0; i < 3; i++) {
-      results.push(await runWithContext(healthAction, spec, actionContext(dir, { clock })));
+      results.push((await runAction(healthAction, spec, { baseDir: dir, clock })).result);
       clock.advance(10 * 60_000);
     }
     expect(readFileSync(join(dir, 'remedies.log'), 'utf8')).toBe('restarted\nrestarted\n');
@@ -206,7 +241,7 @@ describe('health: remedies', () => {
       message: 'remedy not run: it already ran 2 times in 1h (max 2)',
     });
     clock.advance(60 * 60_000); // the window has passed
-    await runWithContext(healthAction, spec, actionContext(dir, { clock }));
+    await runAction(healthAction, spec, { baseDir: dir, clock });
     expect(readFileSync(join(dir, 'remedies.log'), 'utf8')).toBe('restarted\nrestarted\nrestarted\n');
   });
 });

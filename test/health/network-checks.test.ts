@@ -10,8 +10,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { healthAction } from '../../src/actions/health/health.js';
 import type { CheckResult } from '../../src/actions/health/check-types.js';
 import type { ActionResult } from '../../src/actions/types.js';
-import { actionContext, runWithContext } from '../support/action-context.js';
-import { closedPort, httpServer, selfSigned, serviceUp, tcpListener } from '../support/loopback-servers.js';
+import { runAction } from '../support/run-action.js';
+import { closedPort, httpServer, selfSigned, tcpListener } from '../support/loopback-servers.js';
+import { needPostgres, needRedis, PG_URL, REDIS_URL } from '../support/services.js';
 import { tempDir } from '../support/tmp.js';
 
 function checks(r: ActionResult): Record<string, CheckResult> {
@@ -20,7 +21,7 @@ function checks(r: ActionResult): Record<string, CheckResult> {
 }
 
 async function health(options: unknown): Promise<ActionResult> {
-  return runWithContext(healthAction, options, actionContext(tempDir()));
+  return runAction(healthAction, options, { baseDir: tempDir() }).then((r) => r.result);
 }
 
 describe('health: http', () => {
@@ -170,15 +171,19 @@ describe('health: tls', () => {
   });
 });
 
+const noPostgres = await needPostgres();
+const noRedis = await needRedis();
+
 describe('health: postgres and redis', () => {
-  it('connects and pings, and fails on a database that does not exist', async () => {
-    if (!(await serviceUp('PostgreSQL', 5432))) return;
-    process.env.CT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+  it.skipIf(noPostgres)('connects and pings, and fails on a database that does not exist', async () => {
+    process.env.CT_PG_URL = PG_URL;
+    const noDb = new URL(PG_URL);
+    noDb.pathname = '/no_such_db_ct';
     const c = checks(
       await health({
         postgres: [
           { name: 'db', url_env: 'CT_PG_URL' },
-          { name: 'nodb', url: 'postgres://postgres@127.0.0.1:5432/no_such_db_ct' },
+          { name: 'nodb', url: noDb.toString() },
         ],
       }),
     );
@@ -188,13 +193,12 @@ describe('health: postgres and redis', () => {
     expect(c.nodb!.message).toMatch(/no_such_db_ct/);
   });
 
-  it('pings Redis and fails on a closed port', async () => {
-    if (!(await serviceUp('Redis', 6379))) return;
+  it.skipIf(noRedis)('pings Redis and fails on a closed port', async () => {
     const closed = await closedPort();
     const c = checks(
       await health({
         redis: [
-          { name: 'cache', url: 'redis://127.0.0.1:6379' },
+          { name: 'cache', url: REDIS_URL },
           { name: 'gone', url: `redis://127.0.0.1:${closed}` },
         ],
       }),

@@ -18,7 +18,7 @@ function notifyTop(hook: Loopback, extra = ''): string {
 
 async function alerts(h: Harness, hook: Loopback): Promise<AlertEvent[]> {
   await h.settle();
-  await h.ct.supervision.notifier.idle();
+  await h.ct.alertsIdle();
   return hook.received.map((r) => JSON.parse(r.body) as AlertEvent);
 }
 
@@ -52,7 +52,7 @@ describe('alerts: one per incident', () => {
     expect(events[1]!.incident?.occurrences).toBe(6);
     const [incident] = await h.ct.incidents();
     expect(incident).toMatchObject({ key: 'task:flaky', occurrences: 7, closedAt: T0 + 8 * HOUR });
-    const deliveries = await h.ct.store.listDeliveries({ incidentId: incident!.id, limit: 10 });
+    const deliveries = await h.ct.deliveries({ incidentId: incident!.id, limit: 10 });
     expect(deliveries.map((d) => d.status)).toEqual(['sent', 'sent', 'sent']);
     await h.stop();
   });
@@ -75,7 +75,7 @@ describe('alerts: one per incident', () => {
     const events = await alerts(h, hook);
     expect(brief(events)).toEqual(['failure broken']);
     expect(events[0]!.at).toBe(new Date(T0 + 2 * HOUR).toISOString()); // sent late, dated when it happened
-    const all = await h.ct.store.listDeliveries({ limit: 10 });
+    const all = await h.ct.deliveries({ limit: 10 });
     expect(all.map((d) => `${d.event}:${d.status}`).sort()).toEqual([
       'failure:dropped',
       'failure:sent',
@@ -168,8 +168,8 @@ describe('alerts: a channel that is down', () => {
     await h.advanceTo(T0 + HOUR);
     h.gates.release('job', false);
     await h.settle();
-    await h.ct.supervision.notifier.idle();
-    const [d] = await h.ct.store.listDeliveries({ limit: 5 });
+    await h.ct.alertsIdle();
+    const [d] = await h.ct.deliveries({ limit: 5 });
     expect(d).toMatchObject({ channel: 'dead', event: 'failure', status: 'failed', attempts: 1 });
     expect(d!.error).toMatch(/ECONNREFUSED/);
     await h.advanceTo(T0 + 2 * HOUR);

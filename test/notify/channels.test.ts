@@ -17,6 +17,7 @@ import { secretValues } from '../../src/notify/redact.js';
 import type { AlertEvent, ChannelConfig } from '../../src/notify/types.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { httpServer, selfSigned } from '../support/loopback-servers.js';
+import { drive as driveClock } from '../support/clock-driver.js';
 import { tempDir } from '../support/tmp.js';
 
 const base = {
@@ -69,18 +70,8 @@ function event(): AlertEvent {
 /** Runs a delivery to the end on a manual clock, stepping through its retry delays. */
 async function drive(channel: Channel, ev: AlertEvent, clock = new ManualClock()) {
   const p = deliver(channel, ev, { clock, signal: new AbortController().signal, secrets: [SECRET] });
-  let done = false;
-  void p.finally(() => (done = true));
-  const delays: number[] = [];
-  while (!done) {
-    await new Promise((r) => setTimeout(r, 5));
-    const next = clock.pending()[0];
-    if (next !== undefined) {
-      delays.push(next - clock.now());
-      clock.advanceTo(next);
-    }
-  }
-  return { outcome: await p, delays };
+  const { value, waits } = await driveClock(clock, p);
+  return { outcome: value, delays: waits };
 }
 
 afterEach(() => {

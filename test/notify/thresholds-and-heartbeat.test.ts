@@ -16,7 +16,7 @@ import { pingHeartbeatUrl } from '../../src/notify/heartbeat-ping.js';
 import type { AlertEvent } from '../../src/notify/types.js';
 import { HOUR, MIN, T0 } from '../support/engine-harness.js';
 import { httpServer, type Loopback } from '../support/loopback-servers.js';
-import { tempDir } from '../support/tmp.js';
+import { tempDir, waitUntil } from '../support/tmp.js';
 
 function events(hook: Loopback): string[] {
   return hook.received.map((r) => {
@@ -46,7 +46,7 @@ describe('threshold alerts from an action', () => {
     await ct.start();
     const run = async () => {
       await ct.runNow('scan');
-      await ct.supervision.notifier.idle();
+      await ct.alertsIdle();
       clock.advance(MIN);
     };
     report = [{ event: 'threshold', key: 'errors', message: '52 errors in 5m (threshold 50)' }];
@@ -68,7 +68,7 @@ describe('threshold alerts from an action', () => {
     const open = await ct.incidents({ open: true });
     expect(open.map((i) => i.key).sort()).toEqual(['anomaly:scan:too_often', 'threshold:scan:timeouts']);
 
-    const results = await ct.supervision.notifier.test();
+    const results = await ct.testChannels();
     expect(results).toEqual([{ channel: 'webhook', ok: true, attempts: 1, error: null }]);
     expect(JSON.parse(hook.received.at(-1)!.body)).toMatchObject({ event: 'test', severity: 'info' });
     await ct.stop(0);
@@ -90,12 +90,17 @@ describe('heartbeat', () => {
       everyMs: hb.everyMs,
       staleAfterMs: hb.staleAfterMs,
       lastPassAt: () => clock.now() - 1_000,
-      onBeat: async () => void (await pingHeartbeatUrl(hb, logger)),
+      onBeat: async () => {
+        if (await pingHeartbeatUrl(hb, logger)) answered++;
+      },
     });
+    // Each beat's ping is a real HTTP request: wait until its answer is read, not for a fixed
+    // time (a beat skips its ping while the last one is still in flight, as it should).
+    let answered = 0;
     beat.start();
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => answered === 1, 'the first ping');
     clock.advance(MIN);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => answered === 2, 'the second ping');
     clock.advance(MIN);
     await beat.stop();
     expect(monitor.received.map((r) => `${r.method} ${r.url}`)).toEqual([

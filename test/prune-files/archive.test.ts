@@ -26,7 +26,7 @@ describe('prune-files with archive_to', () => {
     const src = file(dir, 'exports/2026/oct/report.csv', 20, 321);
     file(dir, 'exports/new.csv', 1);
     const opts = { paths: ['exports'], older_than: '7d', archive_to: 'archive' };
-    const r = await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock() });
+    const r = (await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock() })).result;
     expect(r.ok).toBe(true);
     const dest = join(dir, 'archive/2026-11-24/exports/2026/oct/report.csv');
     expect(existsSync(src)).toBe(false);
@@ -50,10 +50,12 @@ describe('prune-files with archive_to', () => {
     await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock() });
     const archived = join(dir, 'cache/.archive/2026-11-24/cache/old.bin');
     expect(existsSync(archived)).toBe(true);
-    const again = await runAction(pruneFilesAction, opts, {
-      baseDir: dir,
-      clock: new ManualClock(NOW + 30 * DAY),
-    });
+    const again = (
+      await runAction(pruneFilesAction, opts, {
+        baseDir: dir,
+        clock: new ManualClock(NOW + 30 * DAY),
+      })
+    ).result;
     expect(again.details!.filesRemoved).toBe(0);
     expect(existsSync(archived)).toBe(true);
   });
@@ -61,11 +63,13 @@ describe('prune-files with archive_to', () => {
   it('in a dry run plans each move with its destination and creates nothing', async () => {
     const dir = tempDir();
     const src = file(dir, 'c/x.bin', 20, 2048);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '7d', archive_to: 'arch' },
-      { baseDir: dir, clock: clock(), dryRun: true },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '7d', archive_to: 'arch' },
+        { baseDir: dir, clock: clock(), dryRun: true },
+      )
+    ).result;
     expect(r.plan).toEqual([
       `archive ${src} -> ${join(dir, 'arch/2026-11-24/c/x.bin')} (2.0KB, modified 2026-11-04T12:00:00.000Z, older than the cut-off)`,
     ]);
@@ -85,11 +89,13 @@ describe('prune-files with archive_to', () => {
     // What a SIGKILL between link() and unlink() leaves behind:
     mkdirSync(destDir, { recursive: true });
     await link(src, join(destDir, 'x.bin'));
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '7d', archive_to: 'arch' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '7d', archive_to: 'arch' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.details!.filesRemoved).toBe(1);
     expect(existsSync(src)).toBe(false);
     expect(existsSync(join(destDir, 'x.bin'))).toBe(true);

@@ -59,11 +59,9 @@ describe('prune-files on a 100,000-file tree', () => {
       const clock = new ManualClock(NOW);
 
       const t0 = performance.now();
-      const r = await runAction(
-        pruneFilesAction,
-        { paths: ['cache'], older_than: '10d' },
-        { baseDir: dir, clock },
-      );
+      const r = (
+        await runAction(pruneFilesAction, { paths: ['cache'], older_than: '10d' }, { baseDir: dir, clock })
+      ).result;
       const ms = performance.now() - t0;
       expect(r.ok).toBe(true);
       expect(r.details!.filesRemoved).toBe(FILES / 2);
@@ -78,11 +76,13 @@ describe('prune-files on a 100,000-file tree', () => {
       // Eviction: keep half of the remaining bytes; the oldest go first, and no more than needed.
       const total = young.reduce((sum, i) => sum + sizeOf(i), 0);
       const budget = Math.floor(total / 2);
-      const e = await runAction(
-        pruneFilesAction,
-        { paths: ['cache'], max_total_size: budget },
-        { baseDir: dir, clock },
-      );
+      const e = (
+        await runAction(
+          pruneFilesAction,
+          { paths: ['cache'], max_total_size: budget },
+          { baseDir: dir, clock },
+        )
+      ).result;
       const expected = new Set(young);
       let bytes = total;
       for (const i of [...young].sort((a, b) => ageOf(b) - ageOf(a))) {

@@ -30,11 +30,13 @@ describe('prune-files with older_than', () => {
     file(dir, 'cache/b/c/old2.bin', 8, 3000);
     file(dir, 'tmp/old3.tmp', 30, 500);
     file(dir, 'tmp/new3.tmp', 6, 700);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['cache', 'tmp'], older_than: '7d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache', 'tmp'], older_than: '7d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(remaining(dir)).toEqual(['cache/a/new1.bin', 'tmp/new3.tmp']);
     expect(r.bytesFreed).toBe(4500);
@@ -56,11 +58,13 @@ describe('prune-files with older_than', () => {
     const dir = tempDir();
     const old = file(dir, 'cache/old.bin', 10, 1234);
     file(dir, 'cache/new.bin', 1, 10);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['cache'], older_than: '7d' },
-      { baseDir: dir, clock: clock(), dryRun: true },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache'], older_than: '7d' },
+        { baseDir: dir, clock: clock(), dryRun: true },
+      )
+    ).result;
     expect(r.plan).toEqual([
       `remove ${old} (1.2KB, modified 2026-11-14T12:00:00.000Z, older than the cut-off)`,
     ]);
@@ -75,11 +79,13 @@ describe('prune-files with older_than', () => {
     const dir = tempDir();
     file(dir, 'c/used.bin', 30, 10, 1); // written long ago, read yesterday
     file(dir, 'c/unused.bin', 30, 10, 30);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '7d', by: 'atime' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '7d', by: 'atime' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(remaining(dir)).toEqual(['c/used.bin']);
   });
@@ -93,11 +99,13 @@ describe('prune-files with older_than', () => {
     file(dir, 'builds/2/tmp/pinned/c.o', 10);
     file(dir, 'exports/x.csv', 10);
     file(dir, 'exports/x.json', 10);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['builds/*/tmp', 'exports/*.csv'], exclude: ['*.log', 'pinned'], older_than: '1d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['builds/*/tmp', 'exports/*.csv'], exclude: ['*.log', 'pinned'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(remaining(dir)).toEqual([
       'builds/1/keep.o',
@@ -105,11 +113,13 @@ describe('prune-files with older_than', () => {
       'builds/2/tmp/pinned/c.o',
       'exports/x.json',
     ]);
-    const r2 = await runAction(
-      pruneFilesAction,
-      { paths: ['builds'], include: ['**/*.log'], older_than: '1d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r2 = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['builds'], include: ['**/*.log'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r2.filesModified).toBe(1);
     expect(existsSync(join(dir, 'builds/2/tmp/b.log'))).toBe(false);
   });
@@ -121,13 +131,14 @@ describe('prune-files with older_than', () => {
     file(dir, 'c/keep/new.bin', 1);
     mkdirSync(join(dir, 'c/already-empty'));
     const opts = { paths: ['c'], older_than: '7d', remove_empty_dirs: true };
-    const dry = await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock(), dryRun: true });
+    const dry = (await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock(), dryRun: true }))
+      .result;
     expect(dry.plan!.filter((s) => s.startsWith('remove empty directory')).sort()).toEqual([
       `remove empty directory ${join(dir, 'c/a')}`,
       `remove empty directory ${join(dir, 'c/a/b')}`,
       `remove empty directory ${join(dir, 'c/already-empty')}`,
     ]);
-    const r = await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock() });
+    const r = (await runAction(pruneFilesAction, opts, { baseDir: dir, clock: clock() })).result;
     expect(r.details!.dirsRemoved).toBe(3);
     expect(readdirSync(join(dir, 'c'))).toEqual(['keep']);
     await runAction(pruneFilesAction, { ...opts, older_than: '1h' }, { baseDir: dir, clock: clock() });
@@ -141,11 +152,13 @@ describe('prune-files with keep_newest', () => {
     const dir = tempDir();
     for (let i = 1; i <= 6; i++) file(dir, `backups/db/dump-${i}.sql`, 10 - i);
     for (let i = 1; i <= 2; i++) file(dir, `backups/web/site-${i}.tgz`, 10 - i);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['backups'], keep_newest: 3 },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['backups'], keep_newest: 3 },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(remaining(dir)).toEqual([
       'backups/db/dump-4.sql',
@@ -161,11 +174,13 @@ describe('prune-files with keep_newest', () => {
     // A directory whose writer stopped a month ago: older_than alone would empty it.
     for (let i = 1; i <= 5; i++) file(dir, `reports/r-${i}.pdf`, 40 - i);
     file(dir, 'reports/sub/only.pdf', 90);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['reports'], older_than: '7d', keep_newest: 2 },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['reports'], older_than: '7d', keep_newest: 2 },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(remaining(dir)).toEqual(['reports/r-4.pdf', 'reports/r-5.pdf', 'reports/sub/only.pdf']);
     expect((r.details!.roots as { filesProtected: number }[])[0]!.filesProtected).toBe(3);
   });
@@ -176,11 +191,13 @@ describe('prune-files with max_total_size', () => {
     const dir = tempDir();
     // 10 files of 1000 bytes, ages 1..10 days, spread over two directories.
     for (let i = 1; i <= 10; i++) file(dir, `cache/${i % 2 ? 'odd' : 'even'}/f${i}`, i, 1000);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['cache'], max_total_size: 4500 },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache'], max_total_size: 4500 },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(remaining(dir)).toEqual(['cache/even/f2', 'cache/even/f4', 'cache/odd/f1', 'cache/odd/f3']);
     expect(r.details!.bytesKept).toBe(4000);
@@ -193,11 +210,13 @@ describe('prune-files with max_total_size', () => {
     const dir = tempDir();
     for (let i = 0; i < 8; i++) file(dir, `c/same-${i}`, 5, 100);
     file(dir, 'c/newer', 1, 100);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], max_total_size: 650 },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], max_total_size: 650 },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.details!.bytesKept).toBe(600);
     expect(remaining(dir)).toHaveLength(6);
     expect(existsSync(join(dir, 'c/newer'))).toBe(true);
@@ -207,11 +226,13 @@ describe('prune-files with max_total_size', () => {
     const dir = tempDir();
     file(dir, 'c/ancient', 100, 5000);
     for (let i = 1; i <= 4; i++) file(dir, `c/f${i}`, i, 1000);
-    const dry = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '30d', max_total_size: 1500, keep_newest: 2 },
-      { baseDir: dir, clock: clock(), dryRun: true },
-    );
+    const dry = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '30d', max_total_size: 1500, keep_newest: 2 },
+        { baseDir: dir, clock: clock(), dryRun: true },
+      )
+    ).result;
     expect(dry.plan!.map((s) => s.split(' (')[0])).toEqual([
       `remove ${join(dir, 'c/ancient')}`,
       `remove ${join(dir, 'c/f3')}`,
@@ -220,11 +241,13 @@ describe('prune-files with max_total_size', () => {
     expect(dry.warnings).toEqual([
       expect.stringMatching(/still 2\.0KB after pruning, over max_total_size 1\.5KB/),
     ]);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '30d', max_total_size: 1500, keep_newest: 2 },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '30d', max_total_size: 1500, keep_newest: 2 },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(remaining(dir)).toEqual(['c/f1', 'c/f2']);
     expect(r.details!.filesRemoved).toBe(3);
   });
@@ -232,11 +255,13 @@ describe('prune-files with max_total_size', () => {
   it('writes the full plan to a file when it is longer than the result can hold', async () => {
     const dir = tempDir();
     for (let i = 0; i < 1200; i++) file(dir, `c/f${i}`, 10, 1);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['c'], older_than: '1d' },
-      { baseDir: dir, clock: clock(), dryRun: true, runId: 7 },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['c'], older_than: '1d' },
+        { baseDir: dir, clock: clock(), dryRun: true, runId: 7 },
+      )
+    ).result;
     expect(r.plan).toHaveLength(1001);
     const planFile = r.details!.planFile as string;
     expect(planFile).toBe(join(dir, '.caretaker/tasks/test-task/prune-plan-run-7.txt'));

@@ -17,11 +17,13 @@ describe('prune-files never leaves its roots', () => {
     const outside = file(dir, 'precious/data.db', 400);
     file(dir, 'cache/old.bin', 400);
     symlinkSync(join(dir, 'precious'), join(dir, 'cache', 'escape'));
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['cache'], older_than: '1d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(existsSync(outside)).toBe(true);
     expect(existsSync(join(dir, 'cache/old.bin'))).toBe(false);
@@ -34,15 +36,44 @@ describe('prune-files never leaves its roots', () => {
     const outside = file(dir, 'etc/passwd', 400);
     mkdirSync(join(dir, 'cache'));
     symlinkSync(outside, join(dir, 'cache', 'passwd'));
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['cache', 'cache/*', 'cache/passwd'], older_than: '1d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache', 'cache/*', 'cache/passwd'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(existsSync(outside)).toBe(true);
     expect(readlinkSync(join(dir, 'cache', 'passwd'))).toBe(outside);
     expect(r.details!.filesRemoved).toBe(0);
-    expect(r.warnings).toEqual([expect.stringMatching(/paths\[2\].*links to files are never followed/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /paths\[2\].*is a symbolic link .*a link named as a root is not followed; skipped/,
+      ),
+    ]);
+  });
+
+  it('does not prune through a link named as a root: it is skipped with a warning', async () => {
+    // The reported case: cache/link-out -> ../outside deleted the files outside the tree.
+    const dir = tempDir();
+    const outside = file(dir, 'outside/keep.bin', 400);
+    const inside = file(dir, 'cache/old.bin', 400);
+    symlinkSync('../outside', join(dir, 'cache', 'link-out'));
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['cache/link-out', 'cache/link-out/*.bin'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
+    expect(r.ok).toBe(true);
+    expect(existsSync(outside)).toBe(true);
+    expect(existsSync(inside)).toBe(true);
+    expect(r.details!.filesRemoved).toBe(0);
+    expect(r.warnings).toEqual([
+      `paths[0] (cache/link-out): ${join(dir, 'cache/link-out')} is a symbolic link (to ../outside); a link named as a root is not followed; skipped`,
+      `paths[1] (cache/link-out/*.bin): ${join(dir, 'cache/link-out')} is a symbolic link (to ../outside); a link named as a root is not followed; skipped`,
+    ]);
   });
 
   it('skips the state dir when a root contains it', async () => {
@@ -50,11 +81,13 @@ describe('prune-files never leaves its roots', () => {
     const db = file(dir, '.caretaker/caretaker.db', 400);
     const stateFile = file(dir, '.caretaker/tasks/t/state.json', 400);
     file(dir, 'old.log', 400);
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['.'], older_than: '1d', remove_empty_dirs: true },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['.'], older_than: '1d', remove_empty_dirs: true },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(existsSync(db)).toBe(true);
     expect(existsSync(stateFile)).toBe(true);
@@ -67,11 +100,13 @@ describe('prune-files never leaves its roots', () => {
     const db = file(real, '.caretaker/caretaker.db', 400);
     symlinkSync(real, join(dir, 'alias'));
     // The state dir is configured through the link; the root is named by its real path.
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: [real], older_than: '1d' },
-      { baseDir: dir, stateDir: join(dir, 'alias', '.caretaker'), clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: [real], older_than: '1d' },
+        { baseDir: dir, stateDir: join(dir, 'alias', '.caretaker'), clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(existsSync(db)).toBe(true);
   });
@@ -90,20 +125,24 @@ describe('prune-files never leaves its roots', () => {
       ['state-link', /caretaker's own state dir/],
     ];
     for (const [path, message] of cases) {
-      const r = await runAction(
-        pruneFilesAction,
-        { paths: [path], older_than: '1d' },
-        { baseDir: dir, clock: clock() },
-      );
+      const r = (
+        await runAction(
+          pruneFilesAction,
+          { paths: [path], older_than: '1d' },
+          { baseDir: dir, clock: clock() },
+        )
+      ).result;
       expect(r.ok, String(path)).toBe(false);
       expect(r.summary, String(path)).toMatch(message);
       expect(r.changed).toBe(false);
     }
-    const a = await runAction(
-      pruneFilesAction,
-      { paths: ['x'], older_than: '1d', archive_to: '.caretaker/archive' },
-      { baseDir: dir, clock: clock() },
-    );
+    const a = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['x'], older_than: '1d', archive_to: '.caretaker/archive' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(a.summary).toMatch(/archive_to: .* caretaker's own state dir/);
   });
 
@@ -123,11 +162,13 @@ describe('prune-files never leaves its roots', () => {
     try {
       const onOtherFs = file(inner, 'old.bin', 400);
       file(dir, 'cache/old.bin', 400);
-      const r = await runAction(
-        pruneFilesAction,
-        { paths: ['cache'], older_than: '1d' },
-        { baseDir: dir, clock: clock() },
-      );
+      const r = (
+        await runAction(
+          pruneFilesAction,
+          { paths: ['cache'], older_than: '1d' },
+          { baseDir: dir, clock: clock() },
+        )
+      ).result;
       expect(existsSync(onOtherFs)).toBe(true);
       expect(existsSync(join(dir, 'cache/old.bin'))).toBe(false);
       expect(r.warnings).toEqual([
@@ -147,11 +188,13 @@ describe('prune-files never leaves its roots', () => {
 
   it('reports a missing root as a warning, not a failure', async () => {
     const dir = tempDir();
-    const r = await runAction(
-      pruneFilesAction,
-      { paths: ['nope'], older_than: '1d' },
-      { baseDir: dir, clock: clock() },
-    );
+    const r = (
+      await runAction(
+        pruneFilesAction,
+        { paths: ['nope'], older_than: '1d' },
+        { baseDir: dir, clock: clock() },
+      )
+    ).result;
     expect(r.ok).toBe(true);
     expect(r.warnings).toEqual(['nope: does not exist; nothing to prune there']);
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportAction } from '../../src/actions/export.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { actionContext, runWithContext } from '../support/action-context.js';
+import { runAction } from '../support/run-action.js';
 import { harness, HOUR, T0 } from '../support/engine-harness.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -32,11 +32,13 @@ describe('export action: application data files', () => {
   it('turns a JSON array into CSV, Markdown and JSON with flattened columns', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'experiments.json'), JSON.stringify(experiments));
-    const r = await runWithContext(
-      exportAction,
-      { source: 'experiments.json', format: ['csv', 'md', 'json'], output: 'exports' },
-      actionContext(dir),
-    );
+    const r = (
+      await runAction(
+        exportAction,
+        { source: 'experiments.json', format: ['csv', 'md', 'json'], output: 'exports' },
+        { baseDir: dir },
+      )
+    ).result;
     expect(r).toMatchObject({ ok: true, changed: true, filesModified: 3 });
     expect(r.summary).toBe(
       'exported 2 rows of experiments.json to experiments.csv, experiments.md, experiments.json',
@@ -60,10 +62,10 @@ describe('export action: application data files', () => {
     writeFileSync(join(dir, 'runs.jsonl'), experiments.map((e) => JSON.stringify(e)).join('\n'));
     const clock = new ManualClock(T0);
     for (let i = 0; i < 3; i++) {
-      await runWithContext(
+      await runAction(
         exportAction,
         { source: 'runs.jsonl', output: 'snap', fields: ['id', 'score'], timestamp: true, keep: 2 },
-        actionContext(dir, { clock }),
+        { baseDir: dir, clock },
       );
       clock.advance(HOUR);
     }
@@ -79,26 +81,24 @@ describe('export action: application data files', () => {
   it('a dry run plans the files and writes nothing; the state dir and bad files are refused', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'data.json'), JSON.stringify(experiments));
-    const dry = await runWithContext(
-      exportAction,
-      { source: 'data.json', format: 'md', output: 'out' },
-      actionContext(dir, { dryRun: true }),
-    );
+    const dry = (
+      await runAction(
+        exportAction,
+        { source: 'data.json', format: 'md', output: 'out' },
+        { baseDir: dir, dryRun: true },
+      )
+    ).result;
     expect(dry.plan).toEqual([`write ${join(dir, 'out')}/data.md (2 rows, 7 columns)`]);
     expect(existsSync(join(dir, 'out'))).toBe(false);
-    const unsafe = await runWithContext(
-      exportAction,
-      { source: 'data.json', output: '.caretaker/exports' },
-      actionContext(dir),
-    );
+    const unsafe = (
+      await runAction(exportAction, { source: 'data.json', output: '.caretaker/exports' }, { baseDir: dir })
+    ).result;
     expect(unsafe).toMatchObject({ ok: false });
     expect(unsafe.summary).toMatch(/caretaker's own state dir/);
     writeFileSync(join(dir, 'broken.jsonl'), '{"a":1}\nnot json\n{"a":2}\n');
-    const broken = await runWithContext(
-      exportAction,
-      { source: 'broken.jsonl', output: 'out' },
-      actionContext(dir),
-    );
+    const broken = (
+      await runAction(exportAction, { source: 'broken.jsonl', output: 'out' }, { baseDir: dir })
+    ).result;
     expect(broken.summary).toBe(
       `${join(dir, 'broken.jsonl')}:2: not JSON (expected a JSON array or one JSON object per line)`,
     );

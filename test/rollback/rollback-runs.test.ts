@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readlinkSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -107,8 +108,9 @@ describe('rollback points around a task', () => {
       // History: the rollback is a row of the task's history, with its reason; it does not count as a run.
       expect(recorded).toMatchObject({ task: 'mess', trigger: 'rollback', status: 'success' });
       expect(recorded!.reason).toBe('rollback to rb-1: bad config pushed');
-      const states = await ct.store.taskStates('test-host');
-      expect(states.get('mess')?.lastRunId).toBe(run.id);
+      // The task's state still names its last real run: its last result is that run's.
+      const [mess] = (await ct.tasks()).filter((s) => s.id === 'mess');
+      expect(mess).toMatchObject({ lastStatus: run.status, lastFinishedAt: run.finishedAt });
 
       // The point records the restore; a pre-rollback point holds the state the rollback replaced.
       const points = await ct.listRollbacks();
@@ -119,6 +121,26 @@ describe('rollback points around a task', () => {
       });
       await ct.rollback('rb-2', { reason: 'undo the rollback' });
       expect(fingerprint(repo)).toEqual(after);
+    } finally {
+      await ct.close();
+    }
+  });
+
+  it('records a link a glob path matches, and puts it back as the link it was', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'a.yaml'), 'a: 1\n');
+    writeFileSync(join(dir, 'conf', 'b.yaml'), 'b: 1\n');
+    execFileSync('ln', ['-s', 'a.yaml', join(dir, 'conf', 'current')]);
+    const ct = open(
+      dir,
+      `  switch:\n    action: shell\n    rollback: { paths: ["conf/*"] }\n    with: { command: "ln -sfn b.yaml conf/current" }\n`,
+    );
+    try {
+      expect((await ct.runNow('switch')).status).toBe('success');
+      expect(readlinkSync(join(dir, 'conf', 'current'))).toBe('b.yaml');
+      await ct.rollback('rb-1', { reason: 'back to a' });
+      expect(readlinkSync(join(dir, 'conf', 'current'))).toBe('a.yaml');
     } finally {
       await ct.close();
     }
@@ -205,17 +227,30 @@ describe('rollback points around a task', () => {
     }
   });
 
+  it('refuses the state dir as a rollback path when the config is loaded', () => {
+    const dir = tempDir();
+    expect(() =>
+      open(
+        dir,
+        `  t:\n    action: shell\n    rollback: { paths: [state/caretaker.db] }\n    with: { command: "touch ran" }\n`,
+      ),
+    ).toThrow(/tasks\.t\.rollback\.paths\.0: .*caretaker's own state dir/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
   it('does not run the task when the point cannot be taken', async () => {
     const dir = tempDir();
+    mkdirSync(join(dir, 'data'));
+    execFileSync('mkfifo', [join(dir, 'data', 'pipe')]); // a FIFO cannot be copied into a point
     const ct = open(
       dir,
-      `  t:\n    action: shell\n    rollback: { paths: [state/caretaker.db] }\n    with: { command: "touch ran" }\n`,
+      `  t:\n    action: shell\n    rollback: { paths: [data] }\n    with: { command: "touch ran" }\n`,
     );
     try {
       const run = await ct.runNow('t');
       expect(run.status).toBe('failed');
       expect(run.reason).toMatch(
-        /no rollback point could be taken, so the task did not run: .*caretaker's own state dir/,
+        /no rollback point could be taken, so the task did not run: .*socket, FIFO or device/,
       );
       expect(existsSync(join(dir, 'ran'))).toBe(false);
     } finally {

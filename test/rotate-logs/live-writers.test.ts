@@ -123,7 +123,21 @@ describe('rotate-logs with writers logging during the rotation', () => {
     await waitUntil(() => readFileSync(log).length > 40_000_000 + 10_000, 'the writer to start writing');
     const r = await runRotate(dir, { paths: ['logs/app.log'], rotate: 5, copytruncate: true });
     expect(r.result.ok, r.result.summary).toBe(true);
-    const ct = (r.result.details?.copytruncate as { passes: number; windowMicros: number }[])[0]!;
+    const ct = (
+      r.result.details?.copytruncate as { passes: number; bytes: number; windowMicros: number }[]
+    )[0]!;
+    // Lines appended while the 40 MB were copied are in the rotated copy: the final pass caught up.
+    const rotated = readFileSync(join(logs, 'app.log.1'));
+    expect(ct.bytes).toBe(rotated.length);
+    expect(ct.bytes).toBeGreaterThan(40_000_000 + 10_000);
+    const caughtUp = rotated
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l.startsWith(`writer ${w.pid} `));
+    expect(caughtUp.length).toBeGreaterThan(0);
+    // At least one copy pass plus the final synchronous one, and never past the cap of 20 + 1.
+    expect(ct.passes).toBeGreaterThanOrEqual(2);
+    expect(ct.passes).toBeLessThanOrEqual(21);
     const written = await w.finished;
     const found = writerLines(logs, w.pid);
     // The only loss possible is a line landing inside the measured window between the last

@@ -52,6 +52,25 @@ describe('caretaker run-task with rotate-logs', () => {
     expect(Object.keys(readTree(join(dir, 'logs')))).toEqual(['api.log', 'api.log.1', 'api.log.2.gz']);
   });
 
+  it('prints the one step of a one-step dry run, in the singular', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'app.log'), 'x\n');
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      'version: 1\ntasks:\n  rot:\n    action: rotate-logs\n    with: { paths: [logs/app.log], rotate: 3 }\n  sh:\n    action: shell\n    with: { command: "true" }\n',
+    );
+    const dry = cli(['run-task', 'rot', '--wait', '--dry-run'], { cwd: dir });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.split('\n').slice(1, 3)).toEqual([
+      'would rotate 1 of 1 log in 1 step',
+      `  would: rename ${dir}/logs/app.log -> ${dir}/logs/app.log.1`,
+    ]);
+    // A step that only repeats the summary is not printed twice.
+    const sh = cli(['run-task', 'sh', '--wait', '--dry-run'], { cwd: dir });
+    expect(sh.stdout.trim().split('\n').slice(1)).toEqual(['would run: true']);
+  });
+
   it('finishes a rotation whose process was killed half-way', () => {
     const dir = project();
     const killed = cli(['run-task', 'rotate-api-logs', '--wait'], {
@@ -59,7 +78,7 @@ describe('caretaker run-task with rotate-logs', () => {
       env: { CARETAKER_FAULT: 'rotate:step:4' },
     });
     expect(killed.code).toBe(-1); // SIGKILL
-    expect(killed.stderr).toContain('CARETAKER_FAULT: killed at rotation fault point 4');
+    expect(killed.stderr).toContain('CARETAKER_FAULT: killed at rotate:step 4');
     const again = cli(['run-task', 'rotate-api-logs', '--wait'], { cwd: dir });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/finished \d+ steps of an interrupted rotation/);

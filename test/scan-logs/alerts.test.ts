@@ -18,24 +18,24 @@ function logDir(content: Record<string, string>): string {
 describe('scan-logs thresholds and alerts', () => {
   it('fails the run when a threshold is exceeded, with the alerts in the result', async () => {
     const dir = logDir({ 'app.log': 'ERROR a\nERROR b\nERROR c\nWARN d\n' });
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/app.log'], thresholds: { errors: 2, warnings: 1 }, critical: {} },
-      { baseDir: dir, clock: new ManualClock(NOW) },
-    );
+    const r = (
+      await runAction(
+        scanLogsAction,
+        { paths: ['logs/app.log'], thresholds: { errors: 2, warnings: 1 }, critical: {} },
+        { baseDir: dir, clock: new ManualClock(NOW) },
+      )
+    ).result;
     expect(r.ok).toBe(false);
     expect(r.issuesFound).toBe(1);
-    expect(r.details!.alerts).toEqual([
+    expect(r.alerts).toEqual([
       {
-        pattern: 'errors',
-        count: 3,
-        threshold: 2,
-        critical: false,
+        event: 'threshold',
+        key: 'errors',
         message: `errors: 3 matching lines (/ERROR|CRITICAL|FATAL/), over the threshold of 2; last: ${join(dir, 'logs/app.log')}:3: ERROR c`,
       },
     ]);
     expect(r.summary).toBe('scanned 31B in 1 file: errors 3, warnings 1 — ALERT errors 3 > 2');
-    expect(r.warnings).toEqual([(r.details!.alerts as { message: string }[])[0]!.message]);
+    expect(r.warnings).toEqual([r.alerts![0]!.message]);
   });
 
   it('raises an alert on any match of a critical pattern, unless its threshold allows it', async () => {
@@ -47,11 +47,13 @@ describe('scan-logs thresholds and alerts', () => {
       '',
     ].join('\n');
     const dir = logDir({ 'app.log': text });
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/*.log'], thresholds: { disk_full: 1 } },
-      { baseDir: dir, clock: new ManualClock(NOW) },
-    );
+    const r = (
+      await runAction(
+        scanLogsAction,
+        { paths: ['logs/*.log'], thresholds: { disk_full: 1 } },
+        { baseDir: dir, clock: new ManualClock(NOW) },
+      )
+    ).result;
     expect(r.ok).toBe(false);
     expect(r.details!.counts).toEqual({
       errors: 3,
@@ -62,19 +64,14 @@ describe('scan-logs thresholds and alerts', () => {
       out_of_memory: 0,
       config_missing: 0,
     });
-    expect((r.details!.alerts as { pattern: string }[]).map((a) => a.pattern)).toEqual([
-      'api_key_invalid',
-      'connection_failed',
-    ]);
+    expect(r.alerts!.map((a) => a.key)).toEqual(['api_key_invalid', 'connection_failed']);
   });
 
   it('with on_alert: warn, reports the alerts as warnings and does not fail', async () => {
     const dir = logDir({ 'app.log': 'OOM error in worker 3\n' });
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/app.log'], on_alert: 'warn' },
-      { baseDir: dir },
-    );
+    const r = (
+      await runAction(scanLogsAction, { paths: ['logs/app.log'], on_alert: 'warn' }, { baseDir: dir })
+    ).result;
     expect(r.ok).toBe(true);
     expect(r.warnings).toEqual([expect.stringMatching(/^out_of_memory: 1 matching line \(/)]);
   });
@@ -92,11 +89,13 @@ describe('scan-logs since', () => {
       '',
     ].join('\n');
     const dir = logDir({ 'app.log': text });
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/app.log'], since: '24h', critical: {}, sample_lines: 10 },
-      { baseDir: dir, clock: new ManualClock(NOW) },
-    );
+    const r = (
+      await runAction(
+        scanLogsAction,
+        { paths: ['logs/app.log'], since: '24h', critical: {}, sample_lines: 10 },
+        { baseDir: dir, clock: new ManualClock(NOW) },
+      )
+    ).result;
     expect((r.details!.counts as { errors: number }).errors).toBe(4);
     expect(r.details!.skippedOlderLines).toBe(2);
     const lines = (r.details!.samples as { errors: { line: number }[] }).errors.map((s) => s.line);
@@ -110,11 +109,13 @@ describe('scan-logs paths', () => {
     writeFileSync(join(dir, 'secret.txt'), 'ERROR password=hunter2\n');
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'logs', 'evil.log'));
     // Globs never follow links; a path named as is is checked where it leads.
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/*.log', 'logs/evil.log'], critical: {} },
-      { baseDir: dir },
-    );
+    const r = (
+      await runAction(
+        scanLogsAction,
+        { paths: ['logs/*.log', 'logs/evil.log'], critical: {} },
+        { baseDir: dir },
+      )
+    ).result;
     expect((r.details!.counts as { errors: number }).errors).toBe(1);
     expect(JSON.stringify(r.details)).not.toContain('hunter2');
     expect(r.warnings).toEqual([expect.stringMatching(/evil\.log: leads outside .*logs .*not read/)]);
@@ -122,7 +123,8 @@ describe('scan-logs paths', () => {
 
   it('warns about a named log that does not exist yet', async () => {
     const dir = logDir({});
-    const r = await runAction(scanLogsAction, { paths: ['logs/app.log'], critical: {} }, { baseDir: dir });
+    const r = (await runAction(scanLogsAction, { paths: ['logs/app.log'], critical: {} }, { baseDir: dir }))
+      .result;
     expect(r.ok).toBe(true);
     expect(r.warnings).toEqual(['logs/app.log: does not exist (yet)']);
   });

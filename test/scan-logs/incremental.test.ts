@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scanLogsAction } from '../../src/actions/scan-logs.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { runAction, type RunActionOptions } from '../support/run-action.js';
+import { runAction, type RunOptions } from '../support/run-action.js';
 import { tempDir } from '../support/tmp.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -17,13 +17,15 @@ function lines(prefix: string, n: number, level = 'ERROR'): string {
 
 /** Runs scan-logs counting only `errors` (no default critical patterns), as one task would, run after run. */
 function scanner(dir: string, extra: Record<string, unknown> = {}) {
-  const opts: RunActionOptions = { baseDir: dir, clock: new ManualClock(NOW) };
-  return async (more: Partial<RunActionOptions> = {}) => {
-    const r = await runAction(
-      scanLogsAction,
-      { paths: ['logs/*.log'], patterns: { errors: 'ERROR' }, critical: {}, sample_lines: 2, ...extra },
-      { ...opts, ...more },
-    );
+  const opts: RunOptions = { baseDir: dir, clock: new ManualClock(NOW) };
+  return async (more: Partial<RunOptions> = {}) => {
+    const r = (
+      await runAction(
+        scanLogsAction,
+        { paths: ['logs/*.log'], patterns: { errors: 'ERROR' }, critical: {}, sample_lines: 2, ...extra },
+        { ...opts, ...more },
+      )
+    ).result;
     const files = r.details!.files as {
       path: string;
       reason: string;

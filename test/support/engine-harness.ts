@@ -2,11 +2,14 @@
  * An engine on a manual clock with a real SQLite store in a temp dir, plus a `gate` action whose
  * runs the test finishes by hand: a test drives time and outcomes, nothing sleeps.
  */
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createCaretaker, type Caretaker } from '../../src/caretaker.js';
 import { defineAction, type ActionResult } from '../../src/actions/types.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import type { RunRecord } from '../../src/store/types.js';
+import type { RunRecord, Store } from '../../src/store/types.js';
+import { onTestFinished } from 'vitest';
+import { advance, advanceTo, settle } from './clock-driver.js';
 import { tempDir } from './tmp.js';
 
 export const T0 = Date.UTC(2026, 10, 24, 0, 0, 0); // Tuesday 2026-11-24 00:00 UTC
@@ -71,6 +74,8 @@ export interface Harness {
   /** Stops this caretaker and starts a new one on the same state dir at `at` (a restart). */
   restart(at: number, configText?: string): Promise<void>;
   stop(): Promise<void>;
+  /** The store the caretaker writes, opened a second time (to plant rows or read samples). */
+  store(): Promise<Store>;
 }
 
 export function configText(tasks: string, top = ''): string {
@@ -79,12 +84,13 @@ export function configText(tasks: string, top = ''): string {
 
 export async function harness(
   tasks: string,
-  opts: { top?: string; start?: number; autostart?: boolean } = {},
+  opts: { top?: string; start?: number; autostart?: boolean; logger?: Logger } = {},
 ): Promise<Harness> {
   const dir = tempDir('ct-engine-');
   const clock = new ManualClock(opts.start ?? T0);
   const gates = new Gates();
   const finished: RunRecord[] = [];
+  let store: Store | undefined;
   let text = configText(tasks, opts.top);
   const make = () => {
     const ct = createCaretaker({
@@ -93,12 +99,10 @@ export async function harness(
       clock,
       actions: [gates.action],
       host: 'test-host',
+      logger: opts.logger,
     });
     ct.on('run:finished', (r) => finished.push(r));
     return ct;
-  };
-  const settle = async () => {
-    for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
   };
   const h: Harness = {
     dir,
@@ -106,12 +110,8 @@ export async function harness(
     gates,
     ct: make(),
     finished,
-    async advance(ms) {
-      await clock.advanceToAsync(clock.now() + ms, settle);
-    },
-    async advanceTo(t) {
-      await clock.advanceToAsync(t, settle);
-    },
+    advance: (ms) => advance(clock, ms),
+    advanceTo: (t) => advanceTo(clock, t),
     settle,
     async runs(task) {
       return (await h.ct.history({ task, limit: 10_000 })).reverse();
@@ -126,6 +126,15 @@ export async function harness(
     },
     async stop() {
       await h.ct.stop(0);
+    },
+    async store() {
+      // A second connection to the caretaker's own database, for what a test plants or reads there.
+      if (!store) {
+        const { SqliteStore } = await import('../../src/store/sqlite/sqlite-store.js');
+        store = new SqliteStore(h.ct.config.store.path);
+        onTestFinished(() => store?.close());
+      }
+      return store;
     },
   };
   if (opts.autostart !== false) {

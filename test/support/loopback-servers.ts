@@ -1,12 +1,12 @@
 /**
  * Real loopback servers for the health and alert tests: an HTTP server with routes the test
  * writes, a webhook receiver that keeps every request (raw body and headers), a TCP listener,
- * self-signed certificates made with openssl, and services the machine provides (PostgreSQL,
- * Redis) with the rule for skipping: only when unreachable and not under CI.
+ * self-signed certificates made with openssl. The machine's own services (PostgreSQL, Redis)
+ * are in services.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createConnection, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 
@@ -121,31 +121,4 @@ export function selfSigned(
     return { key, cert: expired };
   }
   return { key, cert };
-}
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.setTimeout(1_000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/**
- * Whether a machine service can be used. Unreachable without CI: false, with a printed notice
- * (the caller skips). Unreachable under CI: throws, the test fails.
- */
-export async function serviceUp(name: string, port: number): Promise<boolean> {
-  if (await reachable(port)) return true;
-  const why = `${name} is not reachable on 127.0.0.1:${port}`;
-  if (process.env.CI) throw new Error(`${why} (required under CI)`);
-  console.warn(`SKIPPED: ${why}; set it up to run this test`);
-  return false;
 }

@@ -7,7 +7,7 @@
 import { resolve, join } from 'node:path';
 import pino from 'pino';
 import { rotateLogsAction } from '../../dist/actions/rotate-logs.js';
-import { faultPointsReached } from '../../dist/actions/rotate-logs/faults.js';
+import { faultPointsReached } from '../../dist/os/fault-point.js';
 import { SystemClock } from '../../dist/engine/clock.js';
 
 const [dir, optionsJson, trigger = 'manual'] = process.argv.slice(2);

@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { ActionResult, RunTriggerKind } from '../../src/actions/types.js';
-import { makeContext } from './action-context.js';
+import type { RunTriggerKind } from '../../src/actions/types.js';
+import { runAction, type ActionRun } from './run-action.js';
 import { rotateLogsAction } from '../../src/actions/rotate-logs.js';
 import type { Clock } from '../../src/core/clock.js';
 
@@ -24,7 +24,7 @@ export function logrotateMissing(): string | undefined {
   return why;
 }
 
-export interface RunOptions {
+export interface RotateOptions {
   readonly trigger?: RunTriggerKind;
   readonly dryRun?: boolean;
   readonly clock?: Clock;
@@ -33,30 +33,14 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface ActionRun {
-  readonly result: ActionResult;
-  readonly output: string;
-}
-
 /** Runs rotate-logs with `with:` options as a user writes them, relative paths from `dir`. */
-export async function runRotate(dir: string, options: unknown, o: RunOptions = {}): Promise<ActionRun> {
-  const parsed = rotateLogsAction.schema.parse(options);
-  const stateDir = o.stateDir ?? join(dir, '.caretaker');
-  const sink = { output: [] as string[], progress: [] };
-  const ctx = makeContext(
-    {
-      baseDir: dir,
-      stateDir,
-      taskId: o.taskId ?? 'rotate',
-      trigger: o.trigger ?? 'manual',
-      dryRun: o.dryRun,
-      clock: o.clock,
-      signal: o.signal,
-    },
-    sink,
-  );
-  const result = await rotateLogsAction.run(ctx, parsed);
-  return { result, output: sink.output.join('') };
+export function runRotate(dir: string, options: unknown, o: RotateOptions = {}): Promise<ActionRun> {
+  return runAction(rotateLogsAction, options, {
+    ...o,
+    baseDir: dir,
+    taskId: o.taskId ?? 'rotate',
+    trigger: o.trigger ?? 'manual',
+  });
 }
 
 /** Runs `logrotate -f` with this configuration text on its own state file. */

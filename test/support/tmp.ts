@@ -1,5 +1,5 @@
 /** A fresh temp dir per test, removed when the test passes (kept for inspection when it fails). */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -27,11 +27,20 @@ export async function waitUntil<T>(
   }
 }
 
+/**
+ * Is the process still running? A zombie (exited, not yet reaped by its parent or by PID 1) is
+ * not: kill(pid, 0) still finds it, /proc tells (Linux).
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux'; // gone from /proc meanwhile: gone
   }
 }

@@ -1,7 +1,17 @@
 // A custom executor: caretaker calls the default export with the task's `config` and a context
 // (ctx.resolvePath, ctx.dryRun, ctx.signal, ctx.clock, ctx.logger...).
 import { statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+
+// SQLite as this Node has it: built in from Node 22.5 (`node:sqlite`), else better-sqlite3.
+const openDatabase = await import('node:sqlite').then(
+  ({ DatabaseSync }) =>
+    (path) =>
+      new DatabaseSync(path),
+  async () => {
+    const { default: Database } = await import('better-sqlite3');
+    return (path) => new Database(path);
+  },
+);
 
 export default async function recordMetrics(config, ctx) {
   let bytes = 0;
@@ -11,7 +21,7 @@ export default async function recordMetrics(config, ctx) {
     if (err.code !== 'ENOENT') throw err;
   }
   if (ctx.dryRun) return { success: true, summary: `would record log size ${bytes} bytes` };
-  const db = new Database(ctx.resolvePath(config.db));
+  const db = openDatabase(ctx.resolvePath(config.db));
   try {
     db.exec(
       'CREATE TABLE IF NOT EXISTS samples (id INTEGER PRIMARY KEY, at TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL)',

@@ -1,4 +1,5 @@
 /** All the checks of one run, in order: each tool's check command, then the complexity scan. */
+import { plural } from '../../core/plural.js';
 import type { ActionContext } from '../types.js';
 import type { ComplexReport } from './complexity.js';
 import type { Issue } from './issues.js';
@@ -60,7 +61,7 @@ export async function runChecks(
     issues,
   });
   ctx.output(
-    `complexity: ${issues.length} of ${found.functions} functions in ${found.files} files over ${complexity.limit}\n`,
+    `complexity: ${issues.length} of ${plural(found.functions, 'function')} in ${plural(found.files, 'file')} over ${complexity.limit}\n`,
   );
   return { reports, complexity: { ...found, limit: complexity.limit } };
 }

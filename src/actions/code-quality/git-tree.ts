@@ -6,7 +6,7 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import type { ActionContext } from '../types.js';
 
 async function git(

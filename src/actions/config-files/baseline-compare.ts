@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../../safety/atomic-write.js';
-import { diffKeys, driftCount, flattenKeys, type FlatKeys } from './config-drift.js';
-import type { ConfigFormat, FileReport, ParsedConfig } from './parsed-file.js';
+import { writeFileAtomic } from '../../os/atomic-write.js';
+import { diffKeys, driftCount, flattenKeys, type FlatKeys } from '../../schema/config-files/config-drift.js';
+import type { ConfigFormat, FileReport, ParsedConfig } from '../../schema/config-files/parsed-file.js';
 
 interface BaselineFile {
   readonly version: 1;

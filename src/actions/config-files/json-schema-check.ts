@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { DataPath } from './parsed-file.js';
+import type { DataPath } from '../../schema/config-files/parsed-file.js';
 
 const addFormats = addFormatsModule.default;
 

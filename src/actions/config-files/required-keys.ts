@@ -2,7 +2,7 @@
  * `required:` key paths such as `materials.*.density`: `*` stands for every key of a map or
  * every item of a list. A path is missing when a concrete expansion of it does not exist.
  */
-import type { DataPath } from './parsed-file.js';
+import type { DataPath } from '../../schema/config-files/parsed-file.js';
 
 export interface MissingKey {
   /** The concrete path that is missing, e.g. materials.copper.density. */

@@ -4,7 +4,7 @@
  * file) or `path` (a SQLite file). Exactly one of them.
  */
 import { z } from 'zod';
-import { redactUrl } from '../../safety/redact-url.js';
+import { redactUrl } from '../../core/redact-url.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

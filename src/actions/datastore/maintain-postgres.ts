@@ -11,11 +11,10 @@ import { formatDuration } from '../../core/duration.js';
 import { formatSize } from '../../core/size.js';
 import type { ActionContext, ActionResult } from '../types.js';
 import { resolvePgTable, type PgTable } from './pg-catalog.js';
+import { dropLeftovers } from './pg-reindex-leftovers.js';
 import { isLockTimeout, PgSession, describePgError } from './pg-session.js';
 import { SchemaMismatchError } from './schema-mismatch-error.js';
 import { pgQualified } from './sql-identifier.js';
-
-export const PG_OPERATIONS = ['analyze', 'vacuum', 'vacuum_full', 'reindex'] as const;
 
 export interface PgMaintainOptions {
   readonly url: string;
@@ -30,7 +29,8 @@ export interface PgMaintainOptions {
 interface TableStats {
   readonly live: number;
   readonly dead: number;
-  readonly bytes: number;
+  /** null: the size could not be read because the table is locked (see `busy`). */
+  readonly bytes: number | null;
   readonly modSinceAnalyze: number;
   readonly lastVacuum: string | null;
   readonly lastAnalyze: string | null;
@@ -44,37 +44,57 @@ interface Step {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-async function statsOf(db: PgSession, tables: readonly PgTable[]): Promise<Map<number, TableStats>> {
+/**
+ * Figures of each table. The counters come from the statistics views, which take no lock; the
+ * size (pg_total_relation_size) needs the table's ACCESS SHARE lock, so it is read table by table
+ * and a table another session holds exclusively (a migration, LOCK TABLE, VACUUM FULL) is marked
+ * busy after lock_timeout instead of failing the whole run.
+ */
+async function statsOf(
+  db: PgSession,
+  tables: readonly PgTable[],
+  busy: Set<number>,
+): Promise<Map<number, TableStats>> {
   await db.query('SELECT pg_stat_clear_snapshot()'); // read fresh figures, not this session's cache
   const r = await db.query<{
     oid: number;
     live: string;
     dead: string;
-    bytes: string;
     mod: string;
     last_vacuum: string | null;
     last_analyze: string | null;
   }>(
     `SELECT relid::int AS oid, n_live_tup::text AS live, n_dead_tup::text AS dead,
-            n_mod_since_analyze::text AS mod, pg_total_relation_size(relid)::text AS bytes,
+            n_mod_since_analyze::text AS mod,
             greatest(last_vacuum, last_autovacuum)::text AS last_vacuum,
             greatest(last_analyze, last_autoanalyze)::text AS last_analyze
        FROM pg_stat_user_tables WHERE relid = ANY ($1::oid[])`,
     [tables.map((t) => t.oid)],
   );
-  return new Map(
-    r.rows.map((x) => [
-      x.oid,
-      {
-        live: Number(x.live),
-        dead: Number(x.dead),
-        bytes: Number(x.bytes),
-        modSinceAnalyze: Number(x.mod),
-        lastVacuum: x.last_vacuum,
-        lastAnalyze: x.last_analyze,
-      },
-    ]),
-  );
+  const out = new Map<number, TableStats>();
+  for (const x of r.rows) {
+    let bytes: number | null = null;
+    if (!busy.has(x.oid)) {
+      try {
+        const s = await db.query<{ bytes: string }>(`SELECT pg_total_relation_size($1::oid)::text AS bytes`, [
+          x.oid,
+        ]);
+        bytes = Number(s.rows[0]!.bytes);
+      } catch (err) {
+        if (!isLockTimeout(err)) throw err;
+        busy.add(x.oid);
+      }
+    }
+    out.set(x.oid, {
+      live: Number(x.live),
+      dead: Number(x.dead),
+      bytes,
+      modSinceAnalyze: Number(x.mod),
+      lastVacuum: x.last_vacuum,
+      lastAnalyze: x.last_analyze,
+    });
+  }
+  return out;
 }
 
 async function tablesToMaintain(db: PgSession, names: readonly string[] | undefined): Promise<PgTable[]> {
@@ -146,11 +166,14 @@ async function maintain(ctx: ActionContext, db: PgSession, o: PgMaintainOptions)
     );
   }
   const tables = await tablesToMaintain(db, o.tables);
-  const before = await statsOf(db, tables);
+  /** Tables whose lock was not free within lock_timeout when their size was read. */
+  const busy = new Set<number>();
+  const before = await statsOf(db, tables, busy);
   const plan = tables.flatMap((t) =>
     stepsFor(t, o.operations, concurrentReindex, o.allowExclusiveLock).map((s) => {
       const st = before.get(t.oid);
-      const now = st ? ` (now ${fmt(st.dead)} dead rows, ${formatSize(st.bytes)})` : '';
+      const size = st?.bytes === null ? 'size unknown: the table is locked' : formatSize(st?.bytes ?? 0);
+      const now = st ? ` (now ${fmt(st.dead)} dead rows, ${size})` : '';
       return `${s.sql}${now}${s.locks ? ' — takes a lock that blocks the table while it runs' : ''}`;
     }),
   );
@@ -165,12 +188,33 @@ async function maintain(ctx: ActionContext, db: PgSession, o: PgMaintainOptions)
   }
   const started = performance.now();
   const done: { table: string; steps: { op: string; ms: number; status: string }[] }[] = [];
+  const droppedIndexes: string[] = [];
   let failed = 0;
+  const lockBusy = (step: Step, table: PgTable) =>
+    `${step.label} of ${table.label} skipped: its lock was not free within ${formatDuration(o.lockTimeoutMs)}`;
   for (const [i, table] of tables.entries()) {
     if (ctx.signal.aborted) break;
     const record = { table: table.label, steps: [] as { op: string; ms: number; status: string }[] };
     done.push(record);
     for (const step of stepsFor(table, o.operations, concurrentReindex, o.allowExclusiveLock)) {
+      // Held by another session already when its size was read: waiting again would only time out.
+      if (busy.has(table.oid)) {
+        record.steps.push({ op: step.label, ms: 0, status: 'lock_timeout' });
+        warnings.push(lockBusy(step, table));
+        continue;
+      }
+      if (step.label === 'reindex' && concurrentReindex) {
+        // Leftovers of an earlier interrupted REINDEX first; while they cannot be dropped, a new
+        // attempt would only leave one more.
+        const clean = await dropLeftovers(db, table, (e) => db.describe(e));
+        droppedIndexes.push(...clean.dropped);
+        warnings.push(...clean.warnings);
+        if (clean.remaining.length > 0) {
+          record.steps.push({ op: step.label, ms: 0, status: 'lock_timeout' });
+          warnings.push(lockBusy(step, table));
+          continue;
+        }
+      }
       if (step.locks) {
         const note = `${step.label} of ${table.label} locks the table until it ends`;
         ctx.logger.warn({ table: table.label }, note);
@@ -185,27 +229,22 @@ async function maintain(ctx: ActionContext, db: PgSession, o: PgMaintainOptions)
         const status = isLockTimeout(err) ? 'lock_timeout' : 'failed';
         record.steps.push({ op: step.label, ms: Math.round(performance.now() - t0), status });
         if (status === 'lock_timeout') {
-          warnings.push(
-            `${step.label} of ${table.label} skipped: its lock was not free within ${formatDuration(o.lockTimeoutMs)}`,
-          );
+          warnings.push(lockBusy(step, table));
         } else {
           failed++;
           warnings.push(`${step.label} of ${table.label} failed: ${db.describe(err)}`);
         }
-        if (step.label === 'reindex') {
-          // A failed REINDEX CONCURRENTLY leaves an invalid copy of the index behind.
-          const bad = await db.query<{ name: string }>(
-            `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1 AND NOT indisvalid`,
-            [table.oid],
-          );
-          for (const b of bad.rows)
-            warnings.push(`index ${b.name} is invalid: drop it with DROP INDEX CONCURRENTLY`);
+        if (step.label === 'reindex' && concurrentReindex) {
+          // A failed REINDEX CONCURRENTLY leaves invalid _ccnew/_ccold indexes behind: drop them now.
+          const clean = await dropLeftovers(db, table, (e) => db.describe(e));
+          droppedIndexes.push(...clean.dropped);
+          warnings.push(...clean.warnings.filter((w) => !warnings.includes(w)));
         }
       }
     }
     ctx.progress({ done: i + 1, total: tables.length, unit: 'items', label: table.label });
   }
-  const after = await statsOf(db, tables);
+  const after = await statsOf(db, tables, busy);
   const perTable = tables.map((t) => {
     const b = before.get(t.oid);
     const a = after.get(t.oid);
@@ -214,7 +253,8 @@ async function maintain(ctx: ActionContext, db: PgSession, o: PgMaintainOptions)
       before: b,
       after: a,
       deadRemoved: b && a ? Math.max(0, b.dead - a.dead) : 0,
-      bytesReclaimed: b && a ? Math.max(0, b.bytes - a.bytes) : 0,
+      bytesReclaimed: b?.bytes != null && a?.bytes != null ? Math.max(0, b.bytes - a.bytes) : 0,
+      busy: busy.has(t.oid) || undefined,
       steps: done.find((d) => d.table === t.label)?.steps ?? [],
     };
   });
@@ -228,6 +268,10 @@ async function maintain(ctx: ActionContext, db: PgSession, o: PgMaintainOptions)
     changed: tables.length > 0,
     bytesFreed: bytes,
     warnings: warnings.length > 0 ? warnings : undefined,
-    details: { serverVersion: version, tables: perTable },
+    details: {
+      serverVersion: version,
+      tables: perTable,
+      droppedInvalidIndexes: droppedIndexes.length > 0 ? droppedIndexes : undefined,
+    },
   };
 }

@@ -6,19 +6,13 @@
  * VACUUM writes a complete copy of the database before it replaces the original, so it is
  * refused when the filesystem holding the file has less free space than the file's size.
  */
-import Database from 'better-sqlite3';
+import { formatDuration } from '../../core/duration.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatSize } from '../../core/size.js';
+import { openSqlite, type SqliteDatabase } from '../../store/sqlite/driver.js';
 import type { ActionContext, ActionResult } from '../types.js';
-
-export const SQLITE_OPERATIONS = [
-  'integrity_check',
-  'vacuum',
-  'analyze',
-  'optimize',
-  'wal_checkpoint',
-] as const;
+import { SQLITE_OPERATIONS } from './maintain-operations.js';
 
 /** Free bytes on the filesystem holding `dir`. */
 export type FreeSpace = (dir: string) => Promise<number>;
@@ -37,10 +31,10 @@ interface FileFigures {
   readonly walBytes: number;
 }
 
-function figures(db: Database.Database, path: string): FileFigures {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const freePages = db.pragma('freelist_count', { simple: true }) as number;
+function figures(db: SqliteDatabase, path: string): FileFigures {
+  const pageSize = db.pragmaValue('page_size') as number;
+  const pages = db.pragmaValue('page_count') as number;
+  const freePages = db.pragmaValue('freelist_count') as number;
   const wal = `${path}-wal`;
   return { bytes: pages * pageSize, freePages, pageSize, walBytes: existsSync(wal) ? statSync(wal).size : 0 };
 }
@@ -48,9 +42,9 @@ function figures(db: Database.Database, path: string): FileFigures {
 export async function maintainSqlite(ctx: ActionContext, o: SqliteMaintainOptions): Promise<ActionResult> {
   if (!existsSync(o.path))
     return { ok: false, summary: `SQLite database ${o.path} does not exist`, changed: false };
-  let db: Database.Database;
+  let db: SqliteDatabase;
   try {
-    db = new Database(o.path, { fileMustExist: true, readonly: ctx.dryRun, timeout: o.lockTimeoutMs });
+    db = openSqlite(o.path, { fileMustExist: true, readonly: ctx.dryRun, timeoutMs: o.lockTimeoutMs });
   } catch (err) {
     return { ok: false, summary: `${o.path}: ${(err as Error).message}`, changed: false };
   }
@@ -65,7 +59,7 @@ export async function maintainSqlite(ctx: ActionContext, o: SqliteMaintainOption
 
 async function maintain(
   ctx: ActionContext,
-  db: Database.Database,
+  db: SqliteDatabase,
   o: SqliteMaintainOptions,
 ): Promise<ActionResult> {
   const ops = SQLITE_OPERATIONS.filter((op) => o.operations.includes(op));
@@ -100,7 +94,7 @@ async function maintain(
     const t0 = performance.now();
     switch (op) {
       case 'integrity_check': {
-        const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+        const rows = db.pragma('integrity_check') as unknown as { integrity_check: string }[];
         issues = rows.flatMap((r) => r.integrity_check.split('\n')).filter((t) => t !== 'ok' && t !== '');
         results.integrity_check = issues.length === 0 ? 'ok' : issues.slice(0, 50);
         break;
@@ -123,12 +117,12 @@ async function maintain(
         results.optimize = 'done';
         break;
       case 'wal_checkpoint': {
-        const mode = db.pragma('journal_mode', { simple: true }) as string;
+        const mode = db.pragmaValue('journal_mode') as string;
         if (mode !== 'wal') {
           results.wal_checkpoint = `not in WAL mode (journal_mode=${mode}): nothing to checkpoint`;
           break;
         }
-        const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as {
+        const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as unknown as {
           busy: number;
           log: number;
           checkpointed: number;
@@ -142,7 +136,7 @@ async function maintain(
         break;
       }
     }
-    ctx.output(`${op}: ${Math.round(performance.now() - t0)}ms\n`);
+    ctx.output(`${op}: ${formatDuration(performance.now() - t0)}\n`);
     if (issues.length > 0) break; // nothing else runs on a damaged file
   }
   const after = figures(db, o.path);

@@ -5,7 +5,7 @@
  * and error messages scrubbed of the URL's password.
  */
 import type pg from 'pg';
-import { scrubSecrets } from '../../safety/redact-url.js';
+import { scrubSecrets } from '../../core/redact-url.js';
 
 export interface PgSessionOptions {
   readonly url: string;

@@ -4,9 +4,9 @@
  * is read, archived by the caller, deleted by its key range, committed. The lock is held for one
  * batch only; other connections wait up to `lock_timeout` (busy timeout) meanwhile.
  */
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { didYouMean } from '../../core/did-you-mean.js';
+import { openSqlite, type SqliteDatabase } from '../../store/sqlite/driver.js';
 import { sqliteIdent } from './sql-identifier.js';
 import { requireColumn } from './pg-catalog.js';
 import { SchemaMismatchError } from './schema-mismatch-error.js';
@@ -32,7 +32,7 @@ interface ColumnInfo {
 export function openSqliteRetention(path: string, t: RetentionTarget): Promise<RetentionBackend> {
   if (!existsSync(path))
     return Promise.reject(new SchemaMismatchError(`SQLite database ${path} does not exist`));
-  const db = new Database(path, { fileMustExist: true, timeout: t.lockTimeoutMs });
+  const db = openSqlite(path, { fileMustExist: true, timeoutMs: t.lockTimeoutMs });
   try {
     return Promise.resolve(SqliteRetention.create(db, t));
   } catch (err) {
@@ -45,7 +45,7 @@ class SqliteRetention implements RetentionBackend {
   #inTx = false;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     readonly info: TableInfo,
     private readonly sql: {
       table: string;
@@ -58,15 +58,15 @@ class SqliteRetention implements RetentionBackend {
     },
   ) {}
 
-  static create(db: Database.Database, t: RetentionTarget): SqliteRetention {
+  static create(db: SqliteDatabase, t: RetentionTarget): SqliteRetention {
     const found = db
-      .prepare<[string], { name: string }>(
+      .prepare<{ name: string }>(
         `SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE`,
       )
       .get(t.table);
     if (!found) {
       const names = db
-        .prepare<[], { name: string }>(`SELECT name FROM sqlite_schema WHERE type = 'table'`)
+        .prepare<{ name: string }>(`SELECT name FROM sqlite_schema WHERE type = 'table'`)
         .all()
         .map((r) => r.name);
       throw new SchemaMismatchError(
@@ -76,7 +76,7 @@ class SqliteRetention implements RetentionBackend {
     const table = found.name;
     const qTable = sqliteIdent(table);
     const columns = db
-      .prepare<[string], ColumnInfo>(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)`)
+      .prepare<ColumnInfo>(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)`)
       .all(table)
       .filter((c) => c.hidden === 0);
     const ts = requireColumn(columns, t.timestampColumn, 'timestamp_column', table);
@@ -150,9 +150,7 @@ class SqliteRetention implements RetentionBackend {
 
   countOld(): Promise<number> {
     const r = this.db
-      .prepare<unknown[], { n: number }>(
-        `SELECT count(*) AS n FROM ${this.sql.table} WHERE ${this.sql.oldRows}`,
-      )
+      .prepare<{ n: number }>(`SELECT count(*) AS n FROM ${this.sql.table} WHERE ${this.sql.oldRows}`)
       .get(this.sql.cutoff);
     return Promise.resolve(r!.n);
   }
@@ -174,7 +172,7 @@ class SqliteRetention implements RetentionBackend {
     const stmt = this.db.prepare(
       `SELECT ${columns} FROM ${this.sql.table} WHERE ${cond} ORDER BY ${this.sql.key} LIMIT ?`,
     );
-    stmt.safeIntegers(true); // 64-bit ids stay exact; the archive writer turns them into numbers or text
+    stmt.readBigInts(true); // 64-bit ids stay exact; the archive writer turns them into numbers or text
     return stmt.all(...params) as Record<string, unknown>[];
   }
 

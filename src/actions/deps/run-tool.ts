@@ -1,5 +1,5 @@
 /** Runs a tool (a package manager, a linter) in its own process group, stdout and stderr kept apart. */
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import type { ActionContext } from '../types.js';
 
 export interface ToolRun {

@@ -3,6 +3,7 @@
  * own timeout; at most `concurrency` requests at once and at least `perHostIntervalMs` between two
  * requests to one host, so a docs tree with 200 links to one site does not hammer it.
  */
+import { formatDuration } from '../../core/duration.js';
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface ExternalOutcome {
@@ -45,7 +46,7 @@ class HostPacer {
 }
 
 function describe(err: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut) return `no answer within ${timeoutMs}ms`;
+  if (timedOut) return `no answer within ${formatDuration(timeoutMs)}`;
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
   const code = e.cause?.code;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${code})`;

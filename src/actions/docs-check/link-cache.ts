@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../../safety/atomic-write.js';
+import { writeFileAtomic } from '../../os/atomic-write.js';
 
 export interface CachedLink {
   readonly status: number;

@@ -3,6 +3,7 @@
  * sooner than the horizon makes the check a warning), and a trend label for every sampled value
  * that has a good direction (recent half of the window against the older half, ±20 % by default).
  */
+import { plural } from '../../core/plural.js';
 import { formatDuration } from '../../core/duration.js';
 import { forecastFull, type Point } from '../../core/forecast.js';
 import { formatSize } from '../../core/size.js';
@@ -123,6 +124,6 @@ async function diskForecast(
     daysLeft: f.daysLeft,
     since,
     status: soon ? 'warn' : 'ok',
-    message: `${rate}: full in ${f.daysLeft! < 1 ? formatDuration(f.daysLeft! * DAY) : `${Math.round(f.daysLeft!)} days`} (${when})${soon ? `, within the ${formatDuration(o.horizonMs)} horizon` : ''}`,
+    message: `${rate}: full in ${f.daysLeft! < 1 ? formatDuration(f.daysLeft! * DAY) : plural(Math.round(f.daysLeft!), 'day')} (${when})${soon ? `, within the ${formatDuration(o.horizonMs)} horizon` : ''}`,
   };
 }

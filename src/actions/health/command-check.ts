@@ -4,9 +4,8 @@
  * In a dry run it is not run: a command may change things.
  */
 import { z } from 'zod';
-import { envMap } from '../../config/schema-types.js';
+import { envMap } from '../../schema/values.js';
 import { formatDuration } from '../../core/duration.js';
-import { runInProcessGroup } from '../process-group.js';
 import { defineCheck, type CheckStatus } from './check-types.js';
 import { common } from './common-options.js';
 
@@ -31,6 +30,8 @@ export const commandCheck = defineCheck({
     const shown = typeof s.command === 'string' ? s.command : s.command.join(' ');
     if (ctx.dryRun) return { status: 'skipped', value: null, message: `dry run: would run \`${shown}\`` };
     let out = '';
+    // child_process loads with the first command check, not with the schema every config load reads.
+    const { runInProcessGroup } = await import('../../os/process-group.js');
     const r = await runInProcessGroup({
       command: s.command,
       cwd: ctx.resolvePath(s.cwd ?? '.'),

@@ -1,7 +1,7 @@
 /** Options every check accepts: a name, its own timeout and a remedy to run when it fails. */
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
-import { rateLimit } from '../../config/schema-thresholds.js';
+import { duration } from '../../schema/values.js';
+import { rateLimit } from '../../schema/thresholds.js';
 import { checkName } from './thresholds.js';
 
 export const remedySchema = z.strictObject({

@@ -3,11 +3,13 @@
  * The sample is a real measurement over real time, so it waits on real time (not the
  * injected clock) — and stops early when the check is aborted.
  */
+import { formatDuration } from '../../core/duration.js';
+import { plural } from '../../core/plural.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
-import { percent } from '../../config/schema-thresholds.js';
+import { duration } from '../../schema/values.js';
+import { percent } from '../../schema/thresholds.js';
 import { defineCheck } from './check-types.js';
 import { common } from './common-options.js';
 import { describeLimits, judgeAbove, pct } from './thresholds.js';
@@ -46,7 +48,7 @@ export const cpuCheck = defineCheck({
       value: Math.round(used * 10_000) / 100,
       unit: '%',
       thresholds: describeLimits(limits, '≥', pct),
-      message: `${pct(used)} busy over ${s.sample ?? 1_000}ms on ${cpus().length} cores`,
+      message: `${pct(used)} busy over ${formatDuration(s.sample ?? 1_000)} on ${plural(cpus().length, 'core')}`,
       samples: [{ metric: 'used_pct', value: used, unit: 'ratio', better: 'lower' }],
     };
   },

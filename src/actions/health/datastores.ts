@@ -5,7 +5,7 @@
  * the built-in actions, and most never talk to a database.
  */
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
+import { duration } from '../../schema/values.js';
 import { formatDuration } from '../../core/duration.js';
 import { defineCheck, type CheckOutcome } from './check-types.js';
 import { common } from './common-options.js';

@@ -4,11 +4,11 @@
  * measured value; the run is the worst of them (a fail fails the run). Measured values become
  * samples, from which disks get a fill-up forecast and every value a trend.
  */
-import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
-import { percent } from '../../config/schema-thresholds.js';
-import type { SampleInput } from '../../store/types.js';
+import type { z } from 'zod';
+import type { SampleInput } from '../../core/sample.js';
 import { defineAction } from '../types.js';
+import { healthDeclaration } from './declaration.js';
+import type { schema } from './schema.js';
 import { analyse, sampleKey } from './analysis.js';
 import { checkLabel, type CheckKind, type CheckResult } from './check-types.js';
 import type { CommonSpec } from './common-options.js';
@@ -43,43 +43,6 @@ export const CHECK_KINDS = [
   metricsFileCheck,
 ] as const;
 
-/** One check, or a list of them. */
-function listOf<S extends z.ZodType>(schema: S) {
-  return z
-    .union([schema, z.array(schema)], { error: 'expected a check or a list of checks' })
-    .transform((v) => (Array.isArray(v) ? v : [v]) as z.output<S>[]);
-}
-
-const schema = z.strictObject({
-  disk: listOf(diskCheck.schema).optional().describe('Used %, free bytes and inodes of a filesystem.'),
-  memory: listOf(memoryCheck.schema).optional().describe('Used %, available bytes, swap.'),
-  cpu: listOf(cpuCheck.schema).optional().describe('Utilisation over a short sample.'),
-  load: listOf(loadCheck.schema).optional().describe('Load average per core.'),
-  http: listOf(httpCheck.schema).optional().describe('Status, body, JSON value and latency of a URL.'),
-  tcp: listOf(tcpCheck.schema).optional().describe('host:port accepts a connection.'),
-  tls: listOf(tlsCheck.schema).optional().describe('Certificate expiry, chain and host name.'),
-  process: listOf(processCheck.schema).optional().describe('A process is alive; its RSS and CPU.'),
-  command: listOf(commandCheck.schema).optional().describe('Any command; its exit code is the status.'),
-  postgres: listOf(postgresCheck.schema).optional().describe('Connect and run a query.'),
-  redis: listOf(redisCheck.schema).optional().describe('Connect and PING.'),
-  json_file: listOf(jsonFileCheck.schema).optional().describe('A value an application writes about itself.'),
-  metrics_file: listOf(metricsFileCheck.schema)
-    .optional()
-    .describe("Stats over an application's own records."),
-  forecast: z
-    .strictObject({
-      days: z.number().int().min(1).max(365).optional().describe('Samples fitted. @default 14'),
-      horizon: duration().optional().describe('A disk full sooner than this is a warning. @default 14d'),
-    })
-    .optional(),
-  trends: z
-    .strictObject({
-      days: z.number().int().min(1).max(365).optional().describe('Window compared, halves. @default 7'),
-      threshold: percent().optional().describe('Change that counts. @default 20%'),
-    })
-    .optional(),
-});
-
 type Options = z.output<typeof schema>;
 
 function plan(o: Options): PlannedCheck[] {
@@ -104,10 +67,7 @@ const line = (r: CheckResult) =>
   `${checkLabel(r)}: ${r.message}${(r.status === 'warn' || r.status === 'fail') && r.thresholds ? ` [${r.thresholds}]` : ''}`;
 
 export const healthAction = defineAction({
-  name: 'health',
-  description: 'System and service checks (disk, memory, cpu, http, tcp, tls, process, …) with thresholds',
-  category: 'health',
-  schema,
+  ...healthDeclaration,
   async run(ctx, o) {
     const planned = plan(o);
     if (planned.length === 0) return { ok: true, summary: 'no checks configured', changed: false };

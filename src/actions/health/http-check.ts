@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { statusMatches, statusSpec } from '../http-status.js';
-import { duration } from '../../config/schema-types.js';
+import { duration } from '../../schema/values.js';
 import { formatDuration } from '../../core/duration.js';
 import { defineCheck, worst, type CheckStatus } from './check-types.js';
 import { common } from './common-options.js';

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
+import { duration } from '../../schema/values.js';
 import { formatDuration } from '../../core/duration.js';
 import { defineCheck, worst, type CheckStatus } from './check-types.js';
 import { common } from './common-options.js';

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { z } from 'zod';
-import { size } from '../../config/schema-types.js';
-import { percent } from '../../config/schema-thresholds.js';
+import { size } from '../../schema/values.js';
+import { percent } from '../../schema/thresholds.js';
 import { formatSize } from '../../core/size.js';
 import { defineCheck, worst } from './check-types.js';
 import { common } from './common-options.js';

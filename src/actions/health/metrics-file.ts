@@ -5,7 +5,7 @@
  * field — overall or grouped by a field — each judged against its bounds.
  */
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
+import { duration } from '../../schema/values.js';
 import { RecordsFileError, readRecords, timestampOf } from '../read-records.js';
 import { defineCheck, type CheckOutcome } from './check-types.js';
 import { common } from './common-options.js';

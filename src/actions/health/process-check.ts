@@ -5,8 +5,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { duration, size } from '../../config/schema-types.js';
-import { percent } from '../../config/schema-thresholds.js';
+import { duration, size } from '../../schema/values.js';
+import { percent } from '../../schema/thresholds.js';
 import { formatSize } from '../../core/size.js';
 import { defineCheck, worst } from './check-types.js';
 import { common } from './common-options.js';

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../../core/duration.js';
-import { writeFileAtomicSync } from '../../safety/atomic-write.js';
-import { runInProcessGroup } from '../process-group.js';
+import { writeFileAtomicSync } from '../../os/atomic-write.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import type { ActionContext } from '../types.js';
 import type { Remedy } from './common-options.js';
 

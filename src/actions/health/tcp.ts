@@ -1,7 +1,6 @@
 /** `tcp`: host:port accepts a connection within the timeout. */
-import { connect } from 'node:net';
 import { z } from 'zod';
-import { duration } from '../../config/schema-types.js';
+import { duration } from '../../schema/values.js';
 import { formatDuration } from '../../core/duration.js';
 import { defineCheck } from './check-types.js';
 import { common } from './common-options.js';
@@ -10,7 +9,9 @@ import { describeLimits, judgeAbove } from './thresholds.js';
 export const port = z.number().int().min(1).max(65_535, { error: 'expected a port number 1-65535' });
 
 /** Connects and resolves with the latency; rejects with the socket error. */
-export function tcpConnect(host: string, p: number, signal: AbortSignal): Promise<number> {
+export async function tcpConnect(host: string, p: number, signal: AbortSignal): Promise<number> {
+  // Loaded with the first check, not with the schema every config load reads.
+  const { connect } = await import('node:net');
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const socket = connect({ host, port: p });

@@ -3,7 +3,7 @@
  * `below` for things that are bad when low (days of certificate left, a hit rate).
  */
 import { z } from 'zod';
-import { numberOrPercent } from '../../config/schema-thresholds.js';
+import { numberOrPercent } from '../../schema/thresholds.js';
 import type { CheckStatus } from './check-types.js';
 
 export interface Limits {

@@ -4,7 +4,7 @@
  * invalid certificate is still read and reported (what is wrong, and when it expires).
  */
 import { readFileSync } from 'node:fs';
-import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import { z } from 'zod';
 import { defineCheck, worst, type CheckStatus } from './check-types.js';
 import { common } from './common-options.js';
@@ -34,13 +34,18 @@ interface Peer {
   protocol: string | null;
 }
 
-function handshake(
+// node:tls (with the crypto and net it pulls in) loads with the first tls check, not with the
+// schema every config load reads.
+const loadTls = () => import('node:tls');
+
+async function handshake(
   host: string,
   p: number,
   servername: string,
   ca: Buffer | undefined,
   signal: AbortSignal,
 ): Promise<Peer> {
+  const { connect } = await loadTls();
   return new Promise((resolve, reject) => {
     // rejectUnauthorized: false so that a bad certificate is read and reported, not just refused.
     const socket = connect({ host, port: p, servername, rejectUnauthorized: false, ca });
@@ -87,7 +92,7 @@ export const tlsCheck = defineCheck({
     const expires = Date.parse(cert.valid_to);
     const daysLeft = (expires - ctx.clock.now()) / DAY;
     const limits = { warn: s.warn_days ?? 30, fail: s.fail_days ?? 7 };
-    const nameError = checkServerIdentity(servername, cert);
+    const nameError = (await loadTls()).checkServerIdentity(servername, cert);
     const problems: string[] = [];
     let status: CheckStatus = daysLeft < 0 ? 'fail' : judgeBelow(daysLeft, limits);
     if (daysLeft < 0) problems.push('EXPIRED');

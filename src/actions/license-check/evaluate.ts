@@ -52,12 +52,3 @@ export function evaluate(tree: parse.Info, policy: Policy): Verdict {
   const missing = leaves(tree).filter((l) => !matches(l, policy.allow ?? []));
   return { ok: false, reason: `not allowed: ${[...new Set(missing.map(leafText))].join(', ')}` };
 }
-
-/** A schema check for allow/deny entries: one SPDX id (with `+` or `WITH` at most), not AND/OR. */
-export function isSimpleLicense(id: string, parser: (s: string) => parse.Info): boolean {
-  try {
-    return !('conjunction' in parser(id));
-  } catch {
-    return false;
-  }
-}

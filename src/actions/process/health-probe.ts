@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { sleepOn } from '../clock-sleep.js';
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 
 export type HealthCheck =
   | { readonly kind: 'url'; readonly url: string }

@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, rename, rm, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from '../../safety/atomic-write.js';
+import { fsyncDir } from '../../os/atomic-write.js';
 import type { FileEntry } from './tree-walk.js';
 
 /** File system calls the move uses; tests pass a variant to force the cross-filesystem path. */

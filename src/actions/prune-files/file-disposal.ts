@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { formatSize } from '../../core/size.js';
 import type { ArchiveMover } from './archive-move.js';
-import type { FsPace } from './fs-pace.js';
+import type { FsPace } from '../../os/fs-pace.js';
 import { sameDirectory, type DirVisit, type FileEntry } from './tree-walk.js';
 
 export type Reason = 'age' | 'keep_newest' | 'size';

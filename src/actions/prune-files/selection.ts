@@ -4,7 +4,7 @@
  * from, so a directory named twice is walked once; a root inside another root is left to its own
  * walk; the state dir and the archive are never entered.
  */
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { walkRoot } from '../../safety/expand-paths.js';
@@ -66,17 +66,24 @@ export async function buildSelection(input: SelectionInput): Promise<Selection> 
     let start = w.dir;
     let glob: Match | undefined;
     let depth = Infinity;
+    const st = await lstat(start).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      // Following it would prune wherever it points (outside the tree); config load refuses it too,
+      // this catches a link made since. A link to /, the home or the state dir still fails the run.
+      await input.guard.resolveRoot(start, what);
+      const to = await readlink(start).catch(() => '?');
+      notes.push(
+        `${what}: ${start} is a symbolic link (to ${to}); a link named as a root is not followed; skipped`,
+      );
+      continue;
+    }
     if (w.glob !== undefined) {
       glob = picomatch(w.glob, PM);
       depth = globDepth(w.glob);
     } else {
-      const st = await lstat(start).catch(() => undefined);
-      const target = st?.isSymbolicLink() ? await stat(start).catch(() => undefined) : st;
-      if (st && target && !target.isDirectory()) {
-        if (st.isSymbolicLink() || !st.isFile()) {
-          notes.push(
-            `${what}: not a directory or a regular file (links to files are never followed); skipped`,
-          );
+      if (st && !st.isDirectory()) {
+        if (!st.isFile()) {
+          notes.push(`${what}: not a directory or a regular file; skipped`);
           continue;
         }
         // A single file named as is: its directory is the root and only this name is selected.

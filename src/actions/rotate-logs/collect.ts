@@ -63,8 +63,12 @@ export async function collectLogs(
     const abs = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
     const root = rootOf(abs);
     guard.assertRoot(root, `paths[${i}] (${pattern})`);
-    const matches = await expandPaths([abs], { baseDir });
-    if (matches.length === 0 && !opts.missingok) warnings.push(`${pattern}: no log matches`);
+    const links: string[] = [];
+    const matches = await expandPaths([abs], { baseDir, onLink: (l) => links.push(l) });
+    for (const l of links)
+      warnings.push(`${l} is a symbolic link: not rotated (links are never followed; name its target)`);
+    if (matches.length === 0 && links.length === 0 && !opts.missingok)
+      warnings.push(`${pattern}: no log matches`);
     for (const m of matches) {
       if (found.has(m)) continue;
       let st;
@@ -91,11 +95,15 @@ export async function collectLogs(
         warnings.push(`${m} is inside caretaker's state dir: not rotated`);
         continue;
       }
-      if (!(await guard.realInside(m, root))) {
+      const real = await guard.realInside(m, root);
+      if (!real) {
         warnings.push(`${m} leads outside ${root} through a symbolic link: not rotated`);
         continue;
       }
-      found.set(m, { log: m, root, entry: toEntry(m, st) });
+      // Reached through a linked directory (logs -> /data/logs): rotated where it really is, so
+      // every step (olddir, generations, temp files) works in a real directory, never via the link.
+      if (found.has(real)) continue;
+      found.set(real, { log: real, root, entry: toEntry(real, st) });
     }
   }
   // `logs/*` also matches app.log.1 and app.log-20261124.gz: rotating those would make

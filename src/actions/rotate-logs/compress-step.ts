@@ -10,8 +10,8 @@ import { lstat, open, rename, rm, unlink, type FileHandle } from 'node:fs/promis
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { fsyncDir } from '../../safety/atomic-write.js';
-import { faultPoint } from './faults.js';
+import { fsyncDir } from '../../os/atomic-write.js';
+import { faultPoint } from '../../os/fault-point.js';
 import { gzipFile } from './gzip-file.js';
 import type { GzipPool } from './gzip-pool.js';
 import { tempNameFor } from './naming.js';
@@ -157,10 +157,10 @@ export async function compressStep(
       };
     }
     await env.mark('bytes', String(r.bytesIn));
-    faultPoint('compressed, before rename');
+    faultPoint('rotate:step', 'compressed, before rename');
     await rename(tmp, dst);
     await fsyncDir(dirname(dst));
-    faultPoint('renamed, before deleting the source');
+    faultPoint('rotate:step', 'renamed, before deleting the source');
     const late = await retireSource(src, fh, dst, r.bytesIn);
     return { status: 'done', bytesIn: r.bytesIn, bytesOut: (await lstat(dst)).size, lateBytes: late };
   } finally {

@@ -6,7 +6,7 @@
  * O_APPEND keeps its old offset after a truncate and the file starts with zeros (logrotate #363).
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pauseWriter } from './pause-writer.js';
 
 const CHUNK = 1 << 20;
@@ -114,6 +114,20 @@ export interface CopyTruncateOptions {
 }
 
 /**
+ * The copy could not be made (a full disk, most often). Raised before the log was truncated, after
+ * the partial copy was removed: the log is as it was. Keeps the system error's `code`.
+ */
+export class CopyFailedError extends Error {
+  override name = 'CopyFailedError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Copies `log` into `tmp` (created, or continued when resuming), truncates `log`, fsyncs `tmp`.
  * The caller renames `tmp` to the rotated name.
  */
@@ -136,6 +150,8 @@ export async function copyTruncate(
   let copied = opts.resumeFrom ?? 0;
   let passes = 0;
   let windowMicros = 0;
+  /** Once the log is truncated, the copy holds the only version of its lines: it must stay. */
+  let truncated = false;
   try {
     await dst.chmod(st.mode & 0o7777);
     await dst.chown(st.uid, st.gid).catch(() => {}); // only root may give a file away
@@ -167,6 +183,7 @@ export async function copyTruncate(
         copied += n;
       }
       ftruncateSync(srcFd, 0);
+      truncated = true;
     } finally {
       paused?.resume();
     }
@@ -180,8 +197,23 @@ export async function copyTruncate(
       paused: paused !== undefined,
       pauseError: pause !== undefined && 'error' in pause ? pause.error : undefined,
     };
+  } catch (err) {
+    if (truncated) throw err;
+    // A partial copy on a full disk keeps it full and makes the application's own writes fail:
+    // remove it; the log still holds every line.
+    await dst.close().catch(() => {});
+    await rm(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOSPC' || e.code === 'EDQUOT'
+        ? `no space left for the copy (${copied} of ${st.size} bytes copied)`
+        : e.message;
+    throw new CopyFailedError(
+      `${log}: copytruncate could not copy it to ${tmp}: ${why}; the partial copy was removed and the log left as it was`,
+      e.code,
+    );
   } finally {
-    await dst.close();
+    await dst.close().catch(() => {}); // closed already when the copy failed
     await src.close();
   }
 }

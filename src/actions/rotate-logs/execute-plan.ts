@@ -6,9 +6,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { Progress } from '../types.js';
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import { compressStep } from './compress-step.js';
-import { faultPoint } from './faults.js';
+import { faultPoint } from '../../os/fault-point.js';
 import { GzipPool } from './gzip-pool.js';
 import type { Journal } from './journal.js';
 import { copyTruncateStep, deleteStep, mkdirStep, moveStep, renameStep, truncateStep } from './move-steps.js';
@@ -30,6 +30,8 @@ export interface Tally {
   readonly nulHoles: { log: string; firstOffset: number; firstRun: number; total: number }[];
   readonly failedLogs: Set<string>;
   readonly warnings: string[];
+  /** Problems that fail the run (a full disk), beyond the warnings. */
+  readonly errors: string[];
   lateBytes: number;
 }
 
@@ -43,6 +45,7 @@ export function newTally(): Tally {
     nulHoles: [],
     failedLogs: new Set(),
     warnings: [],
+    errors: [],
     lateBytes: 0,
   };
 }
@@ -251,12 +254,17 @@ export async function executePlan(plan: Plan, ex: ExecuteContext, tally: Tally):
             await journal.skip(step.id);
             continue;
           }
-          faultPoint(`before: ${describeStep(step)}`);
+          faultPoint('rotate:step', `before: ${describeStep(step)}`);
           try {
             await runStep(step, stage.name);
           } catch (err) {
             if (ex.signal.aborted) throw err;
-            fail(step, `${describeStep(step)}: ${(err as Error).message}`);
+            const code = (err as NodeJS.ErrnoException).code;
+            // A full disk is not a log to retry next time: the host needs a person now.
+            if (code === 'ENOSPC' || code === 'EDQUOT') {
+              tally.errors.push((err as Error).message);
+              tally.failedLogs.add(step.log);
+            } else fail(step, `${describeStep(step)}: ${(err as Error).message}`);
             await journal.skip(step.id);
             continue;
           }

@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic } from '../../safety/atomic-write.js';
+import { fsyncDir, writeFileAtomic } from '../../os/atomic-write.js';
 import type { Plan } from './steps.js';
 
 export const JOURNAL_FILE = 'rotation.journal';

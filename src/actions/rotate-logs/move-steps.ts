@@ -6,9 +6,9 @@
 import { constants, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDir } from '../../safety/atomic-write.js';
+import { fsyncDir } from '../../os/atomic-write.js';
 import { copyTruncate, logStillHoldsCopy, type CopyTruncateResult } from './copy-truncate.js';
-import { faultPoint } from './faults.js';
+import { faultPoint } from '../../os/fault-point.js';
 import { newLogNameFor, tempNameFor } from './naming.js';
 import type { CreateIds } from './steps.js';
 
@@ -152,7 +152,7 @@ export async function moveStep(
     await syncDirs(log, to);
     return { status: 'done', detail, bytes: logSt.size };
   }
-  faultPoint('linked, before the new log replaces the old');
+  faultPoint('rotate:step', 'linked, before the new log replaces the old');
   await rename(fresh.path, log);
   await syncDirs(log, to);
   return { status: 'done', detail, bytes: logSt.size };
@@ -212,10 +212,10 @@ export async function copyTruncateStep(
     resumeFrom,
     pausePid: typeof pid === 'number' ? pid : undefined,
     signal: env.signal,
-    beforeTruncate: () => faultPoint('copied, before truncating the log'),
+    beforeTruncate: () => faultPoint('rotate:step', 'copied, before truncating the log'),
   });
   await env.mark('truncated', '1');
-  faultPoint('truncated, before the copy gets its name');
+  faultPoint('rotate:step', 'truncated, before the copy gets its name');
   await rename(tmp, to);
   await syncDirs(to);
   const pauseError = typeof pid === 'string' ? pid : copy.pauseError;

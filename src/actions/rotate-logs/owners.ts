@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 
 export type IdKind = 'user' | 'group';
 

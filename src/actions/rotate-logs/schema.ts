@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { duration, size, stringList } from '../../config/schema-types.js';
+import { duration, size, stringList } from '../../schema/values.js';
 import { DATEFORMAT_SPECIFIERS, hasDatePlaceholders } from './naming.js';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../safety/atomic-write.js';
+import { writeFileAtomic } from '../../os/atomic-write.js';
 
 export const STATE_FILE = 'rotate-state.json';
 

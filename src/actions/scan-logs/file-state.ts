@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../safety/atomic-write.js';
+import { writeFileAtomic } from '../../os/atomic-write.js';
 
 export const STATE_FILE = 'scan-logs-state.json';
 /** Bytes of a file's start hashed into its fingerprint. */

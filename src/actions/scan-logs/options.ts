@@ -1,6 +1,6 @@
 /** The `with:` options of scan-logs, and the patterns they resolve to. */
 import { z } from 'zod';
-import { duration, stringList } from '../../config/schema-types.js';
+import { duration, stringList } from '../../schema/values.js';
 import { PatternError, planPattern, type PatternPlan } from './line-regex.js';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;

@@ -4,7 +4,7 @@
  * identity of the same content stopped), scan the new bytes, and record where it stopped.
  */
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { expandPaths, walkRoot } from '../../safety/expand-paths.js';
 import type { PathGuard } from '../../safety/path-guard.js';
 import { fingerprint, FINGERPRINT_BYTES, MIN_ADOPT_BYTES, readHead, type FileRecord } from './file-state.js';
@@ -12,6 +12,7 @@ import { scanGzip } from './gzip-scan.js';
 import type { ScanPlan, ScanSettings, Tally } from './line-scanner.js';
 import { scanFileRange } from './parallel-scan.js';
 import { findRenamed, isGzip, rotatedSiblings } from './rotated-files.js';
+import { findTruncatedCopy } from './truncated-copy.js';
 
 /** How a file's new bytes were found. */
 export type StartReason = 'new' | 'continued' | 'truncated' | 'replaced' | 'adopted' | 'renamed' | 'done';
@@ -44,6 +45,8 @@ export interface ScanRunInput {
   readonly next: Record<string, FileRecord>;
   warn(message: string): void;
   progress(bytes: number, label: string): void;
+  /** Live files truncated since the last scan whose rotated copy was not found. */
+  readonly unreadTruncations: string[];
 }
 
 /** Files named by `paths` (and their rotated generations when asked), never through a link out. */
@@ -120,21 +123,20 @@ function linesAfter(base: number, t: Tally | undefined, settings: ScanSettings):
   return base + (t?.lines ?? 0);
 }
 
-/** Scans one file; returns undefined when it is not a regular file or was already scanned. */
-export async function scanOne(
-  path: string,
-  run: ScanRunInput,
-  seen: Set<string>,
-): Promise<FileScan | undefined> {
+/**
+ * Scans one file: none when it is not a regular file or was already scanned; two when it was
+ * truncated since the last scan and its rotated copy holds lines that were not read yet.
+ */
+export async function scanOne(path: string, run: ScanRunInput, seen: Set<string>): Promise<FileScan[]> {
   const st = await stat(path, { bigint: true }).catch(() => undefined);
-  if (!st?.isFile()) return undefined;
+  if (!st?.isFile()) return [];
   const key = `${st.dev}:${st.ino}`;
-  if (seen.has(key)) return undefined; // a hard link or a path named twice
+  if (seen.has(key)) return []; // a hard link or a path named twice
   seen.add(key);
   const size = Number(st.size);
   const mtimeMs = Number(st.mtimeMs);
   const rec = run.prev[key];
-  if (isGzip(path)) return scanCompressed(path, key, mtimeMs, rec, run);
+  if (isGzip(path)) return [await scanCompressed(path, key, mtimeMs, rec, run)];
 
   const head = await readHead(path);
   let from = 0;
@@ -151,7 +153,64 @@ export async function scanOne(
       [from, lineBase, reason, previousPath] = [a[1].offset, a[1].lines, 'adopted', a[1].path];
     }
   }
-  return scanPlain(path, key, size, mtimeMs, head, { from, lineBase, reason, previousPath }, run);
+  const out = [
+    await scanPlain(path, key, size, mtimeMs, head, { from, lineBase, reason, previousPath }, run),
+  ];
+  if (rec && !rec.gz && (reason === 'truncated' || reason === 'replaced') && rec.offset > 0) {
+    const copy = await scanTruncatedCopy(path, rec, run, seen);
+    if (copy) out.push(copy);
+  }
+  return out;
+}
+
+/**
+ * The lines written after the last scan and before a copytruncate are in the copy: read them
+ * there, from where the last scan stopped. Without the copy they cannot be read; say so loudly.
+ */
+async function scanTruncatedCopy(
+  live: string,
+  rec: FileRecord,
+  run: ScanRunInput,
+  seen: Set<string>,
+): Promise<FileScan | undefined> {
+  const copy = await findTruncatedCopy(live, rec, seen);
+  if (!copy) {
+    run.unreadTruncations.push(live);
+    run.warn(
+      `${live}: truncated since the last scan, which had read ${rec.offset} bytes of it, and no rotated copy starting with those bytes was found (${basename(live)}.1, ${basename(live)}-DATE, .gz): lines written after that scan and before the truncation were not read`,
+    );
+    return undefined;
+  }
+  seen.add(copy.key);
+  const start = { from: rec.offset, lineBase: rec.lines, reason: 'adopted' as const, previousPath: live };
+  if (!copy.gz) return scanPlain(copy.path, copy.key, copy.size, copy.mtimeMs, copy.head, start, run);
+  run.progress(0, copy.path);
+  const r = await scanGzip(
+    copy.path,
+    run.plans,
+    run.settings,
+    FINGERPRINT_BYTES,
+    () => ({ skip: rec.offset }),
+    run.signal,
+  );
+  run.next[copy.key] = record(
+    copy.path,
+    r.total,
+    linesAfter(rec.lines, r.tally, run.settings),
+    copy.head,
+    run.now,
+    true,
+  );
+  return {
+    path: copy.path,
+    key: copy.key,
+    ...start,
+    to: r.total,
+    mtimeMs: copy.mtimeMs,
+    gz: true,
+    workers: 0,
+    tally: r.tally,
+  };
 }
 
 async function scanPlain(

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { runInProcessGroup } from '../process-group.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import type { ActionContext } from '../types.js';
 import { parseJunit, type TestCase } from './junit.js';
 import { freshFiles, stampFiles } from './report-files.js';
@@ -25,6 +25,30 @@ export function shownCommand(command: string | readonly string[]): string {
   return typeof command === 'string' ? command : command.join(' ');
 }
 
+/** Output kept to explain a failed command: its last lines. */
+const TAIL_CHARS = 2000;
+
+function lastLines(output: string, n = 5): string {
+  const lines = output.trimEnd().split('\n').slice(-n);
+  return lines.map((l) => l.slice(0, 300)).join(' | ');
+}
+
+/**
+ * When the command itself failed — not found (127), not executable (126), or any other non-zero
+ * exit — and left no readable report, that is the news: a broken or missing report is only its
+ * consequence (a shell redirect creates an empty report even when the command is not found).
+ */
+function commandFailure(shown: string, exitCode: number, output: string, consequence: string): string {
+  const what =
+    exitCode === 127
+      ? `\`${shown}\` exited 127: a command was not found`
+      : exitCode === 126
+        ? `\`${shown}\` exited 126: a command could not be executed (not executable?)`
+        : `\`${shown}\` failed (exit ${exitCode})`;
+  const tail = lastLines(output);
+  return `${what} and ${consequence}${tail ? `; its output ended: ${tail}` : '; it printed nothing'}`;
+}
+
 export async function runTests(
   ctx: ActionContext,
   opts: {
@@ -35,7 +59,9 @@ export async function runTests(
   },
 ): Promise<TestRun> {
   const before = await stampFiles(opts.cwd, opts.junit);
-  ctx.output(`$ ${shownCommand(opts.command)}\n`);
+  const shown = shownCommand(opts.command);
+  ctx.output(`$ ${shown}\n`);
+  let tail = '';
   const r = await runInProcessGroup({
     command: opts.command,
     cwd: opts.cwd,
@@ -43,7 +69,10 @@ export async function runTests(
     signal: ctx.signal,
     killGraceMs: ctx.killGraceMs,
     clock: ctx.clock,
-    onOutput: (t) => ctx.output(t),
+    onOutput: (t) => {
+      ctx.output(t);
+      tail = (tail + t).slice(-TAIL_CHARS);
+    },
     onStart: (pgid) => ctx.trackProcess(pgid),
   });
   const base = { exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, unreadable: [] };
@@ -73,13 +102,21 @@ export async function runTests(
       ...base,
       cases: [],
       files: [],
-      error: `no JUnit report was written: junit ${globs} ${why} in ${opts.cwd} after \`${shownCommand(opts.command)}\` exited ${r.exitCode}`,
+      error:
+        r.exitCode !== 0
+          ? commandFailure(shown, r.exitCode, tail, `wrote no JUnit report (junit ${globs} ${why})`)
+          : `no JUnit report was written: junit ${globs} ${why} in ${opts.cwd} after \`${shown}\` exited ${r.exitCode}`,
     };
   }
   const cases: TestCase[] = [];
   const unreadable: string[] = [];
   for (const f of fresh) {
-    const parsed = parseJunit(await readFile(f, 'utf8'));
+    const text = await readFile(f, 'utf8');
+    if (text.trim() === '') {
+      unreadable.push(`${relative(opts.cwd, f)}: empty`);
+      continue;
+    }
+    const parsed = parseJunit(text);
     if (parsed.ok) cases.push(...parsed.cases);
     else unreadable.push(`${relative(opts.cwd, f)}: ${parsed.reason}`);
   }
@@ -90,7 +127,10 @@ export async function runTests(
       cases: [],
       files,
       unreadable,
-      error: `no JUnit report could be read: ${unreadable[0]}`,
+      error:
+        r.exitCode !== 0
+          ? commandFailure(shown, r.exitCode, tail, `left no readable JUnit report (${unreadable[0]})`)
+          : `no JUnit report could be read: ${unreadable[0]}`,
     };
   return { ...base, cases, files, unreadable };
 }

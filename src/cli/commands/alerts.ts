@@ -1,22 +1,14 @@
 /** ping NAME [--fail], notify-test [CHANNEL], report, export. */
 import { resolve } from 'node:path';
-import { writeDataset } from '../../actions/export-files.js';
+import type { PingRecord } from '../../caretaker.js';
 import { EXPORT_FORMATS, toCsv, type ExportFormat } from '../../core/dataset.js';
 import { UsageError } from '../../errors/usage-error.js';
+import { positiveInt } from '../options.js';
+import { writeReportFile } from '../../report/report-files.js';
 import { renderSummaryMarkdown } from '../../report/summary-report.js';
-import { PathGuard, UnsafePathError } from '../../safety/path-guard.js';
-import { writeFileAtomicSync } from '../../safety/atomic-write.js';
-import { DaemonError, findDaemon } from '../../server/client.js';
-import type { PingRecord } from '../../store/types.js';
+import { findDaemon } from '../../server/client.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 import { table } from '../format.js';
-
-function positiveInt(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`${flag} expects a whole number ≥ 1, got "${value}"`);
-  return Number(value);
-}
 
 export async function pingCommand(
   name: string,
@@ -29,15 +21,10 @@ export async function pingCommand(
     const known = caretaker.config.alerting.watches.some((w) => w.name === name);
     const daemon = known ? await findDaemon(caretaker.config.stateDir) : undefined;
     if (daemon) {
-      ping = await daemon
-        .call<PingRecord>('POST', `/v1/pings/${encodeURIComponent(name)}`, {
-          fail: opts.fail === true,
-          message: opts.message,
-        })
-        .catch((err: unknown) => {
-          if (err instanceof DaemonError && err.exitCode === 2) throw new UsageError(err.message);
-          throw err;
-        });
+      ping = await daemon.call<PingRecord>('POST', `/v1/pings/${encodeURIComponent(name)}`, {
+        fail: opts.fail === true,
+        message: opts.message,
+      });
     } else {
       // Unknown names throw a UsageError here, daemon or not.
       ping = await caretaker.ping(name, { ok: opts.fail !== true, message: opts.message, source: 'cli' });
@@ -57,11 +44,7 @@ export async function notifyTestCommand(
 ): Promise<number> {
   const caretaker = await openCaretaker(opts);
   try {
-    const names = caretaker.config.alerting.channels.map((c) => c.name);
-    if (names.length === 0) throw new UsageError('no channels are configured under notify:');
-    if (channel !== undefined && !names.includes(channel))
-      throw new UsageError(`unknown channel "${channel}"; channels: ${names.join(', ')}`);
-    const results = await caretaker.supervision.notifier.test(channel);
+    const results = await caretaker.testChannels(channel);
     if (opts.json) printJson(io, results);
     else
       io.out(
@@ -84,7 +67,7 @@ export async function reportCommand(
   const format = opts.json ? 'json' : (opts.format ?? 'md');
   if (!['md', 'json', 'csv'].includes(format))
     throw new UsageError(`--format expects md, json or csv, got "${format}"`);
-  const caretaker = await openCaretaker(opts);
+  const caretaker = await openCaretaker(opts, { readonly: true });
   try {
     const s = await caretaker.summaryReport(days);
     let text: string;
@@ -122,7 +105,7 @@ export async function reportCommand(
       });
     } else text = renderSummaryMarkdown(s);
     if (opts.output) {
-      writeFileAtomicSync(resolve(opts.output), text);
+      writeReportFile(resolve(opts.output), text);
       io.out(`report written to ${resolve(opts.output)}`);
     } else io.out(text.trimEnd());
     return 0;
@@ -142,19 +125,13 @@ export async function exportCommand(
     if (!(EXPORT_FORMATS as readonly string[]).includes(f))
       throw new UsageError(`--format expects csv, json or md (or a list such as csv,md), got "${f}"`);
   const days = positiveInt(opts.days, '--days', 30);
-  const caretaker = await openCaretaker(opts);
+  const caretaker = await openCaretaker(opts, { readonly: true });
   try {
-    const dir = resolve(opts.output);
-    try {
-      new PathGuard({ stateDir: caretaker.config.stateDir }).assertRoot(dir, '--output');
-    } catch (err) {
-      if (err instanceof UnsafePathError) throw new UsageError(err.message);
-      throw err;
-    }
-    const written = [];
-    for (const d of await caretaker.datasets(days))
-      for (const f of formats as ExportFormat[])
-        written.push(writeDataset(d, f, dir, { title: `${d.name} (last ${days} days)` }));
+    const written = await caretaker.exportRecords({
+      dir: opts.output,
+      formats: formats as ExportFormat[],
+      days,
+    });
     if (opts.json) printJson(io, written);
     else
       io.out(

@@ -1,17 +1,35 @@
 /** start [--daemon], stop, reload, status. */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
-import { DEFAULTS } from '../../config/resolve.js';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isStale, readHeartbeat } from '../../engine/heartbeat.js';
-import { isLocked, readHolder } from '../../engine/state-lock.js';
+import type { IncidentRecord, RunRecord, TaskSummary, WatchStatus } from '../../caretaker.js';
+import {
+  defaultShutdownGraceMs,
+  heartbeatAge,
+  isStale,
+  isStateLocked,
+  openHistory,
+  prepareLogDir,
+  readHeartbeat,
+  readHolder,
+  systemMonotonic,
+  type StateLocation,
+} from '../../caretaker-tools.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { findDaemon } from '../../server/client.js';
-import type { RunRecord } from '../../store/types.js';
-import { configPath, openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import {
+  configPath,
+  locateDaemon,
+  openCaretaker,
+  printJson,
+  warnIfConfigChanged,
+  type GlobalOptions,
+  type Io,
+} from '../context.js';
 import { oneLine, relative, table, when } from '../format.js';
+import { plural } from '../../core/plural.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,8 +53,7 @@ export async function startCommand(opts: GlobalOptions & { daemon?: boolean }, i
   const running = await findDaemon(stateDir);
   if (running)
     throw new UsageError(`a caretaker daemon is already running on ${stateDir} (pid ${running.info.pid})`);
-  mkdirSync(resolve(stateDir, 'logs'), { recursive: true });
-  const outFile = resolve(stateDir, 'logs', 'daemon.out');
+  const outFile = resolve(await prepareLogDir(stateDir), 'daemon.out');
   const out = openSync(outFile, 'a');
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, main, 'start', '-c', file], {
@@ -77,8 +94,8 @@ export async function startCommand(opts: GlobalOptions & { daemon?: boolean }, i
 }
 
 /**
- * The state dir of the configuration — even when the file has errors, so that a daemon can
- * always be stopped: then `state_dir:` is read from the raw YAML (or the default is used).
+ * The state dir of the configuration — even when the file has errors, so that a daemon can always
+ * be stopped: then `state_dir:` is read from the raw YAML (or the default is used).
  */
 async function stateDirOf(
   opts: GlobalOptions,
@@ -90,18 +107,12 @@ async function stateDirOf(
     await probe.close();
     return { stateDir, shutdownGraceMs };
   } catch (err) {
-    if ((err as Error).name !== 'ConfigError') throw err;
-    const file = configPath(opts);
-    let raw: unknown;
-    try {
-      raw = parse(readFileSync(file, 'utf8'));
-    } catch {
-      raw = undefined;
-    }
-    const named = (raw as { state_dir?: unknown } | undefined)?.state_dir;
-    const stateDir = resolve(dirname(file), typeof named === 'string' ? named : DEFAULTS.stateDir);
-    io.err(`warning: ${file} has errors (see caretaker validate); using the state dir ${stateDir}`);
-    return { stateDir, shutdownGraceMs: DEFAULTS.shutdownGraceMs };
+    if (!(err instanceof ConfigError)) throw err;
+    const { location } = await locateDaemon(opts);
+    io.err(
+      `warning: ${location.file} has errors (see caretaker validate); using the state dir ${location.stateDir}`,
+    );
+    return { stateDir: location.stateDir, shutdownGraceMs: await defaultShutdownGraceMs() };
   }
 }
 
@@ -116,7 +127,7 @@ export async function stopCommand(opts: GlobalOptions, io: Io): Promise<number> 
   await d.call('POST', '/v1/stop');
   const deadline = Date.now() + shutdownGraceMs + 15_000;
   while (Date.now() < deadline) {
-    if (!isLocked(stateDir)) {
+    if (!(await isStateLocked(stateDir))) {
       if (opts.json) printJson(io, { stopped: true, pid: d.info.pid });
       else io.out(`caretaker (pid ${d.info.pid}) stopped`);
       return 0;
@@ -137,7 +148,7 @@ export async function reloadCommand(opts: GlobalOptions, io: Io): Promise<number
   if (!d) throw new UsageError(`no caretaker daemon is running on ${stateDir}; nothing to reload`);
   const r = await d.call<{ tasks: number }>('POST', '/v1/reload');
   if (opts.json) printJson(io, { reloaded: true, ...r });
-  else io.out(`configuration reloaded (${r.tasks} tasks)`);
+  else io.out(`configuration reloaded (${plural(r.tasks, 'task')})`);
   return 0;
 }
 
@@ -146,133 +157,220 @@ interface DaemonStatus {
   startedAt: number | null;
   config: string;
   version: string;
+  timezone: string;
   running: RunRecord[];
   queued: RunRecord[];
-  upcoming: { task: string; dueAt: number }[];
+  upcoming: Upcoming[];
+  lastFailures: RunRecord[];
+  watches: WatchStatus[];
+  openIncidents: IncidentRecord[];
 }
 
-export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number> {
-  const caretaker = await openCaretaker(opts);
+interface Upcoming {
+  task: string;
+  dueAt: number;
+  timezone: string;
+  seconds: boolean;
+}
+
+/** What `status` shows, from the daemon, else from the configuration and the store. */
+interface StatusView {
+  readonly live: DaemonStatus | undefined;
+  readonly timezone: string;
+  readonly configFile: string;
+  readonly upcoming: Upcoming[];
+  readonly lastFailures: RunRecord[];
+  readonly watches: WatchStatus[];
+  readonly openIncidents: IncidentRecord[];
+  /** The configuration has errors: what is shown comes from the store alone. */
+  readonly configWarning: string | null;
+}
+
+function upcomingOf(tasks: TaskSummary[]): Upcoming[] {
+  return tasks
+    .filter((t) => t.nextRunAt !== null)
+    .map((t) => ({ task: t.id, dueAt: t.nextRunAt!, timezone: t.timezone, seconds: t.seconds }))
+    .sort((a, b) => a.dueAt - b.dueAt)
+    .slice(0, 10);
+}
+
+async function statusView(
+  opts: GlobalOptions,
+  io: Io,
+  location: StateLocation,
+  live: DaemonStatus | undefined,
+): Promise<StatusView> {
+  if (live) {
+    const configWarning = await warnIfConfigChanged(location, io, opts.json);
+    return {
+      live,
+      timezone: live.timezone,
+      configFile: live.config,
+      upcoming: live.upcoming,
+      lastFailures: live.lastFailures,
+      watches: live.watches,
+      openIncidents: live.openIncidents,
+      configWarning,
+    };
+  }
+  let caretaker;
   try {
-    const { stateDir, timezone } = caretaker.config;
-    const now = Date.now();
-    const d = await findDaemon(stateDir);
-    const live = d ? await d.call<DaemonStatus>('GET', '/v1/status') : undefined;
-    const failures = await caretaker.history({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 });
-    const upcoming =
-      live?.upcoming ??
-      (await caretaker.tasks())
-        .filter((t) => t.nextRunAt !== null)
-        .map((t) => ({ task: t.id, dueAt: t.nextRunAt! }))
-        .sort((a, b) => a.dueAt - b.dueAt)
-        .slice(0, 10);
-    const hb = readHeartbeat(stateDir);
-    const locked = !live && isLocked(stateDir);
-    const heartbeat = hb ? { at: hb.at, pid: hb.pid, everyMs: hb.everyMs, stale: isStale(hb, now) } : null;
-    const watches = await caretaker.watches();
-    const incidents = await caretaker.incidents({ open: true, limit: 20 });
-    if (opts.json) {
-      printJson(io, {
-        daemon: live
-          ? { running: true, pid: live.pid, startedAt: live.startedAt, version: live.version }
-          : locked
-            ? { running: true, responding: false, pid: readHolder(stateDir)?.pid ?? null }
-            : { running: false },
-        heartbeat,
-        watches,
-        openIncidents: incidents,
-        running: live?.running ?? [],
-        queued: live?.queued ?? [],
-        upcoming,
-        lastFailures: failures,
-      });
-      return 0;
+    caretaker = await openCaretaker(opts, { readonly: true });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // No daemon and a broken file: what happened is still in the store.
+    const warning = `${location.file} has errors (caretaker validate lists them); showing what the history in ${location.storePath} holds`;
+    if (!opts.json) io.err(`warning: ${warning}`);
+    const history = await openHistory(location.storePath);
+    try {
+      return {
+        live,
+        timezone: 'UTC',
+        configFile: location.file,
+        upcoming: [],
+        lastFailures: await history.history({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 }),
+        watches: [],
+        openIncidents: await history.incidents({ open: true, limit: 20 }),
+        configWarning: warning,
+      };
+    } finally {
+      await history.close();
     }
-    io.out(
-      live
-        ? `daemon: running (pid ${live.pid}, up ${relative(live.startedAt, now).replace(/ ago$/, '')}, caretaker ${live.version})`
-        : locked
-          ? `daemon: NOT RESPONDING — pid ${readHolder(stateDir)?.pid ?? '?'} holds the state dir but does not answer on its socket`
-          : `daemon: not running (state dir ${stateDir}); start it with caretaker start --daemon`,
-    );
-    if (hb && (live || locked)) {
-      io.out(
-        isStale(hb, now)
-          ? `heartbeat: STALE — last written ${relative(hb.at, now)} (expected every ${relative(now + hb.everyMs, now).replace(/^in /, '')}); the scheduler may be hung`
-          : `heartbeat: ${relative(hb.at, now)}`,
-      );
-    } else if (hb) io.out(`last heartbeat: ${relative(hb.at, now)} (pid ${hb.pid})`);
-    io.out(`config: ${caretaker.config.file}`);
-    if (live && live.running.length + live.queued.length > 0) {
-      io.out('\nrunning and waiting:');
-      io.out(
-        table(
-          ['RUN', 'TASK', 'STATE', 'SINCE'],
-          [...live.running, ...live.queued].map((r) => [
-            `#${r.id}`,
-            r.task,
-            r.status,
-            relative(r.startedAt ?? r.queuedAt, now),
-          ]),
-        ),
-      );
-    }
-    io.out('\nnext runs:');
-    io.out(
-      upcoming.length
-        ? table(
-            ['WHEN', 'TASK', 'AT'],
-            upcoming.slice(0, 10).map((u) => [relative(u.dueAt, now), u.task, when(u.dueAt, timezone)]),
-          )
-        : '  (no scheduled tasks)',
-    );
-    if (incidents.length > 0) {
-      io.out('\nopen incidents:');
-      io.out(
-        table(
-          ['#', 'SUBJECT', 'EVENT', 'SINCE', 'SEEN', 'MESSAGE'],
-          incidents.map((i) => [
-            `#${i.id}`,
-            `${i.subjectKind} ${i.subjectId}`,
-            i.event,
-            relative(i.openedAt, now),
-            String(i.occurrences),
-            oneLine(i.message, 60),
-          ]),
-        ),
-      );
-    }
-    if (watches.length > 0) {
-      io.out('\nwatches:');
-      io.out(
-        table(
-          ['WATCH', 'STATE', 'LAST PING', 'DEADLINE'],
-          watches.map((w) => [
-            w.name,
-            w.state,
-            w.lastPing ? `${w.lastPing.ok ? 'ok' : 'FAIL'} ${relative(w.lastPing.at, now)}` : 'never',
-            w.deadline === null ? '-' : relative(w.deadline, now),
-          ]),
-        ),
-      );
-    }
-    io.out('\nlast failures:');
-    io.out(
-      failures.length
-        ? table(
-            ['RUN', 'TASK', 'STATUS', 'WHEN', 'WHY'],
-            failures.map((r) => [
-              `#${r.id}`,
-              r.task,
-              r.status,
-              relative(r.finishedAt, now),
-              oneLine(r.reason ?? r.result?.summary, 60),
-            ]),
-          )
-        : '  (none)',
-    );
-    return 0;
+  }
+  try {
+    return {
+      live,
+      timezone: caretaker.config.timezone,
+      configFile: caretaker.config.file,
+      upcoming: upcomingOf(await caretaker.tasks()),
+      lastFailures: await caretaker.history({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 }),
+      watches: await caretaker.watches(),
+      openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
+      configWarning: null,
+    };
   } finally {
     await caretaker.close();
   }
+}
+
+export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number> {
+  const { location, daemon } = await locateDaemon(opts);
+  const { stateDir } = location;
+  const now = Date.now();
+  const live = daemon ? await daemon.call<DaemonStatus>('GET', '/v1/status') : undefined;
+  const view = await statusView(opts, io, location, live);
+  const hb = readHeartbeat(stateDir);
+  // The heartbeat's age by the monotonic clock: a wall-clock step is not a hung scheduler.
+  const mono = systemMonotonic();
+  const hbAge = hb ? heartbeatAge(hb, now, mono) : 0;
+  const locked = !live && (await isStateLocked(stateDir));
+  const heartbeat = hb
+    ? { at: hb.at, pid: hb.pid, everyMs: hb.everyMs, ageMs: Math.round(hbAge), stale: isStale(hb, now, mono) }
+    : null;
+  if (opts.json) {
+    printJson(io, {
+      daemon: live
+        ? { running: true, pid: live.pid, startedAt: live.startedAt, version: live.version }
+        : locked
+          ? { running: true, responding: false, pid: readHolder(stateDir)?.pid ?? null }
+          : { running: false },
+      configWarning: view.configWarning,
+      heartbeat,
+      watches: view.watches,
+      openIncidents: view.openIncidents,
+      running: live?.running ?? [],
+      queued: live?.queued ?? [],
+      upcoming: view.upcoming,
+      lastFailures: view.lastFailures,
+    });
+    return 0;
+  }
+  io.out(
+    live
+      ? `daemon: running (pid ${live.pid}, up ${relative(live.startedAt, now).replace(/ ago$/, '')}, caretaker ${live.version})`
+      : locked
+        ? `daemon: NOT RESPONDING — pid ${readHolder(stateDir)?.pid ?? '?'} holds the state dir but does not answer on its socket`
+        : `daemon: not running (state dir ${stateDir}); start it with caretaker start --daemon`,
+  );
+  if (hb && (live || locked)) {
+    io.out(
+      heartbeat!.stale
+        ? `heartbeat: STALE — last written ${relative(now - hbAge, now)} (expected every ${relative(now + hb.everyMs, now).replace(/^in /, '')}); the scheduler may be hung`
+        : `heartbeat: ${relative(now - hbAge, now)}`,
+    );
+  } else if (hb) io.out(`last heartbeat: ${relative(hb.at, now)} (pid ${hb.pid})`);
+  io.out(`config: ${view.configFile}`);
+  if (live && live.running.length + live.queued.length > 0) {
+    io.out('\nrunning and waiting:');
+    io.out(
+      table(
+        ['RUN', 'TASK', 'STATE', 'SINCE'],
+        [...live.running, ...live.queued].map((r) => [
+          `#${r.id}`,
+          r.task,
+          r.status,
+          relative(r.startedAt ?? r.queuedAt, now),
+        ]),
+      ),
+    );
+  }
+  if (!view.configWarning || live) {
+    io.out('\nnext runs:');
+    io.out(
+      view.upcoming.length
+        ? table(
+            ['WHEN', 'TASK', 'AT'],
+            view.upcoming
+              .slice(0, 10)
+              .map((u) => [relative(u.dueAt, now), u.task, when(u.dueAt, u.timezone, u.seconds)]),
+          )
+        : '  (no scheduled tasks)',
+    );
+  }
+  if (view.openIncidents.length > 0) {
+    io.out('\nopen incidents:');
+    io.out(
+      table(
+        ['#', 'SUBJECT', 'EVENT', 'SINCE', 'SEEN', 'MESSAGE'],
+        view.openIncidents.map((i) => [
+          `#${i.id}`,
+          `${i.subjectKind} ${i.subjectId}`,
+          i.event,
+          relative(i.openedAt, now),
+          String(i.occurrences),
+          oneLine(i.message, 60),
+        ]),
+      ),
+    );
+  }
+  if (view.watches.length > 0) {
+    io.out('\nwatches:');
+    io.out(
+      table(
+        ['WATCH', 'STATE', 'LAST PING', 'DEADLINE'],
+        view.watches.map((w) => [
+          w.name,
+          w.state,
+          w.lastPing ? `${w.lastPing.ok ? 'ok' : 'FAIL'} ${relative(w.lastPing.at, now)}` : 'never',
+          w.deadline === null ? '-' : relative(w.deadline, now),
+        ]),
+      ),
+    );
+  }
+  io.out('\nlast failures:');
+  io.out(
+    view.lastFailures.length
+      ? table(
+          ['RUN', 'TASK', 'STATUS', 'WHEN', 'WHY'],
+          view.lastFailures.map((r) => [
+            `#${r.id}`,
+            r.task,
+            r.status,
+            relative(r.finishedAt, now),
+            oneLine(r.reason ?? r.result?.summary, 60),
+          ]),
+        )
+      : '  (none)',
+  );
+  return 0;
 }

@@ -1,13 +1,8 @@
 /** health [TASK...]: run the health checks now and print the report (exit 1 on fail, 0 on ok/warn). */
-import { writeFileAtomicSync } from '../../safety/atomic-write.js';
-import {
-  healthReportOf,
-  renderHealthMarkdown,
-  renderHealthText,
-  type HealthReport,
-} from '../../report/health-report.js';
-import { DaemonError, findDaemon } from '../../server/client.js';
-import type { RunRecord } from '../../store/types.js';
+import type { HealthReport, RunRecord } from '../../caretaker.js';
+import { renderHealthMarkdown, renderHealthText } from '../../report/health-report.js';
+import { writeReportFile } from '../../report/report-files.js';
+import { findDaemon } from '../../server/client.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 
@@ -19,7 +14,7 @@ export async function healthCommand(
   const caretaker = await openCaretaker(opts);
   let report: HealthReport;
   try {
-    const tasks = caretaker.healthTasks(ids);
+    const tasks = await caretaker.healthTasks(ids);
     if (tasks.length === 0)
       throw new UsageError(
         'no health tasks are configured; add a task with action: health to the configuration',
@@ -29,15 +24,10 @@ export async function healthCommand(
       // The daemon runs them, so they land in its history and its alerts see them.
       const runs = await Promise.all(
         tasks.map((id) =>
-          daemon
-            .call<RunRecord>('POST', `/v1/tasks/${encodeURIComponent(id)}/runs`, { wait: true })
-            .catch((err: unknown) => {
-              if (err instanceof DaemonError && err.exitCode === 2) throw new UsageError(err.message);
-              throw err;
-            }),
+          daemon.call<RunRecord>('POST', `/v1/tasks/${encodeURIComponent(id)}/runs`, { wait: true }),
         ),
       );
-      report = healthReportOf(runs, caretaker.config.host, Date.now());
+      report = await caretaker.healthReport(runs);
     } else {
       report = await caretaker.health(tasks);
     }
@@ -45,7 +35,7 @@ export async function healthCommand(
     await caretaker.close();
   }
   const md = renderHealthMarkdown(report);
-  if (opts.output) writeFileAtomicSync(opts.output, md);
+  if (opts.output) writeReportFile(opts.output, md);
   if (opts.json) printJson(io, report);
   else io.out(opts.markdown ? md : renderHealthText(report));
   return report.status === 'fail' ? 1 : 0;

@@ -1,15 +1,13 @@
 /** history, metrics and cleanup. */
+import type { RunRecord } from '../../caretaker.js';
+import { locateState, openHistory } from '../../caretaker-tools.js';
 import { formatSize } from '../../core/size.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { UsageError } from '../../errors/usage-error.js';
-import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { positiveInt } from '../options.js';
+import { configPath, openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 import { ms, oneLine, percent, relative, table } from '../format.js';
-
-function positiveInt(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`${flag} expects a whole number ≥ 1, got "${value}"`);
-  return Number(value);
-}
+import { plural } from '../../core/plural.js';
 
 export async function historyCommand(
   id: string | undefined,
@@ -17,43 +15,73 @@ export async function historyCommand(
   io: Io,
 ): Promise<number> {
   const limit = positiveInt(opts.limit, '--limit', 20);
-  const caretaker = await openCaretaker(opts);
+  const runs = await pastRuns(id, limit, opts, io);
+  if (opts.json) {
+    printJson(io, runs);
+    return 0;
+  }
+  if (runs.length === 0) {
+    io.out(id ? `${id} has not run yet` : 'no runs yet');
+    return 0;
+  }
+  const now = Date.now();
+  io.out(
+    table(
+      ['RUN', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'EXIT', 'SUMMARY'],
+      runs.map((r) => [
+        `#${r.id}`,
+        r.task,
+        r.trigger === 'rollback' || r.trigger === 'restore'
+          ? `${r.status} (${r.trigger})`
+          : r.dryRun
+            ? `${r.status} (dry)`
+            : r.attempt > 1
+              ? `${r.status} (try ${r.attempt})`
+              : r.status,
+        relative(r.startedAt ?? r.queuedAt, now),
+        ms(r.durationMs),
+        r.exitCode === null ? '-' : String(r.exitCode),
+        oneLine(r.reason ?? r.result?.summary, 70),
+      ]),
+    ),
+  );
+  return 0;
+}
+
+/**
+ * The runs, newest first. With a configuration that has errors, the history is still there: read
+ * it from the store, with a warning (the unknown-task check needs the configuration, so it waits).
+ */
+async function pastRuns(
+  id: string | undefined,
+  limit: number,
+  opts: GlobalOptions,
+  io: Io,
+): Promise<RunRecord[]> {
+  let caretaker;
+  try {
+    caretaker = await openCaretaker(opts, { readonly: true });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const location = locateState(configPath(opts));
+    if (!opts.json)
+      io.err(
+        `warning: ${location.file} has errors (caretaker validate lists them); reading the history in ${location.storePath}`,
+      );
+    const history = await openHistory(location.storePath);
+    try {
+      return await history.history({ task: id, limit });
+    } finally {
+      await history.close();
+    }
+  }
   try {
     const runs = await caretaker.history({ task: id, limit });
     if (id !== undefined && runs.length === 0 && !caretaker.config.tasks.some((t) => t.id === id)) {
       const ids = caretaker.config.tasks.map((t) => t.id);
       throw new UsageError(`unknown task "${id}"; tasks: ${ids.join(', ') || '(none)'}`);
     }
-    if (opts.json) {
-      printJson(io, runs);
-      return 0;
-    }
-    if (runs.length === 0) {
-      io.out(id ? `${id} has not run yet` : 'no runs yet');
-      return 0;
-    }
-    const now = Date.now();
-    io.out(
-      table(
-        ['RUN', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'EXIT', 'SUMMARY'],
-        runs.map((r) => [
-          `#${r.id}`,
-          r.task,
-          r.trigger === 'rollback'
-            ? `${r.status} (rollback)`
-            : r.dryRun
-              ? `${r.status} (dry)`
-              : r.attempt > 1
-                ? `${r.status} (try ${r.attempt})`
-                : r.status,
-          relative(r.startedAt ?? r.queuedAt, now),
-          ms(r.durationMs),
-          r.exitCode === null ? '-' : String(r.exitCode),
-          oneLine(r.reason ?? r.result?.summary, 70),
-        ]),
-      ),
-    );
-    return 0;
+    return runs;
   } finally {
     await caretaker.close();
   }
@@ -61,14 +89,14 @@ export async function historyCommand(
 
 export async function metricsCommand(opts: GlobalOptions & { days?: string }, io: Io): Promise<number> {
   const days = positiveInt(opts.days, '--days', 30);
-  const caretaker = await openCaretaker(opts);
+  const caretaker = await openCaretaker(opts, { readonly: true });
   try {
     const m = await caretaker.metrics(days);
     if (opts.json) {
       printJson(io, m);
       return 0;
     }
-    io.out(`runs from ${m.fromDay} to ${m.toDay} (${m.days} days)`);
+    io.out(`runs from ${m.fromDay} to ${m.toDay} (${plural(m.days, 'day')})`);
     const row = (t: (typeof m.tasks)[number]) => [
       t.task,
       String(t.runs),
@@ -105,26 +133,19 @@ export async function cleanupCommand(
     opts.rollbackDays === undefined ? undefined : positiveInt(opts.rollbackDays, '--rollback-days', 30);
   const caretaker = await openCaretaker(opts);
   try {
-    const r =
-      keepDays === undefined
-        ? undefined
-        : await caretaker.store.prune({
-            now: Date.now(),
-            keepDays,
-            keepRunsPerTask: caretaker.config.history.keepRunsPerTask,
-          });
+    const r = keepDays === undefined ? undefined : await caretaker.pruneHistory(keepDays);
     const rb = rollbackDays === undefined ? undefined : await caretaker.cleanupRollbacks(rollbackDays);
     if (opts.json) {
       printJson(io, rb === undefined ? r : { ...r, rollback: rb });
       return 0;
     }
-    if (r)
+    if (r && keepDays !== undefined)
       io.out(
-        `deleted ${r.runsDeleted} run${r.runsDeleted === 1 ? '' : 's'} older than ${keepDays} days (or beyond ${caretaker.config.history.keepRunsPerTask} per task)`,
+        `deleted ${plural(r.runsDeleted, 'run')} older than ${plural(keepDays, 'day')} (or beyond ${caretaker.config.history.keepRunsPerTask} per task)`,
       );
-    if (rb)
+    if (rb && rollbackDays !== undefined)
       io.out(
-        `deleted ${rb.pointsDeleted.length} rollback point${rb.pointsDeleted.length === 1 ? '' : 's'} older than ${rollbackDays} days${rb.pointsDeleted.length ? ` (${rb.pointsDeleted.join(', ')})` : ''}; ${rb.blobsDeleted} stored file${rb.blobsDeleted === 1 ? '' : 's'} no longer needed, ${formatSize(rb.bytesFreed)} freed`,
+        `deleted ${plural(rb.pointsDeleted.length, 'rollback point')} older than ${plural(rollbackDays, 'day')}${rb.pointsDeleted.length ? ` (${rb.pointsDeleted.join(', ')})` : ''}; ${plural(rb.blobsDeleted, 'stored file')} no longer needed, ${formatSize(rb.bytesFreed)} freed`,
       );
     return 0;
   } finally {

@@ -1,25 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  guessFormat,
-  importCrontab,
-  renderImportedTasks,
-  type CrontabFormat,
-} from '../../config/import/crontab.js';
-import { importLogrotate, renderLogrotateTasks } from '../../config/import/logrotate.js';
+import { importCrontab, importLogrotate } from '../../caretaker-tools.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { printJson, type GlobalOptions, type Io } from '../context.js';
-
-function readInput(file: string | undefined): { text: string; source: string } {
-  if (file === undefined || file === '-') return { text: readFileSync(0, 'utf8'), source: 'stdin' };
-  try {
-    return { text: readFileSync(file, 'utf8'), source: resolve(file) };
-  } catch (err) {
-    throw new UsageError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
-  }
-}
 
 export async function importCrontabCommand(
   file: string | undefined,
@@ -27,14 +10,14 @@ export async function importCrontabCommand(
   io: Io,
 ): Promise<number> {
   if (opts.system && opts.user) throw new UsageError('--system and --user exclude each other');
-  const { text, source } = readInput(file);
-  const format: CrontabFormat = opts.system ? 'system' : opts.user ? 'user' : guessFormat(source);
-  const result = importCrontab(text, { source, format });
+  const { format, source, result, yaml } = await importCrontab(file, {
+    format: opts.system ? 'system' : opts.user ? 'user' : undefined,
+  });
   if (opts.json) {
     printJson(io, { source, format, ...result });
     return 0;
   }
-  io.out(renderImportedTasks(result, source));
+  io.out(yaml);
   for (const w of result.warnings) io.err(`warning: ${w}`);
   return 0;
 }
@@ -56,17 +39,17 @@ export async function importLogrotateCommand(
       );
     }
   }
-  let result;
+  let imported;
   try {
-    result = importLogrotate(sources);
+    imported = await importLogrotate(sources);
   } catch (err) {
     throw new UsageError(`cannot read the logrotate configuration: ${(err as Error).message}`);
   }
   if (opts.json) {
-    printJson(io, { sources, ...result });
+    printJson(io, { sources, ...imported.result });
     return 0;
   }
-  io.out(renderLogrotateTasks(result, sources));
-  for (const w of result.warnings) io.err(`warning: ${w}`);
+  io.out(imported.yaml);
+  for (const w of imported.result.warnings) io.err(`warning: ${w}`);
   return 0;
 }

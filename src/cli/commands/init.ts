@@ -1,9 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { builtinActions } from '../../actions/builtin.js';
+import { builtinActionNames } from '../../caretaker-tools.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { configPath, printJson, type GlobalOptions, type Io } from '../context.js';
 import { PRESETS, renderInitConfig, type Preset } from '../init-template.js';
+import { plural } from '../../core/plural.js';
 
 export async function initCommand(
   opts: GlobalOptions & { preset?: string; force?: boolean },
@@ -19,12 +20,12 @@ export async function initCommand(
       `${relative(process.cwd(), file) || file} already exists; pass --force to overwrite it`,
     );
   }
-  const { text, active, commented } = renderInitConfig(preset, new Set(builtinActions.map((a) => a.name)));
+  const { text, active, commented } = renderInitConfig(preset, new Set(await builtinActionNames()));
   writeFileSync(file, text, { flag: opts.force ? 'w' : 'wx' });
   if (opts.json) printJson(io, { file, preset, activeTasks: active, commentedTasks: commented });
   else {
     io.out(
-      `wrote ${file} (${active} task${active === 1 ? '' : 's'}${commented ? `, ${commented} more commented out until their actions are available` : ''})`,
+      `wrote ${file} (${plural(active, 'task')}${commented ? `, ${commented} more commented out until their actions are available` : ''})`,
     );
     io.out('next: caretaker validate, then caretaker start --daemon');
   }

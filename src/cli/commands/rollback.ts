@@ -3,6 +3,7 @@ import { formatSize } from '../../core/size.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 import { oneLine, relative, table } from '../format.js';
+import { plural } from '../../core/plural.js';
 
 export async function listRollbacksCommand(opts: GlobalOptions & { task?: string }, io: Io): Promise<number> {
   const caretaker = await openCaretaker(opts);
@@ -71,7 +72,7 @@ export async function rollbackCommand(
       if (report.plan.length === 0) io.out('  every file is already as it was at the point');
     } else {
       io.out(
-        `rolled back to ${report.point}: ${report.restored.length} restored, ${report.deleted.length} deleted, ${report.dirsCreated.length} directories recreated, ${report.unchanged} unchanged`,
+        `rolled back to ${report.point}: ${report.restored.length} restored, ${report.deleted.length} deleted, ${plural(report.dirsCreated.length, 'directory', 'directories')} recreated, ${report.unchanged} unchanged`,
       );
       if (run) io.out(`recorded as run #${run.id} of ${run.task}`);
       if (report.preRollbackPoint)

@@ -1,13 +1,20 @@
 /**
- * run-task ID [--wait] [--dry-run] [--format text|json|github]: through the running daemon when
- * there is one, else here. In GitHub Actions (or with --format github) a finished run is also
+ * run-task ID [--wait] [--dry-run] [--force] [--no-retry] [--format text|json|github]: through the
+ * running daemon when there is one, else here. A disabled task needs --force; a window does not
+ * hold a manual run back (one line says so); `retries` apply unless --no-retry. In GitHub Actions (or with --format github) a finished run is also
  * printed as workflow annotations and a line of the job summary.
  */
 import { appendFileSync } from 'node:fs';
 import { UsageError } from '../../errors/usage-error.js';
-import { DaemonError, findDaemon } from '../../server/client.js';
-import { SUCCESS_STATUSES, type RunRecord } from '../../store/types.js';
-import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { SUCCESS_STATUSES, type RunRecord } from '../../caretaker.js';
+import {
+  locateDaemon,
+  openCaretaker,
+  printJson,
+  warnIfConfigChanged,
+  type GlobalOptions,
+  type Io,
+} from '../context.js';
 import { githubAnnotations, githubStepSummary } from '../../report/github-annotations.js';
 import { ms } from '../format.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -19,15 +26,18 @@ export function exitCodeForRun(run: RunRecord): number {
 export function renderRun(run: RunRecord, io: Io): void {
   const result = run.result;
   io.out(
-    `run #${run.id} of ${run.task}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${ms(run.durationMs)}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}`,
+    `run #${run.id}${run.id < 0 ? ' (not in the history yet: its disk is full)' : ''} of ${run.task}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${ms(run.durationMs)}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}`,
   );
   if (result?.summary) io.out(result.summary);
   if (run.reason && run.reason !== result?.summary) io.out(run.reason);
   for (const w of result?.warnings ?? []) io.out(`warning: ${w}`);
-  // A one-step plan is already the summary ("would run: …").
+  // The plan is what a dry run is for: every step is printed, unless the only one is already the
+  // summary ("would run: X" for the step "run `X` in DIR").
   const plan = result?.plan ?? [];
-  if (plan.length > 1 || !result?.summary.startsWith('would'))
-    for (const step of plan) io.out(`  would: ${step}`);
+  const summary = result?.summary ?? '';
+  const echoed =
+    plan.length === 1 && summary.startsWith('would run: ') && plan[0]!.includes(summary.slice(11));
+  if (!echoed) for (const step of plan) io.out(`  would: ${step}`);
   const tail = run.outputTail?.trimEnd();
   if (tail && tail !== result?.summary) io.out(`--- output (tail) ---\n${tail}`);
 }
@@ -58,27 +68,33 @@ function printRun(run: RunRecord, format: RunFormat, baseDir: string, io: Io): v
 
 export async function runTaskCommand(
   id: string,
-  opts: GlobalOptions & { wait?: boolean; dryRun?: boolean; format?: string },
+  opts: GlobalOptions & {
+    wait?: boolean;
+    dryRun?: boolean;
+    format?: string;
+    force?: boolean;
+    retry?: boolean;
+  },
   io: Io,
 ): Promise<number> {
   const format = runFormat(opts, process.env);
-  const caretaker = await openCaretaker(opts);
-  const baseDir = caretaker.config.dir;
-  const known = caretaker.config.tasks.some((t) => t.id === id);
-  const stateDir = caretaker.config.stateDir;
-  const daemon = known ? await findDaemon(stateDir) : undefined;
+  // Through the daemon when one runs: it knows the tasks (of the configuration it loaded).
+  const { location, daemon } = await locateDaemon(opts);
+  const baseDir = location.dir;
   if (daemon) {
-    await caretaker.close();
-    let run: RunRecord;
-    try {
-      run = await daemon.call<RunRecord>('POST', `/v1/tasks/${encodeURIComponent(id)}/runs`, {
+    await warnIfConfigChanged(location, io, opts.json);
+    // The daemon's refusals carry their exit code (an unknown task: 2) like any error here.
+    const { notice, ...run } = await daemon.call<RunRecord & { notice?: string }>(
+      'POST',
+      `/v1/tasks/${encodeURIComponent(id)}/runs`,
+      {
         dryRun: opts.dryRun === true,
         wait: opts.wait === true,
-      });
-    } catch (err) {
-      if (err instanceof DaemonError && err.exitCode === 2) throw new UsageError(err.message);
-      throw err;
-    }
+        force: opts.force === true,
+        retry: opts.retry !== false,
+      },
+    );
+    if (notice) io.err(notice);
     if (!opts.wait) {
       if (format === 'json') printJson(io, run);
       else
@@ -91,10 +107,23 @@ export async function runTaskCommand(
     return exitCodeForRun(run);
   }
   // No daemon: run here, in this process, and wait for it.
+  const caretaker = await openCaretaker(opts);
   const bar = new ProgressBar();
   caretaker.on('run:progress', (p) => bar.update(p));
+  caretaker.on('run:finished', (r, info) => {
+    if (info.retrying)
+      io.err(`run #${r.id} of ${r.task}: ${r.status}; it will be retried (--no-retry: do not)`);
+  });
   try {
-    const run = await caretaker.runNow(id, { dryRun: opts.dryRun === true });
+    const queued = await caretaker.runNow(id, {
+      dryRun: opts.dryRun === true,
+      force: opts.force === true,
+      retry: opts.retry !== false,
+      wait: false,
+    });
+    const notice = await caretaker.manualRunNotice(id);
+    if (notice) io.err(notice);
+    const run = await caretaker.waitForRun(queued.id, { followRetries: true });
     bar.done();
     printRun(run, format, baseDir, io);
     return exitCodeForRun(run);

@@ -1,38 +1,57 @@
 /** list-tasks and analyze-priority. */
-import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import type { TaskSummary } from '../../caretaker.js';
+import {
+  locateDaemon,
+  openCaretaker,
+  printJson,
+  warnIfConfigChanged,
+  type GlobalOptions,
+  type Io,
+} from '../context.js';
 import { relative, table, when } from '../format.js';
 
-export async function listTasksCommand(opts: GlobalOptions, io: Io): Promise<number> {
-  const caretaker = await openCaretaker(opts);
+/** The daemon's view of the tasks when one runs (it runs the configuration it loaded), else ours. */
+async function taskList(opts: GlobalOptions, io: Io): Promise<TaskSummary[]> {
+  const { location, daemon } = await locateDaemon(opts);
+  if (daemon) {
+    await warnIfConfigChanged(location, io, opts.json);
+    return daemon.call<TaskSummary[]>('GET', '/v1/tasks');
+  }
+  const caretaker = await openCaretaker(opts, { readonly: true });
   try {
-    const tasks = await caretaker.tasks();
-    if (opts.json) {
-      printJson(io, tasks);
-      return 0;
-    }
-    const now = Date.now();
-    const zone = caretaker.config.timezone;
-    io.out(
-      table(
-        ['TASK', 'ACTION', 'SCHEDULE', 'NEXT RUN', 'LAST RESULT', 'PRIORITY'],
-        tasks.map((t) => [
-          t.id,
-          t.action,
-          t.enabled ? (t.schedule ?? 'manual') : `${t.schedule ?? 'manual'} (disabled)`,
-          t.nextRunAt === null ? '-' : `${when(t.nextRunAt, zone)} (${relative(t.nextRunAt, now)})`,
-          t.lastStatus ? `${t.lastStatus} ${relative(t.lastFinishedAt, now)}` : 'never ran',
-          `${t.priority} (${t.score.toFixed(1)})`,
-        ]),
-      ),
-    );
-    return 0;
+    return await caretaker.tasks();
   } finally {
     await caretaker.close();
   }
 }
 
+export async function listTasksCommand(opts: GlobalOptions, io: Io): Promise<number> {
+  const tasks = await taskList(opts, io);
+  if (opts.json) {
+    printJson(io, tasks);
+    return 0;
+  }
+  const now = Date.now();
+  io.out(
+    table(
+      ['TASK', 'ACTION', 'SCHEDULE', 'NEXT RUN', 'LAST RESULT', 'PRIORITY'],
+      tasks.map((t) => [
+        t.id,
+        t.action,
+        t.enabled ? (t.schedule ?? 'manual') : `${t.schedule ?? 'manual'} (disabled)`,
+        t.nextRunAt === null
+          ? '-'
+          : `${when(t.nextRunAt, t.timezone, t.seconds)} (${relative(t.nextRunAt, now)})`,
+        t.lastStatus ? `${t.lastStatus} ${relative(t.lastFinishedAt, now)}` : 'never ran',
+        `${t.priority} (${t.score.toFixed(1)})`,
+      ]),
+    ),
+  );
+  return 0;
+}
+
 export async function analyzePriorityCommand(id: string, opts: GlobalOptions, io: Io): Promise<number> {
-  const caretaker = await openCaretaker(opts);
+  const caretaker = await openCaretaker(opts, { readonly: true });
   try {
     const p = await caretaker.priority(id);
     if (opts.json) {

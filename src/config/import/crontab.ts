@@ -10,11 +10,16 @@
 import { basename } from 'node:path';
 import { Document, isMap, type YAMLMap } from 'yaml';
 import { parseSchedule, ScheduleSyntaxError } from '../../core/schedule.js';
+import { ConfigError } from '../../errors/config-error.js';
+import { cronTaskName } from './crontab-names.js';
+import { IdAllocator, slug } from './task-ids.js';
 
 export type CrontabFormat = 'user' | 'system';
 
 export interface ImportedTask {
   readonly id: string;
+  /** The file it came from (or `stdin`). */
+  readonly source: string;
   readonly line: number;
   readonly user: string | undefined;
   readonly schedule: string;
@@ -64,32 +69,113 @@ export function splitPercent(command: string): { command: string; stdin: string 
   return { command: out, stdin: undefined };
 }
 
-function idFor(command: string, source: string): string {
-  // The program's name reads best (`debian-sa1`), skipping shell guards such as `[ -x ... ] &&`.
-  const words = command.split(/\s+|&&|\|\||;/).filter(Boolean);
-  const program = words.find(
-    (w) =>
-      /^[/.A-Za-z0-9_-]+$/.test(w) &&
-      !['[', 'test', 'if', 'then', 'cd', 'command', 'nice', 'ionice', '-x', '-v', '-d', '-f'].includes(w) &&
-      !w.startsWith('-'),
-  );
-  const raw = program ? basename(program) : source;
-  const id = raw
-    .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, '-')
-    .replace(/^[^a-z0-9]+|[-.]+$/g, '');
-  return id || 'cron-job';
+export interface CrontabOptions {
+  /** The file name warnings and descriptions give. */
+  readonly source: string;
+  /** `auto`: system when a user column is there (a known user name in field 6, then a command). */
+  readonly format: CrontabFormat | 'auto';
+  /** The user names of this host (/etc/passwd), for telling a user column from a command. */
+  readonly users?: ReadonlySet<string>;
+  /** Is this name a command too (on PATH)? Such a user name does not prove a user column. */
+  readonly isCommand?: (name: string) => boolean;
+  /** Shared by the files of one import, so that ids stay unique across them. */
+  readonly ids?: IdAllocator;
 }
 
-export function importCrontab(text: string, opts: { source: string; format: CrontabFormat }): CrontabImport {
+interface JobLine {
+  readonly lineNo: number;
+  readonly raw: string;
+  readonly fields: string[];
+  /** Index of the first field after the schedule. */
+  readonly after: number;
+}
+
+/** The lines that are jobs (not comments, blank or environment lines), with their fields. */
+function jobLines(text: string): JobLine[] {
+  const out: JobLine[] = [];
+  text.split(/\r?\n/).forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (ENV_LINE.test(line) && !/^[\d*@]/.test(line)) return;
+    const fields = line.split(/\s+/);
+    out.push({ lineNo: index + 1, raw: rawLine, fields, after: fields[0]!.startsWith('@') ? 1 : 5 });
+  });
+  return out;
+}
+
+/** System users named after a program, which a user crontab may well run. */
+const COMMAND_USERS = new Set([
+  'mail',
+  'sync',
+  'backup',
+  'man',
+  'news',
+  'list',
+  'games',
+  'proxy',
+  'lp',
+  'uucp',
+]);
+
+/**
+ * Tells a system crontab (with a user column) from a user crontab by its lines. A job whose field
+ * after the schedule is a user name of this host, followed by more, has a user column — certainly
+ * when that name is no command too (`root`, `www-data`); `mail` or `backup` may be either. No
+ * certain one: a user crontab. Every job with one: a system crontab. Some but not all cannot be
+ * told apart, and guessing would run `root …` as a command or lose a command's first word: a
+ * ConfigError names the line and the flag to pass.
+ */
+export function detectFormat(
+  text: string,
+  source: string,
+  users: ReadonlySet<string>,
+  isCommand: (name: string) => boolean = () => false,
+): CrontabFormat {
+  const jobs = jobLines(text);
+  const userAt = (j: JobLine) => j.fields[j.after] ?? '';
+  // A command's first word does not start with "-": in `mail -s x`, mail is the command.
+  const withUser = jobs.filter(
+    (j) => users.has(userAt(j)) && j.fields.length > j.after + 1 && !j.fields[j.after + 1]!.startsWith('-'),
+  );
+  const certain = withUser.filter((j) => !isCommand(userAt(j)) && !COMMAND_USERS.has(userAt(j)));
+  if (certain.length === 0) return 'user';
+  if (withUser.length === jobs.length) return 'system';
+  const j = certain[0]!;
+  const other = jobs.find((x) => !withUser.includes(x))!;
+  const name = cut(userAt(j));
+  throw new ConfigError([
+    {
+      file: source,
+      line: j.lineNo,
+      column: columnOf(j.raw, j.after),
+      path: '',
+      message: `"${name}" after the schedule is a user name, as in a system crontab (/etc/crontab, /etc/cron.d), but line ${other.lineNo} has no user column; pass --system if the user column is meant, or --user if "${name}" is the command`,
+    },
+  ]);
+}
+
+/** 1-based column of field `n` (0-based) of a line. */
+function columnOf(raw: string, n: number): number {
+  const m = new RegExp(`^\\s*(?:\\S+\\s+){${n}}`).exec(raw);
+  return (m?.[0].length ?? 0) + 1;
+}
+
+const cut = (s: string, max = 40) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+export function importCrontab(text: string, opts: CrontabOptions): CrontabImport {
+  const format =
+    opts.format === 'auto'
+      ? detectFormat(text, opts.source, opts.users ?? new Set(['root']), opts.isCommand)
+      : opts.format;
+  const ids = opts.ids ?? new IdAllocator();
   const tasks: ImportedTask[] = [];
   const warnings: string[] = [];
   const env: Record<string, string> = {};
   let shell = '/bin/sh';
+  let shellLine = 0;
   let timezone: string | undefined;
   let jitter: string | undefined;
-  const used = new Map<string, number>();
-  const sourceName = basename(opts.source);
+  const sourceName = slug(basename(opts.source)) || 'crontab';
 
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const lineNo = index + 1;
@@ -101,8 +187,10 @@ export function importCrontab(text: string, opts: { source: string; format: Cron
     if (envMatch && !/^[\d*@]/.test(line)) {
       const [, name, value] = envMatch as unknown as [string, string, string];
       const v = unquote(value);
-      if (name === 'SHELL') shell = v;
-      else if (name === 'MAILTO' || name === 'MAILFROM') {
+      if (name === 'SHELL') {
+        shell = v;
+        shellLine = lineNo;
+      } else if (name === 'MAILTO' || name === 'MAILFROM') {
         warnings.push(
           `${where}: ${name}=${v} has no equivalent; use caretaker's notify: (email) for failure mail`,
         );
@@ -127,7 +215,7 @@ export function importCrontab(text: string, opts: { source: string; format: Cron
         return;
       }
       if (!NICKNAMES.has(nick)) {
-        warnings.push(`${where}: unknown schedule ${fields[0]} — skipped`);
+        warnings.push(`${where}: unknown schedule ${cut(fields[0]!)} — skipped`);
         return;
       }
       schedule = nick;
@@ -137,37 +225,45 @@ export function importCrontab(text: string, opts: { source: string; format: Cron
       rest = fields.slice(5);
     }
     let user: string | undefined;
-    if (opts.format === 'system') {
+    if (format === 'system') {
       user = rest[0];
       rest = rest.slice(1);
     }
     // Keep the command's own spacing: cut the fields off the original line instead of re-joining.
     const consumed = fields.length - rest.length;
-    let cut = rawLine.trimStart();
-    for (let i = 0; i < consumed; i++) cut = cut.replace(/^\S+\s*/, '');
-    const commandText = cut.trimEnd();
+    let left = rawLine.trimStart();
+    for (let i = 0; i < consumed; i++) left = left.replace(/^\S+\s*/, '');
+    const commandText = left.trimEnd();
     if (!commandText) {
-      warnings.push(`${where}: no command after the schedule — skipped`);
+      warnings.push(`${where}: no command after the schedule${user ? ' and user' : ''} — skipped`);
       return;
     }
     try {
       parseSchedule(schedule, timezone ?? 'UTC');
     } catch (err) {
       if (!(err instanceof ScheduleSyntaxError)) throw err;
-      warnings.push(`${where}: ${err.message} — skipped`);
+      warnings.push(`${where}: ${cut(err.message, 160)} — skipped`);
       return;
     }
     const { command, stdin } = splitPercent(commandText);
+    if (command.trim() === '') {
+      warnings.push(`${where}: the command before the first % (its stdin) is empty — skipped`);
+      return;
+    }
+    if (shell.trim() === '') {
+      warnings.push(
+        `${where}: SHELL is empty (line ${shellLine}), so cron could not run it either — skipped`,
+      );
+      return;
+    }
     if (user && user !== 'root') {
       warnings.push(
-        `${where}: runs as user "${user}" under cron; caretaker runs it as its own user (add sudo -u ${user}, or run caretaker as that user)`,
+        `${where}: runs as user "${cut(user)}" under cron; caretaker runs it as its own user (add sudo -u ${cut(user)}, or run caretaker as that user)`,
       );
     }
-    const base = idFor(command, sourceName);
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
     tasks.push({
-      id: n === 1 ? base : `${base}-${n}`,
+      id: ids.next(cronTaskName(command) || `${sourceName}-line-${lineNo}`),
+      source: opts.source,
       line: lineNo,
       user,
       schedule,
@@ -183,11 +279,12 @@ export function importCrontab(text: string, opts: { source: string; format: Cron
 
 /** The `tasks:` YAML for the imported tasks, with where each came from as a comment. */
 export function renderImportedTasks(result: CrontabImport, source: string): string {
+  // One file's tasks, or a directory's (each task names its own file).
   const doc = new Document({ tasks: {} });
   const tasksNode = doc.get('tasks') as YAMLMap;
   for (const t of result.tasks) {
     const task: Record<string, unknown> = {
-      description: `imported from ${source} line ${t.line}${t.user ? ` (ran as ${t.user})` : ''}`,
+      description: `imported from ${t.source} line ${t.line}${t.user ? ` (ran as ${t.user})` : ''}`,
       action: 'shell',
       schedule: t.schedule,
     };

@@ -7,6 +7,11 @@ export interface ConfigReader {
   readText(path: string): string;
   isDirectory(path: string): boolean;
   list(dir: string): string[];
+  /**
+   * What a path is when it is not a regular file ('a FIFO', 'a device'), else undefined: such a
+   * file is skipped, as logrotate skips it — reading /dev/zero or a FIFO would never end.
+   */
+  notRegular?(path: string): string | undefined;
 }
 
 /** Where a directive came from, for warnings. */

@@ -96,6 +96,11 @@ export function parseLogrotate(entryFiles: readonly string[], reader: ConfigRead
       return;
     }
     seen.add(file);
+    const odd = reader.notRegular?.(file);
+    if (odd) {
+      warnings.push(`${file}: ${odd}, not a regular file — skipped (as logrotate skips it)`);
+      return;
+    }
     const lines = reader.readText(file).split(/\r?\n/);
     let current: Directives = defaults;
     let stanza: Stanza | undefined;

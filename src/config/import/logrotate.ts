@@ -7,6 +7,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Document, isMap, type YAMLMap } from 'yaml';
 import { rotateLogsSchema } from '../../actions/rotate-logs/schema.js';
+import { notRegularKind } from './file-kind.js';
+import { keepValid } from './keep-valid.js';
+import { IdAllocator } from './task-ids.js';
 import { parseLogrotate, type ConfigReader, type Directives, type Stanza } from './logrotate-parse.js';
 
 export interface ImportedRotateTask {
@@ -27,6 +30,13 @@ export const nodeReader: ConfigReader = {
   readText: (p) => readFileSync(p, 'utf8'),
   isDirectory: (p) => statSync(p).isDirectory(),
   list: (d) => readdirSync(d),
+  notRegular: (p) => {
+    try {
+      return notRegularKind(statSync(p));
+    } catch {
+      return undefined; // reading it says what is wrong
+    }
+  },
 };
 
 const WHY_UNSUPPORTED: Record<string, string> = {
@@ -156,7 +166,7 @@ export function importLogrotate(
   const parsed = parseLogrotate(files, reader);
   const warnings = [...parsed.warnings];
   const tasks: ImportedRotateTask[] = [];
-  const used = new Map<string, number>();
+  const ids = new IdAllocator();
   for (const s of parsed.stanzas) {
     const source = `${s.where.file}:${s.where.line}`;
     const local: string[] = [];
@@ -169,19 +179,22 @@ export function importLogrotate(
       );
       continue;
     }
-    const base = taskName(s.paths);
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
     const frequency = s.directives.criterion?.kind === 'frequency' ? s.directives.criterion.value : undefined;
     tasks.push({
-      id: n === 1 ? base : `${base}-${n}`,
+      id: ids.next(taskName(s.paths)),
       source,
       // logrotate runs from a daily timer (hourly for hourly logs); the frequency gates the rest.
       schedule: frequency === 'hourly' ? '@hourly' : '@daily',
       with: w,
     });
   }
-  return { tasks, warnings };
+  const kept = keepValid(
+    tasks,
+    (ts) => renderLogrotateTasks({ tasks: [...ts], warnings: [] }, files),
+    (t) => t.source,
+    warnings,
+  );
+  return { tasks: kept, warnings };
 }
 
 /** The `tasks:` YAML, each task saying where it came from, warnings as header comments. */

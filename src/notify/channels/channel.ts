@@ -1,4 +1,5 @@
 /** What every alert channel is: a name, its configuration and one way to send. */
+import { formatDuration } from '../../core/duration.js';
 import type { AlertEvent, ChannelConfig } from '../types.js';
 
 export interface Channel {
@@ -44,6 +45,6 @@ export function secretEnvNames(c: ChannelConfig): string[] {
 export function fetchFailure(err: unknown, timeoutMs: number): DeliveryError {
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError')
-    return new DeliveryError(`no answer within ${timeoutMs}ms`);
+    return new DeliveryError(`no answer within ${formatDuration(timeoutMs)}`);
   return new DeliveryError(`request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
 }

@@ -3,7 +3,8 @@
  * CARETAKER_EVENT, CARETAKER_SUBJECT, CARETAKER_TITLE), in its own process group, killed with
  * the group when it overruns its timeout. A non-zero exit is a failed delivery.
  */
-import { runInProcessGroup } from '../../actions/process-group.js';
+import { formatDuration } from '../../core/duration.js';
+import { runInProcessGroup } from '../../os/process-group.js';
 import type { Clock } from '../../core/clock.js';
 import type { AlertEvent, CommandChannelConfig } from '../types.js';
 import { DeliveryError, type Channel } from './channel.js';
@@ -13,6 +14,7 @@ const timers = new Map<number, NodeJS.Timeout>();
 let nextTimer = 1;
 const realTime: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimer(fn, ms) {
     const id = nextTimer++;
     timers.set(
@@ -51,7 +53,7 @@ export function commandChannel(config: CommandChannelConfig): Channel {
         onOutput: (t) => (output = (output + t).slice(-2_000)),
       });
       if (r.spawnError) throw new DeliveryError(r.spawnError, false);
-      if (r.aborted) throw new DeliveryError(`did not finish within ${config.timeoutMs}ms`);
+      if (r.aborted) throw new DeliveryError(`did not finish within ${formatDuration(config.timeoutMs)}`);
       if (r.exitCode !== 0) {
         const last = output.trim().split('\n').pop() ?? '';
         throw new DeliveryError(

@@ -2,6 +2,7 @@
  * `email`: SMTP through nodemailer. STARTTLS is used when the server offers it (`starttls:
  * require` refuses to send in clear); the login comes from `username_env`/`password_env`.
  */
+import { formatDuration } from '../../core/duration.js';
 import { readFileSync } from 'node:fs';
 import { plainText, subjectLine } from '../alert-text.js';
 import type { AlertEvent, EmailChannelConfig } from '../types.js';
@@ -53,7 +54,7 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         });
       } catch (err) {
         const e = err as Error & { code?: string; responseCode?: number };
-        if (signal.aborted) throw new DeliveryError(`no answer within ${config.timeoutMs}ms`);
+        if (signal.aborted) throw new DeliveryError(`no answer within ${formatDuration(config.timeoutMs)}`);
         // 5xx SMTP answers (bad recipient, auth refused) do not get better by retrying.
         const permanent = e.code === 'EAUTH' || (e.responseCode !== undefined && e.responseCode >= 500);
         throw new DeliveryError(`SMTP: ${e.message.split('\n')[0]}`, !permanent);

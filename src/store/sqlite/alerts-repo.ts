@@ -1,6 +1,7 @@
 /** Incidents, their deliveries and dead-man pings in SQLite. */
-import type Database from 'better-sqlite3';
 import type { DeliveryRecord, DeliveryStatus, IncidentRecord, PingRecord } from '../types.js';
+import { lazyStatements } from './lazy-statements.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 
 interface IncidentRow {
   id: number;
@@ -63,34 +64,30 @@ const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
 });
 
 export class AlertsRepo {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #s;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#s = {
-      open: db.prepare(`SELECT * FROM incidents WHERE key = ? AND closed_at IS NULL`),
-      insert:
-        db.prepare(`INSERT INTO incidents (key, subject_kind, subject_id, event, level, opened_at, last_seen_at,
+    this.#s = lazyStatements(db, {
+      open: `SELECT * FROM incidents WHERE key = ? AND closed_at IS NULL`,
+      insert: `INSERT INTO incidents (key, subject_kind, subject_id, event, level, opened_at, last_seen_at,
           last_notified_at, occurrences, notifications, message, one_shot, closed_at)
         VALUES (@key, @subjectKind, @subjectId, @event, @level, @openedAt, @lastSeenAt, @lastNotifiedAt, @occurrences,
-          @notifications, @message, @oneShot, @closedAt) RETURNING *`),
-      update: db.prepare(`UPDATE incidents SET event = @event, level = @level, last_seen_at = @lastSeenAt,
+          @notifications, @message, @oneShot, @closedAt) RETURNING *`,
+      update: `UPDATE incidents SET event = @event, level = @level, last_seen_at = @lastSeenAt,
           last_notified_at = @lastNotifiedAt, occurrences = @occurrences, notifications = @notifications,
-          message = @message, closed_at = @closedAt WHERE id = @id RETURNING *`),
-      insertDelivery:
-        db.prepare(`INSERT INTO deliveries (incident_id, channel, event, status, attempts, created_at,
-          finished_at, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      updateDelivery: db.prepare(`UPDATE deliveries SET status = @status, attempts = @attempts,
+          message = @message, closed_at = @closedAt WHERE id = @id RETURNING *`,
+      insertDelivery: `INSERT INTO deliveries (incident_id, channel, event, status, attempts, created_at,
+          finished_at, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      updateDelivery: `UPDATE deliveries SET status = @status, attempts = @attempts,
           finished_at = @finishedAt, error = @error, payload = CASE WHEN @keepPayload THEN payload ELSE @payload END
-        WHERE id = @id`),
-      delivered: db.prepare(
-        `SELECT 1 FROM deliveries WHERE incident_id = ? AND channel = ? AND status = 'sent' LIMIT 1`,
-      ),
-      ping: db.prepare(`INSERT INTO pings (name, at, ok, source, message) VALUES (?, ?, ?, ?, ?)`),
-      lastPings: db.prepare(`SELECT p.* FROM pings p
-        JOIN (SELECT name, max(id) AS id FROM pings GROUP BY name) last ON last.id = p.id`),
-    };
+        WHERE id = @id`,
+      delivered: `SELECT 1 FROM deliveries WHERE incident_id = ? AND channel = ? AND status = 'sent' LIMIT 1`,
+      ping: `INSERT INTO pings (name, at, ok, source, message) VALUES (?, ?, ?, ?, ?)`,
+      lastPings: `SELECT p.* FROM pings p
+        JOIN (SELECT name, max(id) AS id FROM pings GROUP BY name) last ON last.id = p.id`,
+    });
   }
 
   openIncident(key: string): IncidentRecord | undefined {

@@ -3,37 +3,37 @@
  * holds (key id, instant, value) without a rowid — about 20 bytes a value, so a host checking
  * 50 values a minute keeps 90 days in a few hundred MB at most, and usually far less.
  */
-import type Database from 'better-sqlite3';
 import type { SampleInput, SampleKey, SamplePoint } from '../types.js';
+import { lazyStatements } from './lazy-statements.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 
 export class SamplesRepo {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #keyIds = new Map<string, number>();
   readonly #s;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#s = {
-      keyGet: db.prepare(`SELECT id FROM sample_keys WHERE task = ? AND key = ?`),
-      keyInsert: db.prepare(`INSERT INTO sample_keys (task, key, unit, better) VALUES (?, ?, ?, ?)
-        ON CONFLICT (task, key) DO UPDATE SET unit = excluded.unit, better = excluded.better RETURNING id`),
-      insert: db.prepare(`INSERT INTO samples (key_id, at, value) VALUES (?, ?, ?)
-        ON CONFLICT (key_id, at) DO UPDATE SET value = excluded.value`),
-      series: db.prepare(`SELECT s.at, s.value FROM samples s JOIN sample_keys k ON k.id = s.key_id
-        WHERE k.task = ? AND k.key = ? AND s.at >= ? ORDER BY s.at`),
-      keys: db.prepare(`SELECT k.task, k.key, k.unit, k.better,
+    this.#s = lazyStatements(db, {
+      keyGet: `SELECT id FROM sample_keys WHERE task = ? AND key = ?`,
+      keyInsert: `INSERT INTO sample_keys (task, key, unit, better) VALUES (?, ?, ?, ?)
+        ON CONFLICT (task, key) DO UPDATE SET unit = excluded.unit, better = excluded.better RETURNING id`,
+      insert: `INSERT INTO samples (key_id, at, value) VALUES (?, ?, ?)
+        ON CONFLICT (key_id, at) DO UPDATE SET value = excluded.value`,
+      series: `SELECT s.at, s.value FROM samples s JOIN sample_keys k ON k.id = s.key_id
+        WHERE k.task = ? AND k.key = ? AND s.at >= ? ORDER BY s.at`,
+      keys: `SELECT k.task, k.key, k.unit, k.better,
           (SELECT max(at) FROM samples WHERE key_id = k.id) AS last_at,
           (SELECT value FROM samples WHERE key_id = k.id ORDER BY at DESC LIMIT 1) AS last_value
-        FROM sample_keys k WHERE (? IS NULL OR k.task = ?) ORDER BY k.task, k.key`),
-      prune: db.prepare(
-        `DELETE FROM samples WHERE (key_id, at) IN (SELECT key_id, at FROM samples WHERE at < ? LIMIT 5000)`,
-      ),
-    };
+        FROM sample_keys k WHERE (? IS NULL OR k.task = ?) ORDER BY k.task, k.key`,
+      prune: `DELETE FROM samples WHERE (key_id, at) IN (SELECT key_id, at FROM samples WHERE at < ? LIMIT 5000)`,
+    });
   }
 
   record(task: string, at: number, samples: readonly SampleInput[]): void {
-    this.#db
-      .transaction(() => {
+    const added: string[] = [];
+    try {
+      this.#db.transaction(() => {
         for (const s of samples) {
           if (!Number.isFinite(s.value)) continue;
           const cacheKey = `${task}\u0000${s.key}\u0000${s.unit ?? ''}\u0000${s.better ?? ''}`;
@@ -41,11 +41,16 @@ export class SamplesRepo {
           if (id === undefined) {
             id = (this.#s.keyInsert.get(task, s.key, s.unit ?? null, s.better ?? null) as { id: number }).id;
             this.#keyIds.set(cacheKey, id);
+            added.push(cacheKey);
           }
           this.#s.insert.run(id, at, s.value);
         }
-      })
-      .immediate();
+      }, 'immediate');
+    } catch (err) {
+      // A key inserted by the rolled-back transaction does not exist: forget its cached id.
+      for (const k of added) this.#keyIds.delete(k);
+      throw err;
+    }
   }
 
   series(task: string, key: string, since: number): SamplePoint[] {

@@ -1,0 +1,29 @@
+/** The `with:` options of `verify-backups`. */
+import { z } from 'zod';
+
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
+});
+
+export const schema = z.strictObject({
+  dest: z.string().min(1).describe('The directory holding the archives.'),
+  task: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Only archives of this backup task. @default every archive in dest'),
+  latest: z.number().int().min(1).optional().describe('Only the newest N archives. @default all'),
+  subset: z
+    .string()
+    .regex(/^1\/([1-9]\d*)$/, {
+      error: 'expected 1/N, e.g. 1/7 (a different seventh of the archives each run)',
+    })
+    .optional()
+    .describe('Check a different 1/N of the archives each run (restic --read-data-subset). @default all'),
+  drill: z
+    .boolean()
+    .optional()
+    .describe('Restore the newest archive into a temp dir and check it. @default false'),
+  drill_command: command.optional().describe('Run in the restored tree during a drill; must exit 0.'),
+  drill_dir: z.string().min(1).optional().describe('Where drills restore to. @default the system temp dir'),
+});

@@ -1,0 +1,13 @@
+/** The one message for a task id the configuration does not have. */
+import type { Config } from '../config/types.js';
+import { didYouMean } from '../core/did-you-mean.js';
+import { UsageError } from '../errors/usage-error.js';
+
+export function unknownTask(id: string, config: Config): UsageError {
+  return new UsageError(
+    `unknown task "${id}"${didYouMean(
+      id,
+      config.tasks.map((t) => t.id),
+    )}`,
+  );
+}

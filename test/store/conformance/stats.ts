@@ -1,0 +1,65 @@
+/** The stats role (StatsStore): the daily rollup that finishing runs feeds, and its pruning. */
+import { describe, expect, it } from 'vitest';
+import type { RunsStore, StatsStore } from '../../../src/store/types.js';
+import { DAY, DAY0, T0, fresh, ran, type StoreFactory } from './harness.js';
+
+const total = (h: Readonly<Record<string, number>>) => Object.values(h).reduce((a, b) => a + b, 0);
+
+export function describeStatsConformance(name: string, make: StoreFactory<RunsStore & StatsStore>): void {
+  describe(`stats role: ${name}`, () => {
+    it('counts each finished execution in its task and UTC day', async () => {
+      const store = await fresh(make);
+      await ran(store, { status: 'success', finishedAt: T0 + 1, durationMs: 100 });
+      await ran(store, { status: 'failed', finishedAt: T0 + 2, durationMs: 300 });
+      await ran(store, { status: 'timeout', finishedAt: T0 + 3, durationMs: 50 });
+      await ran(store, { status: 'success', finishedAt: T0 + DAY - 1, durationMs: 20 });
+      await ran(store, { status: 'success', finishedAt: T0 + DAY, durationMs: 7 }); // the next day
+      await ran(store, { status: 'success', finishedAt: T0 + 5, durationMs: 1 }, { task: 'other' });
+      const stats = await store.dailyStats(DAY0);
+      expect(stats.map((s) => [s.task, s.day])).toEqual(
+        expect.arrayContaining([
+          ['job', DAY0],
+          ['other', DAY0],
+          ['job', DAY0 + 1],
+        ]),
+      );
+      expect(stats).toHaveLength(3);
+      const first = stats.find((s) => s.task === 'job' && s.day === DAY0)!;
+      expect(first).toMatchObject({ runs: 4, successes: 2, failures: 2, totalMs: 470, maxMs: 300 });
+      expect(total(first.histogram)).toBe(4);
+      expect(stats.find((s) => s.day === DAY0 + 1)).toMatchObject({ runs: 1, totalMs: 7, maxMs: 7 });
+    });
+
+    it('leaves dry runs, rollbacks, restores, skipped and cancelled runs out of the rollup', async () => {
+      const store = await fresh(make);
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 100 });
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 5 }, { dryRun: true });
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 5 }, { trigger: 'rollback' });
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 5 }, { trigger: 'restore' });
+      await ran(store, { status: 'skipped', finishedAt: T0, durationMs: 5 });
+      await ran(store, { status: 'cancelled', finishedAt: T0, durationMs: 5 });
+      expect(await store.dailyStats(DAY0)).toMatchObject([{ task: 'job', runs: 1, totalMs: 100 }]);
+    });
+
+    it('reads from a day on, for all tasks or one', async () => {
+      const store = await fresh(make);
+      for (let d = 0; d < 4; d++) await ran(store, { status: 'success', finishedAt: T0 + d * DAY });
+      await ran(store, { status: 'success', finishedAt: T0 + 3 * DAY }, { task: 'other' });
+      expect((await store.dailyStats(DAY0 + 2)).map((s) => [s.day, s.task]).sort()).toEqual([
+        [DAY0 + 2, 'job'],
+        [DAY0 + 3, 'job'],
+        [DAY0 + 3, 'other'],
+      ]);
+      expect((await store.dailyStats(DAY0, 'other')).map((s) => s.day)).toEqual([DAY0 + 3]);
+      expect(await store.dailyStats(DAY0 + 4)).toEqual([]);
+    });
+
+    it('prunes the days before a day, and only those', async () => {
+      const store = await fresh(make);
+      for (let d = 0; d < 5; d++) await ran(store, { status: 'success', finishedAt: T0 + d * DAY });
+      expect(await store.pruneStats(DAY0 + 3)).toBe(3);
+      expect((await store.dailyStats(0)).map((s) => s.day)).toEqual([DAY0 + 3, DAY0 + 4]);
+      expect(await store.pruneStats(DAY0 + 3)).toBe(0);
+    });
+  });
+}
