@@ -9,5 +9,12 @@ export function machineLine() {
     .join(' / ')}`;
 }
 
+/** The load average now (1 / 5 / 15 min), for a line printed before a benchmark starts. */
+export function loadLine() {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 export const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
