@@ -330,7 +330,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       reason: null,
     } as const;
     const run = await this.#ledger.insertQueued(task, queued);
-    const ahead = (await liveRunsOf(this.#recovery, task.id)).filter((r) => r.id < run.id);
+    // Every caller applies this rule in id order, so of the rows ahead only the first
+    // 1 + queue_max are in: a lower row beyond them is another caller about to be turned away,
+    // not a run this one waits behind (counting it said "2 runs already waiting" under a race).
+    const ahead = (await liveRunsOf(this.#recovery, task.id))
+      .filter((r) => r.id < run.id)
+      .sort((a, b) => a.id - b.id)
+      .slice(0, 1 + task.queueMax);
     const full = queueFull(task, ahead);
     if (full) {
       await this.#ledger.finishAndSettle(run.id, { status: 'skipped', finishedAt: now, reason: full });
