@@ -24,11 +24,19 @@ if (process.pid === 1 && process.argv.slice(2).includes('start'))
   (await import('../caretaker-tools.js')).reapOrphansAsPid1();
 // `caretaker --version` alone is answered before the parser and the commands load: it is what
 // scripts and package managers call to probe the tool, and it should cost no more than node's start.
+// `status` and `list-tasks` with only global options skip the parser too (cli/fast-path.ts).
 const words = process.argv.slice(2);
 const code =
   words.length === 1 && (words[0] === '--version' || words[0] === '-V')
     ? (process.stdout.write(`${VERSION}\n`), 0)
-    : await (await import('./program.js')).runCli(process.argv);
+    : await runCommand(words);
+
+async function runCommand(words: readonly string[]): Promise<number> {
+  const fast = await import('./fast-path.js');
+  const call = fast.fastCallOf(words);
+  if (call) return fast.runFast(call, (await import('./context.js')).stdio);
+  return (await import('./program.js')).runCli(process.argv);
+}
 await Promise.all([drained(process.stdout), drained(process.stderr)]);
 // The only place that ends the process: open handles (a log stream, a socket) must not keep a
 // finished command alive.

@@ -5,9 +5,9 @@
  * or configuration.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, formatIssue } from '../errors/config-error.js';
 import { VERSION } from '../version.js';
 import { stdio, type GlobalOptions, type Io } from './context.js';
+import { failWith, reportFailure } from './failure.js';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 type Handler = (opts: Opts, io: Io, ...args: (string | undefined)[]) => Promise<number>;
@@ -256,26 +256,12 @@ export function buildProgram(
   return program;
 }
 
-/**
- * The exit code an error carries (every error a user can see has one: 2 bad usage or
- * configuration, 1 a failed task or check); undefined for an internal error.
- */
-function exitCodeOf(err: unknown): number | undefined {
-  const code = (err as { exitCode?: unknown } | null)?.exitCode;
-  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 126 ? code : undefined;
-}
-
 /** Runs the CLI and returns the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: Io = stdio): Promise<number> {
   let code = 0;
   const json = argv.includes('--json');
   const debug = argv.includes('--debug');
-  // With --json an error is one JSON object on stderr, so that a script can read it.
-  const fail = (exitCode: number, error: string, extra: Record<string, unknown> = {}): number => {
-    if (json) io.err(JSON.stringify({ error, exitCode, ...extra }));
-    else io.err(`caretaker: ${error}`);
-    return exitCode;
-  };
+  const fail = failWith(io, json);
   const program = buildProgram(
     io,
     (c) => (code = c),
@@ -294,19 +280,6 @@ export async function runCli(argv: readonly string[], io: Io = stdio): Promise<n
         return 0;
       return 2; // commander already printed its one line
     }
-    if (err instanceof ConfigError) {
-      if (json) return fail(2, err.issues.map(formatIssue).join('\n'), { issues: err.issues });
-      for (const issue of err.issues) io.err(formatIssue(issue));
-      if (err.issues.length > 1) io.err(`${err.issues.length} problems found`);
-      return 2;
-    }
-    const e = err as Error | undefined;
-    const exitCode = exitCodeOf(err);
-    if (exitCode !== undefined) return fail(exitCode, e?.message ?? String(err));
-    const message = `internal error: ${e?.message ?? String(err)}`;
-    if (json) return fail(1, message, debug && e?.stack ? { stack: e.stack } : {});
-    io.err(`caretaker: ${message}${debug ? '' : ' (run with --debug for details)'}`);
-    if (debug && e?.stack) io.err(e.stack);
-    return 1;
+    return reportFailure(err, io, json, debug);
   }
 }

@@ -54,6 +54,19 @@ forEachSqliteDriver((driver) => {
       await store.close();
     });
 
+    it('counts finished runs per task for the prune from an index, not from every row', async () => {
+      const store = new SqliteStore(join(tempDir('ct-store-'), 'caretaker.db'), { driver });
+      // The statement RunsRepo.prune runs first (overCount): with only runs_by_task (task, id) it
+      // looked up each row's status in the table, all 200,000 rows of a long history.
+      const plan = store.database
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT task, count(*) AS n FROM runs WHERE status NOT IN ('queued', 'running') GROUP BY task HAVING n > ?`,
+        )
+        .all(5) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join(' | ')).toMatch(/COVERING INDEX runs_by_task_status/);
+      await store.close();
+    });
+
     it('refuses a database written by a newer caretaker, saying so, with exit code 2', async () => {
       const path = join(tempDir('ct-store-'), 'caretaker.db');
       const store = new SqliteStore(path, { driver });

@@ -1,6 +1,6 @@
 /** history, metrics and cleanup. */
 import type { RunRecord } from '../../caretaker.js';
-import { locateState, openHistory } from '../../caretaker-tools.js';
+import { loadedStamp, locateState, openHistory } from '../../caretaker-tools.js';
 import { formatSize } from '../../core/size.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { UsageError } from '../../errors/usage-error.js';
@@ -51,8 +51,33 @@ export async function historyCommand(
 /**
  * The runs, newest first. With a configuration that has errors, the history is still there: read
  * it from the store, with a warning (the unknown-task check needs the configuration, so it waits).
+ *
+ * Fast path: when a daemon loaded this very file (its stamp has the file's SHA-256), the file is
+ * known to load, so there is no warning to print, and the store is read without loading and
+ * validating the configuration. The configuration is needed only when an id matches no run (is
+ * it a task that has not run yet, or an unknown id?): then the full path below decides.
  */
 async function pastRuns(
+  id: string | undefined,
+  limit: number,
+  opts: GlobalOptions,
+  io: Io,
+): Promise<RunRecord[]> {
+  const location = locateState(configPath(opts));
+  if (loadedStamp(location.file, location.stateDir)?.same) {
+    const history = await openHistory(location.storePath);
+    let runs: RunRecord[];
+    try {
+      runs = await history.history({ task: id, limit });
+    } finally {
+      await history.close();
+    }
+    if (runs.length > 0 || id === undefined) return runs;
+  }
+  return pastRunsOfConfig(id, limit, opts, io);
+}
+
+async function pastRunsOfConfig(
   id: string | undefined,
   limit: number,
   opts: GlobalOptions,
