@@ -62,7 +62,7 @@ describe.skipIf(noPostgres !== undefined)('store: postgres:// through the CLI', 
     const dir = tempDir('ct-pg-cli-');
     writeFileSync(
       join(dir, 'caretaker.yaml'),
-      `version: 1\nstore_env: CT_STORE_URL\nstore_schema: ${schema}\ntasks:\n  hello: { action: shell, with: { command: "echo hi" } }\n`,
+      `version: 1\nstore_env: CT_STORE_URL\nstore_schema: ${schema}\ntasks:\n  hello: { action: shell, with: { command: "echo pw is s3cret-pw" } }\n`,
     );
     // An unreachable port: the open fails, with one line that masks the password.
     const bad = cli(['run-task', 'hello', '--wait'], {
@@ -81,5 +81,10 @@ describe.skipIf(noPostgres !== undefined)('store: postgres:// through the CLI', 
     expect(good.code, good.stderr).toBe(0);
     expect(good.stderr + good.stdout).not.toContain('s3cret-pw');
     expect(await runsInSchema(schema)).toEqual([{ task: 'hello', status: 'success' }]);
+    // A task that prints the store's password records it masked: it is a secret like any *_env.
+    const h = cli(['history', '--json'], { cwd: dir, env: { ...process.env, CT_STORE_URL: url.toString() } });
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).not.toContain('s3cret-pw');
+    expect((JSON.parse(h.stdout) as RunRecord[])[0]!.outputTail).toContain('pw is ***');
   });
 });
