@@ -6,6 +6,7 @@
  */
 import type { Caretaker, CaretakerOptions, IncidentRecord, RunRecord } from './caretaker.js';
 import type { RunQuery } from './store/types.js';
+import type { StoreSpec } from './store/open-store.js';
 import type { CrontabFormat } from './config/import/crontab.js';
 import type { BackupArchives, BackupArchivesOptions } from './engine/backup-archives.js';
 
@@ -113,12 +114,14 @@ export async function importLogrotate(sources: readonly string[]) {
  * The history of a state dir without its configuration (read-only): a configuration with errors
  * must not hide what already happened. A database not created yet is an empty history.
  */
-export async function openHistory(storePath: string): Promise<HistoryReader> {
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(storePath))
-    return { history: async () => [], incidents: async () => [], close: async () => {} };
-  const { SqliteStore } = await import('./store/sqlite/sqlite-store.js');
-  const store = new SqliteStore(storePath, { readonly: true });
+export async function openHistory(spec: StoreSpec): Promise<HistoryReader> {
+  if (spec.kind === 'sqlite') {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(spec.path))
+      return { history: async () => [], incidents: async () => [], close: async () => {} };
+  }
+  const { openStore } = await import('./store/open-store.js');
+  const store = await openStore(spec, { readonly: true });
   return {
     history: (q = {}) => store.listRuns({ limit: 20, ...q }),
     incidents: (q = {}) => store.listIncidents({ open: q.open, limit: q.limit ?? 100 }),

@@ -136,12 +136,12 @@ export class Caretaker {
 
   #storeOf(): Promise<Store> {
     this.#store ??= (async () => {
-      const [{ SqliteStore }, { maskingStore }, { configSecretValues }] = await Promise.all([
-        import('./store/sqlite/sqlite-store.js'),
+      const [{ openStore }, { maskingStore }, { configSecretValues }] = await Promise.all([
+        import('./store/open-store.js'),
         import('./engine/masking-store.js'),
         import('./engine/secret-names.js'),
       ]);
-      const sqlite = new SqliteStore(this.#config.store.path, {
+      const sqlite = await openStore(this.#config.store, {
         readonly: this.#opts.readonly,
         deferCheckpoints: this.#opts.scheduler ?? false,
       });
@@ -319,7 +319,10 @@ export class Caretaker {
    */
   async reload(from: { configText?: string } = {}): Promise<Config> {
     const next = Caretaker.#load({ ...this.#opts, ...from }, this.#registry);
-    if (next.stateDir !== this.#config.stateDir || next.store.path !== this.#config.store.path) {
+    if (
+      next.stateDir !== this.#config.stateDir ||
+      JSON.stringify(next.store) !== JSON.stringify(this.#config.store)
+    ) {
       this.#logger.warn('state_dir and store changes take effect at the next start');
     }
     if (this.#engine) await (await this.#engine).reload(next);

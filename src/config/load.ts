@@ -15,6 +15,8 @@ import { configSchema } from './schema.js';
 import { SourceMap, yamlErrorAt } from '../schema/source-map.js';
 import { clip, duplicateKeys, nulPaths, reservedKeys, toData } from '../schema/yaml-guards.js';
 import type { Config } from './types.js';
+import { isPostgresUrl } from './state-paths.js';
+import { redactUrl } from '../core/redact-url.js';
 import { describeIssues, errorMap, type PathMessage } from '../schema/zod-issues.js';
 
 export interface LoadOptions {
@@ -96,15 +98,7 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
   messages.push(
     ...checkTargets(data as Record<string, unknown>, checked.options, opts.registry, dirname(file)),
   );
-  const store = (data as Record<string, unknown>).store;
-  if (typeof store === 'string' && store !== 'sqlite' && !store.startsWith('sqlite:')) {
-    messages.push({
-      path: ['store'],
-      message: /^postgres(ql)?:\/\//.test(store)
-        ? 'fleet mode on PostgreSQL is not available in this version yet; expected sqlite'
-        : `expected sqlite or sqlite:PATH, got "${store}"`,
-    });
-  }
+  messages.push(...checkStore(data as Record<string, unknown>, process.env));
   if (messages.length > 0 || !parsed.success) {
     const all = messages.map(toIssue);
     all.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -128,4 +122,39 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     seen.add(key);
     return true;
   });
+}
+
+/** `store:`, `store_env:` and `store_schema:` (a store URL is never echoed: it may hold a password). */
+function checkStore(
+  data: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): { path: string[]; message: string }[] {
+  const { store, store_env: storeEnv, store_schema: schema } = data;
+  const out: { path: string[]; message: string }[] = [];
+  if (
+    typeof store === 'string' &&
+    store !== 'sqlite' &&
+    !store.startsWith('sqlite:') &&
+    !isPostgresUrl(store)
+  )
+    out.push({
+      path: ['store'],
+      message: `expected sqlite, sqlite:PATH or postgres://…, got "${redactUrl(store)}"`,
+    });
+  if (storeEnv !== undefined && store !== undefined)
+    out.push({ path: ['store_env'], message: 'give store or store_env, not both' });
+  if (typeof storeEnv === 'string' && storeEnv !== '') {
+    const url = env[storeEnv];
+    if (url === undefined || url === '')
+      out.push({ path: ['store_env'], message: `the environment variable ${storeEnv} is not set` });
+    else if (!isPostgresUrl(url))
+      out.push({
+        path: ['store_env'],
+        message: `${storeEnv} does not hold a postgres:// or postgresql:// URL`,
+      });
+  }
+  const isPg = storeEnv !== undefined || (typeof store === 'string' && isPostgresUrl(store));
+  if (schema !== undefined && !isPg)
+    out.push({ path: ['store_schema'], message: 'store_schema applies only to a postgres:// store' });
+  return out;
 }

@@ -21,11 +21,19 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** The top-level keys that say where state and history are. */
+interface StateKeys {
+  state_dir?: string;
+  store?: string;
+  store_env?: string;
+  store_schema?: string;
+}
+
 /** A top-level `state_dir:`/`store:` line whose value is a plain or simply quoted scalar. */
 const KEY_LINE =
-  /^(state_dir|store)[ \t]*:(?:[ \t]+(?:'([^'\n]*)'|"([^"\\\n]*)"|([^\s#'"&*!|>{}[\],%@`][^\n]*?)))?(?:[ \t]+#[^\n]*)?[ \t]*$/gm;
+  /^(state_dir|store|store_env|store_schema)[ \t]*:(?:[ \t]+(?:'([^'\n]*)'|"([^"\\\n]*)"|([^\s#'"&*!|>{}[\],%@`][^\n]*?)))?(?:[ \t]+#[^\n]*)?[ \t]*$/gm;
 /** Any line that puts either key at the top level, matched by KEY_LINE or not. */
-const KEY_START = /^(?:state_dir|store)[ \t]*:/gm;
+const KEY_START = /^(?:state_dir|store|store_env|store_schema)[ \t]*:/gm;
 /** Anything that could give either key another value than its one plain line says. */
 const UNSURE = /^(?:---|\.\.\.|%|[{["'?!&*])|<<|\r/m;
 
@@ -35,15 +43,15 @@ const UNSURE = /^(?:---|\.\.\.|%|[{["'?!&*])|<<|\r/m;
  * find the daemon and the history (`status`, `list-tasks`, `history`, `stop`) are spared loading
  * the parser and running it over a large file. Undefined when unsure: then the parser decides.
  */
-export function scanStateKeys(source: string): { state_dir?: string; store?: string } | undefined {
+export function scanStateKeys(source: string): StateKeys | undefined {
   if (UNSURE.test(source)) return undefined;
   // The mapping starts at column 0 (an indented document has its keys elsewhere).
   const first = /^(?![ \t]*(?:#|$))([ \t]*)/m.exec(source);
   if (first && first[1] !== '') return undefined;
-  const found: { state_dir?: string; store?: string } = {};
+  const found: StateKeys = {};
   let lines = 0;
   for (const m of source.matchAll(KEY_LINE)) {
-    const key = m[1] as 'state_dir' | 'store';
+    const key = m[1] as keyof StateKeys;
     const value = m[2] ?? m[3] ?? m[4] ?? '';
     // Twice is the parser's error to report; ": " in a plain value is not a plain scalar.
     if (key in found || (m[4] !== undefined && value.includes(': '))) return undefined;
@@ -78,5 +86,13 @@ export function locateState(configPath: string): StateLocation {
     return { file, dir, ...statePaths(dir, undefined, undefined), problem };
   }
   const raw = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
-  return { file, dir, ...statePaths(dir, text(raw.state_dir), text(raw.store)) };
+  return {
+    file,
+    dir,
+    ...statePaths(dir, text(raw.state_dir), {
+      store: text(raw.store),
+      store_env: text(raw.store_env),
+      store_schema: text(raw.store_schema),
+    }),
+  };
 }

@@ -76,7 +76,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const timezone = raw.timezone ?? DEFAULTS.timezone;
   const d = raw.defaults ?? {};
-  const { stateDir, storePath } = statePaths(dir, raw.state_dir, raw.store);
+  const { stateDir, store } = statePaths(dir, raw.state_dir, raw);
 
   const tasks: TaskConfig[] = Object.entries(raw.tasks).map(([id, t]): TaskConfig => {
     const zone = t.timezone ?? timezone;
@@ -130,7 +130,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
     file,
     dir,
     stateDir,
-    store: { kind: 'sqlite', path: storePath },
+    store,
     timezone,
     host: hostName,
     concurrency: raw.concurrency ?? DEFAULTS.concurrency,

@@ -160,7 +160,25 @@ export const configSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Database, logs and action state, relative to this file. @default .caretaker'),
-  store: z.string().optional().describe('sqlite (default) or sqlite:PATH.'),
+  store: z
+    .string()
+    .optional()
+    .describe(
+      'sqlite (default), sqlite:PATH, or postgres://user@host:port/db (one history for several hosts).',
+    ),
+  store_env: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The environment variable that holds the postgres:// URL of the store (keeps its password out of the file).',
+    ),
+  store_schema: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe("The PostgreSQL schema that holds caretaker's tables. @default caretaker"),
   timezone: z.string().optional().describe('Default zone of schedules and windows. @default UTC'),
   host: z
     .string()

@@ -58,13 +58,21 @@ export interface TaskConfig {
   readonly rollback: TaskRollback | null;
 }
 
+/**
+ * Where history is kept: a SQLite file, or a schema on a PostgreSQL server. A postgres URL may
+ * carry a password (from `store_env:`, a secret): show it only through redactUrl / storeLabel.
+ */
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
 export interface Config {
   /** Absolute path of the file this came from (or a label for in-memory configs). */
   readonly file: string;
   /** Directory relative paths resolve against. */
   readonly dir: string;
   readonly stateDir: string;
-  readonly store: { readonly kind: 'sqlite'; readonly path: string };
+  readonly store: StoreConfig;
   readonly timezone: string;
   readonly host: string;
   readonly concurrency: number;

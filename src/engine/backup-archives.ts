@@ -260,12 +260,12 @@ export class BackupArchives {
       throw err;
     }
     if (!config) return null;
-    const [{ SqliteStore }, { maskingStore }, { configSecretValues }] = await Promise.all([
-      import('../store/sqlite/sqlite-store.js'),
+    const [{ openStore }, { maskingStore }, { configSecretValues }] = await Promise.all([
+      import('../store/open-store.js'),
       import('./masking-store.js'),
       import('./secret-names.js'),
     ]);
-    const store = maskingStore(new SqliteStore(config.store.path), () => configSecretValues(config));
+    const store = maskingStore(await openStore(config.store), () => configSecretValues(config));
     const clock = new SystemClock();
     const task = config.tasks.some((t) => t.id === found.task) ? found.task : '(restore)';
     const started = clock.now();

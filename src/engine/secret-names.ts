@@ -6,6 +6,7 @@
 import type { Config } from '../config/types.js';
 import { secretEnvNames } from '../notify/channels/channel.js';
 import { secretValues } from '../notify/redact.js';
+import { urlSecrets } from '../core/redact-url.js';
 
 /** Every environment variable the config names in a `*_env` key: their values are secrets. */
 export function configSecretEnvNames(config: Config): string[] {
@@ -29,5 +30,9 @@ export function configSecretEnvNames(config: Config): string[] {
 
 /** The secret values of a configuration, read from the environment now (a rotated one counts). */
 export function configSecretValues(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
-  return secretValues(configSecretEnvNames(config), env);
+  const values = secretValues(configSecretEnvNames(config), env);
+  // The store's password (store: postgres://u:pw@… or store_env:) is masked like any other secret.
+  if (config.store.kind === 'postgres')
+    for (const v of urlSecrets(config.store.url)) if (v.length >= 4 && !values.includes(v)) values.push(v);
+  return values.sort((a, b) => b.length - a.length);
 }

@@ -225,10 +225,16 @@ const cases: Case[] = [
     message: /expected a task id of letters, digits/,
   },
   {
-    name: 'fleet mode not available',
-    yaml: 'version: 1\nstore: postgres://u@db/caretaker\ntasks: {}\n',
+    name: 'a store of an unknown kind (its password masked)',
+    yaml: 'version: 1\nstore: mysql://u:s3cret@db/caretaker\ntasks: {}\n',
     line: 2,
-    message: /store: fleet mode on PostgreSQL is not available in this version yet/,
+    message: /store: expected sqlite, sqlite:PATH or postgres:\/\/…, got "mysql:\/\/u:\*\*\*@db\/caretaker"/,
+  },
+  {
+    name: 'store_env naming an unset variable',
+    yaml: 'version: 1\nstore_env: CARETAKER_TEST_UNSET_STORE_URL\ntasks: {}\n',
+    line: 2,
+    message: /store_env: the environment variable CARETAKER_TEST_UNSET_STORE_URL is not set/,
   },
 ];
 

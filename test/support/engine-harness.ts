@@ -130,8 +130,8 @@ export async function harness(
     async store() {
       // A second connection to the caretaker's own database, for what a test plants or reads there.
       if (!store) {
-        const { SqliteStore } = await import('../../src/store/sqlite/sqlite-store.js');
-        store = new SqliteStore(h.ct.config.store.path);
+        const { openStore } = await import('../../src/store/open-store.js');
+        store = await openStore(h.ct.config.store);
         onTestFinished(() => store?.close());
       }
       return store;

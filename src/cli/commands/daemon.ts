@@ -219,9 +219,9 @@ async function statusView(
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // No daemon and a broken file: what happened is still in the store.
-    const warning = `${location.file} has errors (caretaker validate lists them); showing what the history in ${location.storePath} holds`;
+    const warning = `${location.file} has errors (caretaker validate lists them); showing what the history in ${location.storeLabel} holds`;
     if (!opts.json) io.err(`warning: ${warning}`);
-    const history = await openHistory(location.storePath);
+    const history = await openHistory(location.store);
     try {
       return {
         live,

@@ -91,9 +91,9 @@ async function pastRunsOfConfig(
     const location = locateState(configPath(opts));
     if (!opts.json)
       io.err(
-        `warning: ${location.file} has errors (caretaker validate lists them); reading the history in ${location.storePath}`,
+        `warning: ${location.file} has errors (caretaker validate lists them); reading the history in ${location.storeLabel}`,
       );
-    const history = await openHistory(location.storePath);
+    const history = await openHistory(location.store);
     try {
       return await history.history({ task: id, limit });
     } finally {

@@ -1,0 +1,253 @@
+/**
+ * The PostgreSQL store: every table in a schema of its own (default `caretaker`), one repository
+ * per role like the SQLite store. Opening connects, then migrates in one transaction under a
+ * per-schema advisory lock: processes that open at once migrate once, and a failed open leaves
+ * nothing half-migrated. Any failure to open is one StoreOpenError line with the URL's password
+ * masked. Open it with `PgStore.open()` (async: it loads `pg` only then).
+ */
+import { redactUrl, scrubSecrets } from '../../core/redact-url.js';
+import { pruneStore } from '../prune.js';
+import { StoreOpenError } from '../store-open-error.js';
+import type {
+  DailyStats,
+  DeliveryRecord,
+  DeliveryStatus,
+  IncidentRecord,
+  NewRun,
+  PingRecord,
+  PruneOptions,
+  PruneResult,
+  RecentRuns,
+  RunFinish,
+  RunQuery,
+  RunRecord,
+  SampleInput,
+  SampleKey,
+  SamplePoint,
+  Store,
+  TaskState,
+} from '../types.js';
+import { PgAlertsRepo } from './alerts-repo.js';
+import { PgMetaRepo } from './meta-repo.js';
+import { migrate } from './migrations.js';
+import { PgDatabase } from './pg-database.js';
+import { PgRunsRepo } from './runs-repo.js';
+import { PgSamplesRepo } from './samples-repo.js';
+import { PgStatsRepo } from './stats-repo.js';
+
+export const DEFAULT_PG_SCHEMA = 'caretaker';
+
+export interface PgStoreOptions {
+  /** postgres://user:password@host:port/db */
+  readonly url: string;
+  /** The schema that holds caretaker's tables. @default 'caretaker' */
+  readonly schema?: string;
+  /** Connections in the pool. @default 4 */
+  readonly maxConnections?: number;
+}
+
+/** One line that names the store (password masked) and what went wrong (secrets scrubbed). */
+function openError(url: string, schema: string, err: unknown): StoreOpenError {
+  const e = err as { message?: string; code?: string };
+  const what = (e.message || e.code || String(err)).split('\n')[0]!;
+  return new StoreOpenError(
+    `cannot open the PostgreSQL store ${redactUrl(url)} (schema ${schema}): ${scrubSecrets(what, url)}`,
+  );
+}
+
+export class PgStore implements Store {
+  readonly kind = 'postgres';
+  readonly #db: PgDatabase;
+  readonly #runs: PgRunsRepo;
+  readonly #stats: PgStatsRepo;
+  readonly #samples: PgSamplesRepo;
+  readonly #alerts: PgAlertsRepo;
+  readonly #meta: PgMetaRepo;
+
+  private constructor(
+    db: PgDatabase,
+    /** The URL with its password masked, for messages. */
+    readonly displayUrl: string,
+    readonly schema: string,
+  ) {
+    this.#db = db;
+    this.#runs = new PgRunsRepo(db);
+    this.#stats = new PgStatsRepo(db);
+    this.#samples = new PgSamplesRepo(db);
+    this.#alerts = new PgAlertsRepo(db);
+    this.#meta = new PgMetaRepo(db);
+  }
+
+  /** Connects and migrates; throws StoreOpenError (exit 2) with the password masked. */
+  static async open(opts: PgStoreOptions): Promise<PgStore> {
+    const schema = opts.schema ?? DEFAULT_PG_SCHEMA;
+    if (schema === '' || schema.length > 63)
+      throw openError(opts.url, schema, 'schema name must be 1-63 characters');
+    let db: PgDatabase;
+    try {
+      db = await PgDatabase.connect(opts.url, schema, opts.maxConnections);
+    } catch (err) {
+      throw openError(opts.url, schema, err);
+    }
+    try {
+      await db.transaction((c) => migrate(c, schema, db.s));
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw openError(opts.url, schema, err);
+    }
+    return new PgStore(db, redactUrl(opts.url), schema);
+  }
+
+  /** For tests and benchmarks: one statement in this store's schema (`$S` stands for it). */
+  async sql<T extends Record<string, unknown>>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+    return (await this.#db.query<T>(text.split('$S').join(this.#db.s), values)).rows;
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  insertRun(run: NewRun): Promise<RunRecord> {
+    return this.#runs.insert(run);
+  }
+
+  claimFire(task: string, host: string, fire: number): Promise<void> {
+    return this.#runs.claimFire(task, host, fire);
+  }
+
+  startRun(id: number, startedAt: number, pid: number): Promise<void> {
+    return this.#runs.start(id, startedAt, pid);
+  }
+
+  finishRun(id: number, f: RunFinish): Promise<RunRecord> {
+    return this.#runs.finish(id, f);
+  }
+
+  setChildProcess(id: number, pgid: number, started: string | null): Promise<void> {
+    return this.#runs.setChildProcess(id, pgid, started);
+  }
+
+  setNotBefore(id: number, notBefore: number): Promise<void> {
+    return this.#runs.setNotBefore(id, notBefore);
+  }
+
+  getRun(id: number): Promise<RunRecord | undefined> {
+    return this.#runs.get(id);
+  }
+
+  listRuns(q: RunQuery): Promise<RunRecord[]> {
+    return this.#runs.list(q);
+  }
+
+  activeRuns(host: string): Promise<RunRecord[]> {
+    return this.#runs.active(host);
+  }
+
+  taskStates(host: string): Promise<Map<string, TaskState>> {
+    return this.#runs.taskStates(host);
+  }
+
+  recentRuns(task: string, limit: number): Promise<RecentRuns> {
+    return this.#runs.recent(task, limit);
+  }
+
+  pruneRuns(o: { readonly before: number; readonly keepRunsPerTask: number }): Promise<number> {
+    return this.#runs.prune(o.before, o.keepRunsPerTask);
+  }
+
+  // ---- stats --------------------------------------------------------------------------------
+
+  dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]> {
+    return this.#stats.dailyStats(sinceDay, task);
+  }
+
+  pruneStats(beforeDay: number): Promise<number> {
+    return this.#stats.prune(beforeDay);
+  }
+
+  // ---- samples ------------------------------------------------------------------------------
+
+  recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void> {
+    return this.#samples.record(task, at, samples);
+  }
+
+  sampleSeries(task: string, key: string, since: number): Promise<SamplePoint[]> {
+    return this.#samples.series(task, key, since);
+  }
+
+  sampleKeys(task?: string): Promise<SampleKey[]> {
+    return this.#samples.keys(task);
+  }
+
+  pruneSamples(before: number): Promise<number> {
+    return this.#samples.prune(before);
+  }
+
+  // ---- alerts -------------------------------------------------------------------------------
+
+  openIncident(key: string): Promise<IncidentRecord | undefined> {
+    return this.#alerts.openIncident(key);
+  }
+
+  saveIncident(incident: IncidentRecord): Promise<IncidentRecord> {
+    return this.#alerts.saveIncident(incident);
+  }
+
+  listIncidents(q: { open?: boolean; since?: number; limit: number }): Promise<IncidentRecord[]> {
+    return this.#alerts.listIncidents(q);
+  }
+
+  insertDelivery(d: Omit<DeliveryRecord, 'id'>): Promise<number> {
+    return this.#alerts.insertDelivery(d);
+  }
+
+  updateDelivery(
+    id: number,
+    patch: Pick<DeliveryRecord, 'status' | 'attempts' | 'finishedAt' | 'error'> & { payload?: string | null },
+  ): Promise<void> {
+    return this.#alerts.updateDelivery(id, patch);
+  }
+
+  listDeliveries(q: {
+    status?: DeliveryStatus;
+    incidentId?: number;
+    since?: number;
+    limit: number;
+  }): Promise<DeliveryRecord[]> {
+    return this.#alerts.listDeliveries(q);
+  }
+
+  wasDelivered(incidentId: number, channel: string): Promise<boolean> {
+    return this.#alerts.wasDelivered(incidentId, channel);
+  }
+
+  recordPing(ping: PingRecord): Promise<void> {
+    return this.#alerts.recordPing(ping);
+  }
+
+  lastPings(): Promise<Map<string, PingRecord>> {
+    return this.#alerts.lastPings();
+  }
+
+  pruneAlerts(before: number): Promise<number> {
+    return this.#alerts.prune(before);
+  }
+
+  // ---- meta ---------------------------------------------------------------------------------
+
+  getMeta(key: string): Promise<string | undefined> {
+    return this.#meta.get(key);
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.#meta.set(key, value);
+  }
+
+  // ---- the store as a whole -----------------------------------------------------------------
+
+  prune(opts: PruneOptions): Promise<PruneResult> {
+    return pruneStore(this, opts);
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The daily rollup in PostgreSQL (one row per task and UTC day, histogram as jsonb). The runs
+ * repository adds to it in the statement that finishes a run; this one reads and prunes it.
+ */
+import type { DailyStats } from '../types.js';
+import type { PgDatabase } from './pg-database.js';
+
+interface StatsRow {
+  task: string;
+  day: number;
+  runs: number;
+  successes: number;
+  failures: number;
+  total_ms: number;
+  max_ms: number;
+  histogram: Record<string, number>;
+}
+
+export class PgStatsRepo {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]> {
+    const s = this.#db.s;
+    const r =
+      task === undefined
+        ? await this.#db.query<StatsRow>(
+            `SELECT * FROM ${s}.run_stats_daily WHERE day >= $1 ORDER BY day, task COLLATE "C"`,
+            [sinceDay],
+          )
+        : await this.#db.query<StatsRow>(
+            `SELECT * FROM ${s}.run_stats_daily WHERE day >= $1 AND task = $2 ORDER BY day`,
+            [sinceDay, task],
+          );
+    return r.rows.map((x) => ({
+      task: x.task,
+      day: x.day,
+      runs: x.runs,
+      successes: x.successes,
+      failures: x.failures,
+      totalMs: x.total_ms,
+      maxMs: x.max_ms,
+      histogram: x.histogram,
+    }));
+  }
+
+  async prune(beforeDay: number): Promise<number> {
+    return (await this.#db.query(`DELETE FROM ${this.#db.s}.run_stats_daily WHERE day < $1`, [beforeDay]))
+      .rowCount;
+  }
+}
