@@ -65,7 +65,7 @@ async function pastRuns(
 ): Promise<RunRecord[]> {
   const location = locateState(configPath(opts));
   if (loadedStamp(location.file, location.stateDir)?.same) {
-    const history = await openHistory(location.storePath);
+    const history = await openHistory(location.store);
     let runs: RunRecord[];
     try {
       runs = await history.history({ task: id, limit });
