@@ -16,6 +16,7 @@ import {
   reportStartFailure as alertStartFailure,
 } from '../caretaker-tools.js';
 import { formatDuration } from '../core/duration.js';
+import { plural } from '../core/plural.js';
 import { ConfigError } from '../errors/config-error.js';
 import { StateLockedError } from '../errors/state-locked-error.js';
 import { VERSION } from '../version.js';
@@ -159,7 +160,7 @@ async function serve(opts: DaemonOptions): Promise<number> {
 
   logger.info(
     { socket, config: caretaker.config.file },
-    `caretaker ${VERSION} is running with ${caretaker.config.tasks.length} tasks`,
+    `caretaker ${VERSION} is running with ${plural(caretaker.config.tasks.length, 'task')}`,
   );
   opts.onReady?.({ socket, pid: process.pid });
   const code = await done;
