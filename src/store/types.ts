@@ -290,6 +290,126 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
+/** A daemon as the fleet sees it (one row per host name). */
+export interface HostRecord {
+  readonly name: string;
+  /** A random id of the daemon process holding the name: a restart is a new instance. */
+  readonly instance: string;
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  /** Its latest heartbeat. */
+  readonly lastSeenAt: number;
+  /** Silent past lastSeenAt + leaseMs, the host is lost. */
+  readonly leaseMs: number;
+  /** The task ids of its configuration. */
+  readonly tasks: readonly string[];
+  /** Set when the daemon stopped cleanly (unregisterHost); null while it runs or after a crash. */
+  readonly stoppedAt: number | null;
+}
+
+export interface HostRegistration {
+  readonly name: string;
+  readonly instance: string;
+  readonly version: string;
+  readonly pid: number;
+  readonly tasks: readonly string[];
+  readonly leaseMs: number;
+  readonly now: number;
+}
+
+export type ClaimState = 'held' | 'done' | 'skipped';
+
+/** Who runs one slot (a scheduled fire instant) of a `scope: cluster` task. */
+export interface ClaimRecord {
+  readonly task: string;
+  /** The fire instant (ms since the epoch). */
+  readonly slot: number;
+  readonly host: string;
+  readonly instance: string;
+  /** The run executing the slot, once recorded. */
+  readonly runId: number | null;
+  readonly claimedAt: number;
+  /** The holder must renew before this instant (with its heartbeat) or lose the slot. */
+  readonly leaseUntil: number;
+  readonly state: ClaimState;
+  /** How many times the slot was taken over from a host that stopped heartbeating. */
+  readonly takeovers: number;
+  /** Why the slot was skipped, or from whom it was taken over. */
+  readonly reason: string | null;
+}
+
+/**
+ * Fleet coordination (test/store/conformance/fleet.ts): hosts and their heartbeats, and the
+ * claims that make a cluster task's slot run on one host. Every decision is one statement or
+ * one transaction, so concurrent hosts agree without a protocol of our own.
+ */
+export interface FleetStore {
+  /**
+   * Registers a daemon under its host name. Refused (the current holder returned) while another
+   * instance holds the name and is not lost (its lastSeenAt + leaseMs is after `now`) and has not
+   * stopped; otherwise the row is taken over by this instance.
+   */
+  registerHost(reg: HostRegistration): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
+  /**
+   * The host's heartbeat: moves its lastSeenAt and renews the lease of every claim it holds to
+   * now + leaseMs, in one transaction. `registered: false` when the name is now held by another
+   * instance; `lost` lists this instance's claims taken over by another host since (the runs it
+   * must stop: fencing).
+   */
+  heartbeat(
+    name: string,
+    instance: string,
+    now: number,
+  ): Promise<{ readonly registered: boolean; readonly lost: readonly ClaimRecord[] }>;
+  /** A clean stop: stoppedAt set; its held claims stay (their runs were ended by the stop). */
+  unregisterHost(name: string, instance: string, now: number): Promise<void>;
+  listHosts(): Promise<HostRecord[]>;
+  /**
+   * Claims a slot for this host: inserted as held with leaseUntil now + leaseMs unless a claim of
+   * (task, slot) exists — then undefined, whoever holds it and in whatever state.
+   */
+  claimSlot(c: {
+    readonly task: string;
+    readonly slot: number;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<ClaimRecord | undefined>;
+  /** Records the run that executes a held claim of this instance. */
+  attachRun(task: string, slot: number, instance: string, runId: number): Promise<void>;
+  /** Ends this instance's held claim as done (the run finished) or skipped (with the reason). */
+  releaseSlot(
+    task: string,
+    slot: number,
+    instance: string,
+    outcome: { readonly state: 'done' | 'skipped'; readonly reason?: string | null },
+  ): Promise<void>;
+  /** Held claims whose lease ended before `now`, oldest first. */
+  expiredClaims(now: number): Promise<ClaimRecord[]>;
+  /**
+   * Takes over an expired held claim: only if it is still held by `fromInstance` with its lease
+   * ended before `now` (one of many hosts trying wins); takeovers + 1, reason set, runId cleared.
+   * With `skip`, the claim is ended as skipped instead of held by the caller. Undefined when
+   * another host was first or the holder renewed.
+   */
+  takeOver(t: {
+    readonly task: string;
+    readonly slot: number;
+    readonly fromInstance: string;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+    readonly reason: string;
+    readonly skip?: boolean;
+  }): Promise<ClaimRecord | undefined>;
+  getClaim(task: string, slot: number): Promise<ClaimRecord | undefined>;
+  /** Deletes claims that are not held with a slot before `before`; returns how many. */
+  pruneClaims(before: number): Promise<number>;
+}
+
 /**
  * The whole store: every role, plus what concerns the store as one thing. Writes that fail
  * because the disk is full throw StoreFullError (store/store-full-error.ts).
