@@ -208,6 +208,8 @@ export interface PruneResult {
   readonly statsDeleted: number;
   /** Samples, closed incidents, deliveries and pings past `keepDays`. */
   readonly samplesDeleted?: number;
+  /** Cluster claims no longer held, of slots past `keepDays`. */
+  readonly claimsDeleted?: number;
 }
 
 // ---- roles ----------------------------------------------------------------------------------
@@ -350,7 +352,9 @@ export interface FleetStore {
    * instance holds the name and is not lost (its lastSeenAt + leaseMs is after `now`) and has not
    * stopped; otherwise the row is taken over by this instance.
    */
-  registerHost(reg: HostRegistration): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
+  registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
   /**
    * The host's heartbeat: moves its lastSeenAt and renews the lease of every claim it holds to
    * now + leaseMs, in one transaction. `registered: false` when the name is now held by another
@@ -420,7 +424,7 @@ export interface FleetStore {
  * The whole store: every role, plus what concerns the store as one thing. Writes that fail
  * because the disk is full throw StoreFullError (store/store-full-error.ts).
  */
-export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore {
+export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, FleetStore {
   readonly kind: string;
   /** Each role's prune, at one day-aligned cutoff (see store/prune.ts). */
   prune(opts: PruneOptions): Promise<PruneResult>;
