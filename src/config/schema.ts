@@ -143,7 +143,9 @@ export const taskSchema = z.strictObject({
   scope: z
     .enum(['host', 'cluster'])
     .optional()
-    .describe('host: every host runs it; cluster: one host of the fleet runs each scheduled slot. @default host'),
+    .describe(
+      'host: every host runs it; cluster: one host of the fleet runs each scheduled slot. @default host',
+    ),
   takeover: z
     .enum(['rerun', 'skip'])
     .optional()

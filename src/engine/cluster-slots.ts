@@ -15,6 +15,11 @@ export interface ClusterSlotsDeps {
   readonly logger: Logger;
   readonly instance: string;
   config(): Config;
+  /**
+   * Is the store shared by a fleet? On a host's own store (SQLite) the host is the whole fleet:
+   * its fires are its own and nothing is claimed.
+   */
+  readonly shared: boolean;
   /** May this daemon claim slots now (registered in the fleet, store reachable)? */
   canClaim(): boolean;
 }
@@ -33,7 +38,7 @@ export class ClusterSlots {
    * this host's last fire moves past them, so it never owes them a catch-up.
    */
   async claim(task: TaskConfig, fires: readonly number[]): Promise<number[]> {
-    if (task.scope !== 'cluster' || fires.length === 0) return [...fires];
+    if (!this.d.shared || task.scope !== 'cluster' || fires.length === 0) return [...fires];
     const config = this.d.config();
     const won: number[] = [];
     let lost = -Infinity;
@@ -68,7 +73,7 @@ export class ClusterSlots {
 
   /** A run now executes the slot (a queued run, a retry, a takeover's rerun). */
   async attached(task: TaskConfig, run: RunRecord): Promise<void> {
-    if (task.scope !== 'cluster' || run.scheduledFor === null) return;
+    if (!this.d.shared || task.scope !== 'cluster' || run.scheduledFor === null) return;
     this.#held.set(key(task.id, run.scheduledFor), run.id);
     await this.d.store.attachRun(task.id, run.scheduledFor, this.d.instance, run.id);
   }
@@ -100,7 +105,7 @@ export class ClusterSlots {
 
   /** A won slot that will not run (overlap, missed, coalesced): ended as skipped. */
   async skipped(task: TaskConfig, slot: number, reason: string): Promise<void> {
-    if (task.scope !== 'cluster') return;
+    if (!this.d.shared || task.scope !== 'cluster') return;
     this.#held.delete(key(task.id, slot));
     await this.d.store.releaseSlot(task.id, slot, this.d.instance, { state: 'skipped', reason });
   }

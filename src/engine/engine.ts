@@ -129,14 +129,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#ledger = new RunLedger({ ...shared, events: this });
     this.#queue = this.#ledger.queue;
     this.#recovery = { ...shared, ledger: this.#ledger, isAlive: opts.isAlive ?? processAlive };
+    // A store of the host's own (SQLite) has no fleet: only a shared one (PostgreSQL) joins.
+    const fleet = opts.store.kind !== 'sqlite';
     this.#fleet = new FleetMember({
       ...shared,
+      shared: fleet,
       instance: opts.instance,
       hooks: { fence: (c) => this.#fence(c), orphaned: (c, t) => this.#takeOver(c, t) },
     });
     this.#slots = new ClusterSlots({
       ...shared,
       instance: this.#fleet.instance,
+      shared: fleet,
       canClaim: () => this.#fleet.joined,
     });
     this.on('run:finished', (run, info) => this.#slots.finished(run, info.retrying));
@@ -840,7 +844,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.#store.releaseSlot(claim.task, claim.slot, this.#fleet.instance, { state: 'done' });
       return;
     }
-    await this.#rerunSlot(claim, task, run, `the daemon of host "${claim.host}" stopped while it held the slot`);
+    await this.#rerunSlot(
+      claim,
+      task,
+      run,
+      `the daemon of host "${claim.host}" stopped while it held the slot`,
+    );
   }
 
   /** Another host (or this host's crashed daemon) went silent holding a slot: take it over. */
@@ -871,7 +880,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         finishedAt: now,
         reason: why,
       });
-    this.#logger.warn({ task: task.id, slot: new Date(claim.slot).toISOString(), from: claim.host }, `${task.id}: ${why}`);
+    this.#logger.warn(
+      { task: task.id, slot: new Date(claim.slot).toISOString(), from: claim.host },
+      `${task.id}: ${why}`,
+    );
     if (skip) {
       if (!old) await this.#ledger.skipFire(task, claim.slot, why);
       return;
@@ -880,7 +892,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Runs a held slot again on this host (the takeover policy rerun), or ends it as skipped. */
-  async #rerunSlot(claim: ClaimRecord, task: TaskConfig, old: RunRecord | undefined, why: string): Promise<void> {
+  async #rerunSlot(
+    claim: ClaimRecord,
+    task: TaskConfig,
+    old: RunRecord | undefined,
+    why: string,
+  ): Promise<void> {
     if (task.takeover === 'skip') {
       const reason = `${why}; not run again (takeover: skip)`;
       if (!old) await this.#ledger.skipFire(task, claim.slot, reason);

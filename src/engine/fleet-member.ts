@@ -32,6 +32,11 @@ export interface FleetMemberOptions {
   readonly hooks: FleetMemberHooks;
   /** Identifies this daemon process in the fleet. @default a random UUID */
   readonly instance?: string;
+  /**
+   * Is the store shared by a fleet (PostgreSQL)? A host's own store (SQLite) has no fleet to
+   * join: no registration, no heartbeat writes, nothing to take over.
+   */
+  readonly shared: boolean;
 }
 
 export class FleetMember {
@@ -58,6 +63,7 @@ export class FleetMember {
    * Returns the slots this host's crashed previous daemon still held, now this instance's.
    */
   async join(): Promise<ClaimRecord[]> {
+    if (!this.#o.shared) return [];
     const { store, clock, logger } = this.#o;
     const config = this.#o.config();
     const reg = () =>

@@ -87,6 +87,9 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
           `${new Date(slot).toISOString()} has no run and no recorded reason: ${JSON.stringify(rows)}`,
         );
     }
+    console.log(
+      `${(lastSlot - firstSlot) / 1_000 + 1} slots: ${ranOnce} ran once, ${recordedNotRun} recorded not run; ${runs.length} rows`,
+    );
     expect(problems).toEqual([]);
     // Most slots ran; the few that did not say why (a kill in the middle, takeover: once).
     expect(ranOnce).toBeGreaterThan((lastSlot - firstSlot) / 1_000 - 6);

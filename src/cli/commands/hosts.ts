@@ -11,7 +11,11 @@ export async function hostsCommand(opts: GlobalOptions, io: Io): Promise<number>
       return 0;
     }
     if (hosts.length === 0) {
-      io.out('no host has registered yet: hosts register when their daemon starts (caretaker start)');
+      io.out(
+        caretaker.config.store.kind === 'sqlite'
+          ? "the history is on SQLite, this host's own: a fleet shares a PostgreSQL store (store: postgres://…), where each daemon registers"
+          : 'no host has registered yet: a host registers when its daemon starts (caretaker start)',
+      );
       return 0;
     }
     const now = Date.now();
