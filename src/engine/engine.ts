@@ -135,7 +135,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       ...shared,
       shared: fleet,
       instance: opts.instance,
-      hooks: { fence: (c) => this.#fence(c), orphaned: (c, t) => this.#takeOver(c, t) },
+      hooks: {
+        fence: (c) => this.#fence(c),
+        orphaned: (c, t) => this.#takeOver(c, t),
+        hostLost: (h) => this.emit('host:lost', h),
+        hostBack: (h) => this.emit('host:back', h),
+      },
     });
     this.#slots = new ClusterSlots({
       ...shared,

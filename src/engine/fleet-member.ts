@@ -21,7 +21,14 @@ export interface FleetMemberHooks {
   fence(claim: ClaimRecord): Promise<void>;
   /** A silent host's slot of one of our cluster tasks: the engine decides and takes it over. */
   orphaned(claim: ClaimRecord, task: TaskConfig): Promise<void>;
+  /** A host went silent past its lease; told by one host of the fleet (the first up by name). */
+  hostLost(host: HostRecord): void;
+  /** A host told lost is heard from again, or stopped cleanly. */
+  hostBack(host: HostRecord): void;
 }
+
+/** The fleet's hosts are looked at every this many heartbeats (once per lease). */
+const HOSTS_EVERY_BEATS = 3;
 
 export interface FleetMemberOptions {
   readonly store: FleetStore;
@@ -46,6 +53,9 @@ export class FleetMember {
   #beating: Promise<void> | null = null;
   #joined = false;
   #failingSince: number | null = null;
+  #beats = 0;
+  /** Hosts this member told lost (and will tell back). */
+  readonly #told = new Map<string, HostRecord>();
 
   constructor(opts: FleetMemberOptions) {
     this.#o = opts;
@@ -130,6 +140,7 @@ export class FleetMember {
         await this.#o.hooks.fence(claim);
       }
       if (!this.#joined) return;
+      if (this.#beats++ % HOSTS_EVERY_BEATS === 0) await this.#watchHosts(now);
       for (const claim of await store.expiredClaims(now)) {
         const task = config.tasks.find((t) => t.id === claim.task);
         if (!task || task.scope !== 'cluster' || !task.enabled) continue;
@@ -142,6 +153,31 @@ export class FleetMember {
           { err: (err as Error).message },
           `fleet heartbeat failed: ${(err as Error).message.split('\n')[0]}`,
         );
+      }
+    }
+  }
+
+  /**
+   * Which hosts went silent: one host tells it (the first up by name, so the fleet opens one
+   * incident, not one per host), and tells when the host is back.
+   */
+  async #watchHosts(now: number): Promise<void> {
+    const me = this.#o.config().host;
+    const hosts = await this.#o.store.listHosts();
+    const lost = (h: HostRecord) => h.stoppedAt === null && now > h.lastSeenAt + h.leaseMs && h.name !== me;
+    const up = hosts.filter((h) => !lost(h) && h.stoppedAt === null).map((h) => h.name);
+    const teller = [...up, me].sort()[0] === me;
+    if (!teller) {
+      this.#told.clear();
+      return;
+    }
+    for (const h of hosts) {
+      if (lost(h) && !this.#told.has(h.name)) {
+        this.#told.set(h.name, h);
+        this.#o.hooks.hostLost(h);
+      } else if (!lost(h) && this.#told.has(h.name)) {
+        this.#told.delete(h.name);
+        this.#o.hooks.hostBack(h);
       }
     }
   }

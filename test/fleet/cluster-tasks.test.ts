@@ -4,6 +4,8 @@
  * host killed with SIGKILL loses its slots to another after the lease; a second daemon under a
  * host name already held is refused.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { needPostgres } from '../support/services.js';
 import { fleetRoot, fleetSchema, hostDir, sql, startHost, type FleetDaemon } from '../support/fleet.js';
@@ -172,4 +174,48 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
     expect(lines.at(-1)).toMatch(/host name "one" is already held by a running daemon \(pid \d+/);
     expect(dup.output()).not.toMatch(/\n\s+at /);
   }, 30_000);
+
+  it('opens one host_lost incident through a real channel when a host goes silent, and recovers it', async () => {
+    const schema = fleetSchema();
+    const root = fleetRoot();
+    const alerts = join(root, 'alerts.jsonl');
+    const body =
+      `lease: ${LEASE_MS}ms\n` +
+      `notify:\n  - { type: command, command: ["sh", "-c", "cat >> '${alerts}'; echo >> '${alerts}'"] }\n` +
+      'tasks:\n  t: { action: shell, schedule: "every 1h", with: { command: "true" } }\n';
+    const dirs = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, hostDir(root, n, schema, body)]));
+    await startHost(dirs.a!, 'a', schema);
+    const b = await startHost(dirs.b!, 'b', schema);
+    await startHost(dirs.c!, 'c', schema);
+    const read = () =>
+      (existsSync(alerts) ? readFileSync(alerts, 'utf8') : '')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map(
+          (l) => JSON.parse(l) as { event: string; subject: { id: string }; message: string; host: string },
+        );
+    await kill(b, 'SIGKILL');
+    const lost = await waitUntil(
+      () => read().find((a) => a.event === 'host_lost'),
+      'the host_lost alert',
+      LEASE_MS * 4,
+    );
+    expect(lost.subject.id).toBe('b');
+    expect(lost.message).toContain('host "b" stopped heartbeating');
+    // Told by one host of the fleet (a, the first up by name), once.
+    expect(lost.host).toBe('a');
+    await startHost(dirs.b!, 'b', schema);
+    const back = await waitUntil(
+      () => read().find((a) => a.event === 'recovery' && a.subject.id === 'b'),
+      'the recovery alert',
+      LEASE_MS * 4,
+    );
+    expect(back.message).toContain('host "b" is heartbeating again');
+    expect(read().filter((a) => a.event === 'host_lost')).toHaveLength(1);
+    const incidents = await sql<{ event: string; closed_at: string | null }>(
+      `SELECT event, closed_at FROM "${schema}".incidents WHERE key = 'host:b'`,
+    );
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.closed_at).not.toBeNull();
+  }, 60_000);
 });
