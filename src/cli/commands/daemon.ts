@@ -387,10 +387,20 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
 function fleetLine(hosts: readonly HostSummary[], now: number): string {
   const of = (state: HostSummary['state']) => hosts.filter((h) => h.state === state);
   const parts: string[] = [];
-  if (of('up').length) parts.push(`${of('up').map((h) => h.name).join(', ')} up`);
+  if (of('up').length)
+    parts.push(
+      `${of('up')
+        .map((h) => h.name)
+        .join(', ')} up`,
+    );
   const lost = of('lost');
   if (lost.length)
     parts.push(`${lost.map((h) => `${h.name} LOST (last seen ${relative(h.lastSeenAt, now)})`).join(', ')}`);
-  if (of('stopped').length) parts.push(`${of('stopped').map((h) => h.name).join(', ')} stopped`);
+  if (of('stopped').length)
+    parts.push(
+      `${of('stopped')
+        .map((h) => h.name)
+        .join(', ')} stopped`,
+    );
   return `fleet: ${plural(hosts.length, 'host')}${parts.length ? ` — ${parts.join('; ')}` : ''} (caretaker hosts)`;
 }
