@@ -568,11 +568,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     note: string | null,
     notBefore: number,
   ): Promise<void> {
-    const decision = decideOverlap(
-      task,
-      fire,
-      this.#activeOf(task.id).map((m) => m.run),
-    );
+    const decision = decideOverlap(task, fire, [
+      ...this.#activeOf(task.id).map((m) => m.run),
+      ...(await this.#activeElsewhereInFleet(task)),
+    ]);
     switch (decision.kind) {
       case 'skip':
         await this.#ledger.skipFire(task, fire, decision.reason);
@@ -634,6 +633,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       now,
       config: this.#config,
       runningTasks: [...this.#running.values()].flatMap((r) => this.#taskOf(r.run.task) ?? []),
+      elsewhere: await this.#clusterRunsElsewhere(ready),
       taskOf: (id) => this.#taskOf(id),
       gate: (task, run) =>
         dependencyGate(task, run.scheduledFor, {
@@ -808,6 +808,28 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   // ---- the fleet: cluster slots held, lost and taken over -------------------------------------
+
+  /** A cluster task's queued and running runs on other hosts (its overlap holds fleet-wide). */
+  async #activeElsewhereInFleet(task: TaskConfig): Promise<RunRecord[]> {
+    if (task.scope !== 'cluster' || this.#store.kind === 'sqlite') return [];
+    const runs = await this.#store.listRuns({ task: task.id, statuses: ['queued', 'running'], limit: 100 });
+    return runs.filter((r) => r.host !== this.#config.host && !r.dryRun).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Cluster tasks running on other hosts, when a ready run could be held by one (it is a
+   * cluster task, or in a group): read from the store only then.
+   */
+  async #clusterRunsElsewhere(ready: readonly Queued[]): Promise<TaskConfig[]> {
+    if (this.#store.kind === 'sqlite') return [];
+    const tasks = ready.flatMap((q) => this.#taskOf(q.run.task) ?? []);
+    if (!tasks.some((t) => t.scope === 'cluster' || t.group !== null)) return [];
+    const runs = await this.#store.listRuns({ statuses: ['running'], limit: 1000 });
+    return runs.flatMap((r) => {
+      const t = r.host === this.#config.host || r.dryRun ? undefined : this.#taskOf(r.task);
+      return t?.scope === 'cluster' ? [t] : [];
+    });
+  }
 
   /**
    * Queued runs recovered from a crashed previous daemon whose cluster slot another host took

@@ -218,4 +218,38 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.closed_at).not.toBeNull();
   }, 60_000);
+
+  it('holds overlap and group caps fleet-wide for cluster tasks: no two runs at once on any hosts', async () => {
+    const schema = fleetSchema();
+    const root = fleetRoot();
+    const body =
+      `lease: ${LEASE_MS}ms\ngroups: { db: 1 }\n` +
+      'tasks:\n' +
+      '  slow: { action: shell, schedule: "every 1s", scope: cluster, with: { command: "sleep 2.5" } }\n' +
+      '  vacuum: { action: shell, schedule: "every 2s", scope: cluster, group: db, with: { command: "sleep 1" } }\n' +
+      '  reindex: { action: shell, schedule: "every 2s", scope: cluster, group: db, with: { command: "sleep 1" } }\n';
+    const hosts = [];
+    for (const n of ['a', 'b', 'c']) hosts.push(await startHost(hostDir(root, n, schema, body), n, schema));
+    await new Promise((r) => setTimeout(r, 14_000));
+    for (const d of hosts) await kill(d, 'SIGTERM');
+    const rows = await sql<{ task: string; host: string; started_at: string; finished_at: string }>(
+      `SELECT task, host, started_at, finished_at FROM "${schema}".runs
+       WHERE started_at IS NOT NULL AND finished_at IS NOT NULL AND status = 'success' ORDER BY started_at`,
+    );
+    const overlapping = (of: typeof rows) =>
+      of.flatMap((r, i) =>
+        of
+          .slice(i + 1)
+          .filter((o) => Number(o.started_at) < Number(r.finished_at))
+          .map((o) => `${r.task}@${r.host} and ${o.task}@${o.host}`),
+      );
+    const slow = rows.filter((r) => r.task === 'slow');
+    const db = rows.filter((r) => r.task === 'vacuum' || r.task === 'reindex');
+    expect(slow.length).toBeGreaterThanOrEqual(3);
+    expect(db.length).toBeGreaterThanOrEqual(5);
+    // Runs went to more than one host, yet never two at once.
+    expect(new Set([...slow, ...db].map((r) => r.host)).size).toBeGreaterThan(1);
+    expect(overlapping(slow)).toEqual([]);
+    expect(overlapping(db)).toEqual([]);
+  }, 60_000);
 });
