@@ -901,6 +901,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     if (!won) return;
     const old = claim.runId === null ? undefined : await this.#store.getRun(claim.runId);
+    if (old && old.finishedAt !== null && old.status !== 'interrupted') {
+      // The holder finished the slot and died before it said so: the slot is done.
+      await this.#store.releaseSlot(task.id, claim.slot, this.#fleet.instance, { state: 'done' });
+      return;
+    }
     if (old && old.finishedAt === null)
       await this.#ledger.finishAndSettle(old.id, {
         status: old.status === 'running' ? 'interrupted' : 'cancelled',
