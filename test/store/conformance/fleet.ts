@@ -328,9 +328,32 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
           [SLOT, 'i-b', 'skipped'],
           [SLOT + 1, 'i-b', 'held'],
         ]);
+        // Each as the claim is now, exactly.
+        expect(beat.lost).toEqual([
+          await store.getClaim('vacuum', SLOT),
+          await store.getClaim('vacuum', SLOT + 1),
+        ]);
         // The claim nobody took is renewed, not lost.
         expect((await store.getClaim('vacuum', SLOT + 2))?.leaseUntil).toBe(T0 + 2 * LEASE + 2_000);
         expect((await store.heartbeat('web-1', 'i-a', T0 + LEASE + 3_000)).lost).toEqual([]);
+      });
+
+      it('tells a daemon whose host name was taken what it lost, and renews nothing of it', async () => {
+        const store = await fresh(make);
+        await store.registerHost(host());
+        await store.claimSlot(claim({ slot: SLOT }));
+        await store.claimSlot(claim({ slot: SLOT + 1 }));
+        const now = T0 + LEASE + 1;
+        await store.registerHost(host({ instance: 'i-b', now }));
+        await store.takeOver(takeOver({ slot: SLOT, now }));
+        const beat = await store.heartbeat('web-1', 'i-a', now + 1);
+        expect(beat.registered).toBe(false);
+        expect(beat.lost).toMatchObject([{ slot: SLOT, instance: 'i-b' }]);
+        // Its other claim was not renewed: it expires, for another host to take over.
+        expect(await store.getClaim('vacuum', SLOT + 1)).toMatchObject({
+          instance: 'i-a',
+          leaseUntil: T0 + LEASE,
+        });
       });
 
       it('tells each holder a slot passed through, even when it changed hands again meanwhile', async () => {
