@@ -381,6 +381,12 @@ export interface FleetStore {
     readonly now: number;
     readonly leaseMs: number;
   }): Promise<ClaimRecord | undefined>;
+  /**
+   * A restarted daemon takes back the claims its host name still holds under an earlier
+   * instance (one that crashed; registerHost succeeded, so it is gone): they become this
+   * instance's, renewed to now + leaseMs. Claims another host took over are not touched.
+   */
+  adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]>;
   /** Records the run that executes a held claim of this instance. */
   attachRun(task: string, slot: number, instance: string, runId: number): Promise<void>;
   /** Ends this instance's held claim as done (the run finished) or skipped (with the reason). */

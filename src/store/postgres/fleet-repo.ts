@@ -121,6 +121,8 @@ export class PgFleetRepo {
         regained AS (
           DELETE FROM ${s}.claim_losses WHERE instance = $5 AND task = $1 AND slot = $2 AND EXISTS (SELECT 1 FROM t))
         SELECT * FROM t`,
+      adopt: `UPDATE ${s}.claims SET instance = $2, lease_until = $3::bigint + $4::bigint
+        WHERE host = $1 AND state = 'held' AND instance <> $2 RETURNING *`,
       get: `SELECT * FROM ${s}.claims WHERE task = $1 AND slot = $2`,
       prune: `DELETE FROM ${s}.claims WHERE (task, slot) IN (
         SELECT task, slot FROM ${s}.claims WHERE slot < $1 AND state <> 'held' LIMIT ${PRUNE_BATCH})`,
@@ -230,6 +232,15 @@ export class PgFleetRepo {
       'ct_fleet_take_over',
     );
     return r.rows[0] && toClaim(r.rows[0]);
+  }
+
+  async adopt(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    const r = await this.#db.query<ClaimRow>(
+      this.#sql.adopt,
+      [host, instance, now, leaseMs],
+      'ct_fleet_adopt',
+    );
+    return r.rows.map(toClaim).sort((a, b) => a.slot - b.slot);
   }
 
   async get(task: string, slot: number): Promise<ClaimRecord | undefined> {

@@ -313,6 +313,10 @@ export class PgStore implements Store {
     return this.#fleet.takeOver(t);
   }
 
+  adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    return this.#fleet.adopt(host, instance, now, leaseMs);
+  }
+
   getClaim(task: string, slot: number): Promise<ClaimRecord | undefined> {
     return this.#fleet.get(task, slot);
   }

@@ -101,6 +101,8 @@ export class FleetRepo {
         RETURNING *`,
       lost: `INSERT INTO claim_losses (instance, task, slot) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
       regained: `DELETE FROM claim_losses WHERE instance = ? AND task = ? AND slot = ?`,
+      adopt: `UPDATE claims SET instance = @instance, lease_until = @until
+        WHERE host = @host AND state = 'held' AND instance != @instance RETURNING *`,
       get: `SELECT * FROM claims WHERE task = ? AND slot = ?`,
       prune: `DELETE FROM claims WHERE (task, slot) IN (
         SELECT task, slot FROM claims WHERE slot < ? AND state != 'held' LIMIT ${PRUNE_BATCH})`,
@@ -218,6 +220,11 @@ export class FleetRepo {
       this.#s.regained.run(t.instance, t.task, t.slot);
       return toClaim(row);
     }, 'immediate');
+  }
+
+  adopt(host: string, instance: string, now: number, leaseMs: number): ClaimRecord[] {
+    const rows = this.#s.adopt.all({ host, instance, until: now + leaseMs }) as ClaimRow[];
+    return rows.map(toClaim).sort((a, b) => a.slot - b.slot);
   }
 
   get(task: string, slot: number): ClaimRecord | undefined {

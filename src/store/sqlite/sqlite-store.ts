@@ -302,6 +302,10 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#fleet.takeOver(t));
   }
 
+  async adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    return this.#write(() => this.#fleet.adopt(host, instance, now, leaseMs));
+  }
+
   async getClaim(task: string, slot: number): Promise<ClaimRecord | undefined> {
     return this.#fleet.get(task, slot);
   }
