@@ -169,6 +169,43 @@ describe.skipIf(noPostgres !== undefined)('fleet role on PostgreSQL under concur
     ]);
   });
 
+  it('a restarted daemon adopting its claims while other hosts take them over: each claim goes to one', async () => {
+    let adopted = 0;
+    for (let round = 0; round < 40; round++) {
+      const slot = T0 + 30_000_000 + round;
+      const name = `restart-${round}`;
+      await stores[0]!.claimSlot({
+        task: 'adopt',
+        slot,
+        host: name,
+        instance: 'crashed',
+        now: T0,
+        leaseMs: LEASE,
+      });
+      const now = T0 + LEASE + 1;
+      const [mine, ...tries] = await Promise.all([
+        stores[0]!.adoptClaims(name, `new-${round}`, now, LEASE),
+        ...stores.slice(1).map((store, h) =>
+          store.takeOver({
+            task: 'adopt',
+            slot,
+            fromInstance: 'crashed',
+            host: `h${h}`,
+            instance: `t${h}`,
+            now,
+            leaseMs: LEASE,
+            reason: `taken over from ${name}`,
+          }),
+        ),
+      ]);
+      const winners = [...mine, ...tries.filter((t) => t !== undefined)];
+      expect(winners).toHaveLength(1);
+      expect(await stores[0]!.getClaim('adopt', slot)).toEqual(winners[0]);
+      if (mine.length === 1) adopted++;
+    }
+    console.log(`  adoption vs 9 takeovers, 40 rounds: adopted ${adopted}, taken over ${40 - adopted}`);
+  });
+
   it('a late heartbeat racing takeovers: either the lease is renewed or the claim is lost and reported, never both', async () => {
     let renewed = 0;
     let taken = 0;

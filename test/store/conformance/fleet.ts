@@ -386,6 +386,46 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
       });
     });
 
+    describe('a restarted daemon adopting its claims', () => {
+      it('takes back the held claims of its host name, renewed, and nothing another host holds', async () => {
+        const store = await fresh(make);
+        await store.claimSlot(claim({ slot: SLOT }));
+        await store.attachRun('vacuum', SLOT, 'i-a', 9);
+        await store.claimSlot(claim({ slot: SLOT + 1, task: 'backup' }));
+        await store.claimSlot(claim({ slot: SLOT + 2 })); // taken over by web-2 below
+        await store.claimSlot(claim({ slot: SLOT + 3 })); // done: stays done
+        await store.releaseSlot('vacuum', SLOT + 3, 'i-a', { state: 'done' });
+        await store.claimSlot(claim({ slot: SLOT + 4, host: 'web-2', instance: 'i-b' }));
+        await store.takeOver(takeOver({ slot: SLOT + 2 }));
+        const now = T0 + 20_000;
+        const adopted = await store.adoptClaims('web-1', 'i-new', now, LEASE);
+        expect(adopted.map((c) => [c.task, c.slot, c.instance, c.leaseUntil, c.runId])).toEqual([
+          ['vacuum', SLOT, 'i-new', now + LEASE, 9],
+          ['backup', SLOT + 1, 'i-new', now + LEASE, null],
+        ]);
+        expect(adopted[0]).toEqual(await store.getClaim('vacuum', SLOT));
+        expect(await store.getClaim('vacuum', SLOT + 2)).toMatchObject({ host: 'web-2', instance: 'i-b' });
+        expect(await store.getClaim('vacuum', SLOT + 3)).toMatchObject({ instance: 'i-a', state: 'done' });
+        expect(await store.getClaim('vacuum', SLOT + 4)).toMatchObject({ instance: 'i-b' });
+        // Its own claims are not adopted again; the old instance can no longer release them.
+        expect(await store.adoptClaims('web-1', 'i-new', now + 1, LEASE)).toEqual([]);
+        await store.releaseSlot('vacuum', SLOT, 'i-a', { state: 'done' });
+        expect(await store.getClaim('vacuum', SLOT)).toMatchObject({ state: 'held', instance: 'i-new' });
+        // And they are the new instance's to renew and to take over from.
+        await store.registerHost(host({ instance: 'i-new', now }));
+        await store.heartbeat('web-1', 'i-new', now + 5_000);
+        expect((await store.getClaim('backup', SLOT + 1))?.leaseUntil).toBe(now + 5_000 + LEASE);
+        expect(
+          await store.takeOver(takeOver({ task: 'backup', slot: SLOT + 1, now: now + 50_000 })),
+        ).toBeUndefined();
+        expect(
+          await store.takeOver(
+            takeOver({ task: 'backup', slot: SLOT + 1, fromInstance: 'i-new', now: now + 50_000 }),
+          ),
+        ).toMatchObject({ instance: 'i-b', takeovers: 1 });
+      });
+    });
+
     describe('pruning', () => {
       it('deletes ended claims of slots before the cutoff and keeps held ones', async () => {
         const store = await fresh(make);
