@@ -415,6 +415,15 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
         await store.registerHost(host({ instance: 'i-new', now }));
         await store.heartbeat('web-1', 'i-new', now + 5_000);
         expect((await store.getClaim('backup', SLOT + 1))?.leaseUntil).toBe(now + 5_000 + LEASE);
+        // The earlier instance, if it was only cut off, hears at its heartbeat what it no longer holds.
+        const old = await store.heartbeat('web-1', 'i-a', now + 6_000);
+        expect(old.registered).toBe(false);
+        expect(old.lost.map((c) => [c.task, c.slot, c.instance])).toEqual([
+          ['vacuum', SLOT, 'i-new'],
+          ['backup', SLOT + 1, 'i-new'],
+          ['vacuum', SLOT + 2, 'i-b'],
+        ]);
+        expect((await store.heartbeat('web-1', 'i-a', now + 7_000)).lost).toEqual([]);
         expect(
           await store.takeOver(takeOver({ task: 'backup', slot: SLOT + 1, now: now + 50_000 })),
         ).toBeUndefined();
