@@ -384,7 +384,9 @@ export interface FleetStore {
   /**
    * A restarted daemon takes back the claims its host name still holds under an earlier
    * instance (one that crashed; registerHost succeeded, so it is gone): they become this
-   * instance's, renewed to now + leaseMs. Claims another host took over are not touched.
+   * instance's, renewed to now + leaseMs. Claims another host took over are not touched. The
+   * earlier instance may instead be alive but cut off past its lease: its heartbeat then lists
+   * them as lost, like claims taken over, so it stops their runs.
    */
   adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]>;
   /** Records the run that executes a held claim of this instance. */

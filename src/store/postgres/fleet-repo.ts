@@ -121,8 +121,18 @@ export class PgFleetRepo {
         regained AS (
           DELETE FROM ${s}.claim_losses WHERE instance = $5 AND task = $1 AND slot = $2 AND EXISTS (SELECT 1 FROM t))
         SELECT * FROM t`,
-      adopt: `UPDATE ${s}.claims SET instance = $2, lease_until = $3::bigint + $4::bigint
-        WHERE host = $1 AND state = 'held' AND instance <> $2 RETURNING *`,
+      // One statement: each claim with the instance it is taken from (re-checked on the row if a
+      // takeover changed it meanwhile), which may be alive but cut off past its lease and so
+      // hears of it as lost at its next heartbeat.
+      adopt: `WITH a AS (
+          UPDATE ${s}.claims c SET instance = $2, lease_until = $3::bigint + $4::bigint
+          FROM (SELECT task, slot, instance FROM ${s}.claims WHERE host = $1 AND state = 'held' AND instance <> $2) old
+          WHERE c.task = old.task AND c.slot = old.slot AND c.instance = old.instance AND c.host = $1 AND c.state = 'held'
+          RETURNING c.*, old.instance AS old_instance),
+        lost AS (
+          INSERT INTO ${s}.claim_losses (instance, task, slot) SELECT old_instance, task, slot FROM a
+          ON CONFLICT DO NOTHING)
+        SELECT task, slot, host, instance, run_id, claimed_at, lease_until, state, takeovers, reason FROM a`,
       get: `SELECT * FROM ${s}.claims WHERE task = $1 AND slot = $2`,
       prune: `DELETE FROM ${s}.claims WHERE (task, slot) IN (
         SELECT task, slot FROM ${s}.claims WHERE slot < $1 AND state <> 'held' LIMIT ${PRUNE_BATCH})`,

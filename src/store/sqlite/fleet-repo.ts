@@ -101,6 +101,10 @@ export class FleetRepo {
         RETURNING *`,
       lost: `INSERT INTO claim_losses (instance, task, slot) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
       regained: `DELETE FROM claim_losses WHERE instance = ? AND task = ? AND slot = ?`,
+      // The earlier instance may be alive but cut off past its lease: it hears of them as lost.
+      adoptLost: `INSERT INTO claim_losses (instance, task, slot)
+        SELECT instance, task, slot FROM claims WHERE host = @host AND state = 'held' AND instance != @instance
+        ON CONFLICT DO NOTHING`,
       adopt: `UPDATE claims SET instance = @instance, lease_until = @until
         WHERE host = @host AND state = 'held' AND instance != @instance RETURNING *`,
       get: `SELECT * FROM claims WHERE task = ? AND slot = ?`,
@@ -223,7 +227,10 @@ export class FleetRepo {
   }
 
   adopt(host: string, instance: string, now: number, leaseMs: number): ClaimRecord[] {
-    const rows = this.#s.adopt.all({ host, instance, until: now + leaseMs }) as ClaimRow[];
+    const rows = this.#db.transaction(() => {
+      this.#s.adoptLost.run({ host, instance });
+      return this.#s.adopt.all({ host, instance, until: now + leaseMs }) as ClaimRow[];
+    }, 'immediate');
     return rows.map(toClaim).sort((a, b) => a.slot - b.slot);
   }
 

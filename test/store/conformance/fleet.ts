@@ -328,9 +328,32 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
           [SLOT, 'i-b', 'skipped'],
           [SLOT + 1, 'i-b', 'held'],
         ]);
+        // Each as the claim is now, exactly.
+        expect(beat.lost).toEqual([
+          await store.getClaim('vacuum', SLOT),
+          await store.getClaim('vacuum', SLOT + 1),
+        ]);
         // The claim nobody took is renewed, not lost.
         expect((await store.getClaim('vacuum', SLOT + 2))?.leaseUntil).toBe(T0 + 2 * LEASE + 2_000);
         expect((await store.heartbeat('web-1', 'i-a', T0 + LEASE + 3_000)).lost).toEqual([]);
+      });
+
+      it('tells a daemon whose host name was taken what it lost, and renews nothing of it', async () => {
+        const store = await fresh(make);
+        await store.registerHost(host());
+        await store.claimSlot(claim({ slot: SLOT }));
+        await store.claimSlot(claim({ slot: SLOT + 1 }));
+        const now = T0 + LEASE + 1;
+        await store.registerHost(host({ instance: 'i-b', now }));
+        await store.takeOver(takeOver({ slot: SLOT, now }));
+        const beat = await store.heartbeat('web-1', 'i-a', now + 1);
+        expect(beat.registered).toBe(false);
+        expect(beat.lost).toMatchObject([{ slot: SLOT, instance: 'i-b' }]);
+        // Its other claim was not renewed: it expires, for another host to take over.
+        expect(await store.getClaim('vacuum', SLOT + 1)).toMatchObject({
+          instance: 'i-a',
+          leaseUntil: T0 + LEASE,
+        });
       });
 
       it('tells each holder a slot passed through, even when it changed hands again meanwhile', async () => {
@@ -360,6 +383,55 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
         expect((await store.heartbeat('web-2', 'i-b', T0 + 2 * LEASE + 3)).lost).toMatchObject([
           { instance: 'i-a' },
         ]);
+      });
+    });
+
+    describe('a restarted daemon adopting its claims', () => {
+      it('takes back the held claims of its host name, renewed, and nothing another host holds', async () => {
+        const store = await fresh(make);
+        await store.claimSlot(claim({ slot: SLOT }));
+        await store.attachRun('vacuum', SLOT, 'i-a', 9);
+        await store.claimSlot(claim({ slot: SLOT + 1, task: 'backup' }));
+        await store.claimSlot(claim({ slot: SLOT + 2 })); // taken over by web-2 below
+        await store.claimSlot(claim({ slot: SLOT + 3 })); // done: stays done
+        await store.releaseSlot('vacuum', SLOT + 3, 'i-a', { state: 'done' });
+        await store.claimSlot(claim({ slot: SLOT + 4, host: 'web-2', instance: 'i-b' }));
+        await store.takeOver(takeOver({ slot: SLOT + 2 }));
+        const now = T0 + 20_000;
+        const adopted = await store.adoptClaims('web-1', 'i-new', now, LEASE);
+        expect(adopted.map((c) => [c.task, c.slot, c.instance, c.leaseUntil, c.runId])).toEqual([
+          ['vacuum', SLOT, 'i-new', now + LEASE, 9],
+          ['backup', SLOT + 1, 'i-new', now + LEASE, null],
+        ]);
+        expect(adopted[0]).toEqual(await store.getClaim('vacuum', SLOT));
+        expect(await store.getClaim('vacuum', SLOT + 2)).toMatchObject({ host: 'web-2', instance: 'i-b' });
+        expect(await store.getClaim('vacuum', SLOT + 3)).toMatchObject({ instance: 'i-a', state: 'done' });
+        expect(await store.getClaim('vacuum', SLOT + 4)).toMatchObject({ instance: 'i-b' });
+        // Its own claims are not adopted again; the old instance can no longer release them.
+        expect(await store.adoptClaims('web-1', 'i-new', now + 1, LEASE)).toEqual([]);
+        await store.releaseSlot('vacuum', SLOT, 'i-a', { state: 'done' });
+        expect(await store.getClaim('vacuum', SLOT)).toMatchObject({ state: 'held', instance: 'i-new' });
+        // And they are the new instance's to renew and to take over from.
+        await store.registerHost(host({ instance: 'i-new', now }));
+        await store.heartbeat('web-1', 'i-new', now + 5_000);
+        expect((await store.getClaim('backup', SLOT + 1))?.leaseUntil).toBe(now + 5_000 + LEASE);
+        // The earlier instance, if it was only cut off, hears at its heartbeat what it no longer holds.
+        const old = await store.heartbeat('web-1', 'i-a', now + 6_000);
+        expect(old.registered).toBe(false);
+        expect(old.lost.map((c) => [c.task, c.slot, c.instance])).toEqual([
+          ['vacuum', SLOT, 'i-new'],
+          ['backup', SLOT + 1, 'i-new'],
+          ['vacuum', SLOT + 2, 'i-b'],
+        ]);
+        expect((await store.heartbeat('web-1', 'i-a', now + 7_000)).lost).toEqual([]);
+        expect(
+          await store.takeOver(takeOver({ task: 'backup', slot: SLOT + 1, now: now + 50_000 })),
+        ).toBeUndefined();
+        expect(
+          await store.takeOver(
+            takeOver({ task: 'backup', slot: SLOT + 1, fromInstance: 'i-new', now: now + 50_000 }),
+          ),
+        ).toMatchObject({ instance: 'i-b', takeovers: 1 });
       });
     });
 
