@@ -888,6 +888,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const why = skip
       ? `${silent}; not run again (${task.takeover === 'skip' ? 'takeover: skip' : 'it was taken over once already'})`
       : `${silent}; taken over by host "${this.#config.host}"`;
+    const old = claim.runId === null ? undefined : await this.#store.getRun(claim.runId);
+    // The holder finished the slot and died before it said so: the slot is done, not run again.
+    const ranToEnd = old !== undefined && old.finishedAt !== null && old.status !== 'interrupted';
     const won = await this.#store.takeOver({
       task: task.id,
       slot: claim.slot,
@@ -897,12 +900,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       now,
       leaseMs: this.#config.fleet.leaseMs,
       reason: why,
-      skip,
+      skip: skip && !ranToEnd,
     });
     if (!won) return;
-    const old = claim.runId === null ? undefined : await this.#store.getRun(claim.runId);
-    if (old && old.finishedAt !== null && old.status !== 'interrupted') {
-      // The holder finished the slot and died before it said so: the slot is done.
+    if (ranToEnd) {
       await this.#store.releaseSlot(task.id, claim.slot, this.#fleet.instance, { state: 'done' });
       return;
     }

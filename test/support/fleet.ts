@@ -24,7 +24,7 @@ export interface FleetDaemon {
 export function fleetSchema(): string {
   const schema = `ct_fleet_${randomBytes(5).toString('hex')}`;
   onTestFinished(async () => {
-    await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    if (!process.env.CT_FLEET_DEBUG) await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
   return schema;
 }
@@ -78,6 +78,12 @@ export async function startHost(
     child.on('exit', (code, signal) => r({ code, signal })),
   );
   const d: FleetDaemon = { host, dir, child, exited, output: () => output };
+  // CT_FLEET_DEBUG=DIR keeps every daemon's output there (one file per start).
+  if (process.env.CT_FLEET_DEBUG) {
+    const file = join(process.env.CT_FLEET_DEBUG, `${schema}-${host}-${child.pid}.log`);
+    mkdirSync(process.env.CT_FLEET_DEBUG, { recursive: true });
+    child.on('exit', () => writeFileSync(file, output));
+  }
   onTestFinished(async () => {
     if (d.child.exitCode === null && d.child.signalCode === null) {
       d.child.kill('SIGKILL');
