@@ -95,7 +95,7 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
       else if (rows.some((r) => r.reason) || claims.get(slot)?.reason) recordedNotRun++;
       else
         problems.push(
-          `${new Date(slot).toISOString()} has no run and no recorded reason: ${JSON.stringify(rows)}`,
+          `${new Date(slot).toISOString()} has no run and no recorded reason: ${JSON.stringify({ rows, claim: claims.get(slot) })}`,
         );
     }
     console.log(
