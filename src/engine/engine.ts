@@ -332,10 +332,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     if (task.overlap === 'queue') return this.#queueManual(task, now);
     const mine = this.#activeOf(task.id);
-    const elsewhere = mine.length === 0 ? await activeElsewhere(this.#recovery, task.id) : undefined;
+    const elsewhere =
+      mine.length === 0
+        ? ((await activeElsewhere(this.#recovery, task.id)) ?? (await this.#activeElsewhereInFleet(task))[0])
+        : undefined;
     const blocker = mine[0]?.run ?? elsewhere;
     if (blocker) {
-      const busy = `task "${task.id}" already has run #${blocker.id} ${blocker.status === 'running' ? 'running' : 'waiting'}`;
+      const where = blocker.host === this.#config.host ? '' : ` on host "${blocker.host}"`;
+      const busy = `task "${task.id}" already has run #${blocker.id} ${blocker.status === 'running' ? 'running' : 'waiting'}${where}`;
       if (task.overlap === 'forbid' || elsewhere)
         throw new TaskBusyError(`${busy} (overlap: ${task.overlap})`);
       if (task.overlap === 'replace') await this.#replace(task.id, 'a manual run (overlap: replace)');

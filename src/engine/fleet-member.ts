@@ -99,7 +99,26 @@ export class FleetMember {
       if (!answer.ok) throw new HostNameTakenError(takenMessage(config.host, answer.holder, clock.now()));
     }
     this.#joined = true;
+    await this.#checkClock();
     return store.adoptClaims(config.host, this.instance, clock.now(), config.fleet.leaseMs);
+  }
+
+  /**
+   * Leases are judged by each host's clock: one that is off by a good part of a lease takes
+   * over slots whose holders are alive, or loses its own. Say so once, at start.
+   */
+  async #checkClock(): Promise<void> {
+    const { store, clock, logger } = this.#o;
+    const before = clock.now();
+    const theirs = await store.storeTime();
+    const mine = (before + clock.now()) / 2;
+    const skew = mine - theirs;
+    const { leaseMs } = this.#o.config().fleet;
+    if (Math.abs(skew) > Math.max(1_000, leaseMs / 6))
+      logger.warn(
+        { skewMs: Math.round(skew) },
+        `this host's clock is ${formatDuration(Math.abs(skew))} ${skew > 0 ? 'ahead of' : 'behind'} the store's: leases (${formatDuration(leaseMs)}) are judged by host clocks; keep the fleet on NTP`,
+      );
   }
 
   /** Starts the heartbeat (the first beat at once: orphaned slots are looked at on start). */

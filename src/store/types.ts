@@ -418,8 +418,13 @@ export interface FleetStore {
     readonly skip?: boolean;
   }): Promise<ClaimRecord | undefined>;
   getClaim(task: string, slot: number): Promise<ClaimRecord | undefined>;
-  /** Deletes claims that are not held with a slot before `before`; returns how many. */
+  /**
+   * Deletes claims that are not held with a slot before `before`, and hosts not heard from
+   * since (a host retired long ago leaves `caretaker hosts`); returns how many claims went.
+   */
   pruneClaims(before: number): Promise<number>;
+  /** The store's own clock (PostgreSQL's), to tell a host whose clock is off (leases use host clocks). */
+  storeTime(): Promise<number>;
 }
 
 /**

@@ -134,6 +134,8 @@ export class PgFleetRepo {
           ON CONFLICT DO NOTHING)
         SELECT task, slot, host, instance, run_id, claimed_at, lease_until, state, takeovers, reason FROM a`,
       get: `SELECT * FROM ${s}.claims WHERE task = $1 AND slot = $2`,
+      pruneHosts: `DELETE FROM ${s}.hosts WHERE last_seen_at < $1`,
+      now: `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`,
       prune: `DELETE FROM ${s}.claims WHERE (task, slot) IN (
         SELECT task, slot FROM ${s}.claims WHERE slot < $1 AND state <> 'held' LIMIT ${PRUNE_BATCH})`,
       pruneLosses: `DELETE FROM ${s}.claim_losses l WHERE slot < $1
@@ -266,6 +268,12 @@ export class PgFleetRepo {
       if (n < PRUNE_BATCH) break;
     }
     await this.#db.query(this.#sql.pruneLosses, [before]);
+    await this.#db.query(this.#sql.pruneHosts, [before]);
     return deleted;
+  }
+
+  async now(): Promise<number> {
+    const r = await this.#db.query<{ now: string }>(this.#sql.now, [], 'ct_fleet_now');
+    return Number(r.rows[0]!.now);
   }
 }

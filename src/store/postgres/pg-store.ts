@@ -313,6 +313,10 @@ export class PgStore implements Store {
     return this.#fleet.takeOver(t);
   }
 
+  storeTime(): Promise<number> {
+    return this.#fleet.now();
+  }
+
   adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
     return this.#fleet.adopt(host, instance, now, leaseMs);
   }

@@ -108,6 +108,7 @@ export class FleetRepo {
       adopt: `UPDATE claims SET instance = @instance, lease_until = @until
         WHERE host = @host AND state = 'held' AND instance != @instance RETURNING *`,
       get: `SELECT * FROM claims WHERE task = ? AND slot = ?`,
+      pruneHosts: `DELETE FROM hosts WHERE last_seen_at < ?`,
       prune: `DELETE FROM claims WHERE (task, slot) IN (
         SELECT task, slot FROM claims WHERE slot < ? AND state != 'held' LIMIT ${PRUNE_BATCH})`,
       pruneLosses: `DELETE FROM claim_losses WHERE slot < ?
@@ -248,6 +249,7 @@ export class FleetRepo {
       if (n < PRUNE_BATCH) break;
     }
     this.#s.pruneLosses.run(before);
+    this.#s.pruneHosts.run(before);
     return deleted;
   }
 }

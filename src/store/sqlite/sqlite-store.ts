@@ -302,6 +302,11 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#fleet.takeOver(t));
   }
 
+  /** A host's own file: its clock is the host's. */
+  async storeTime(): Promise<number> {
+    return Date.now();
+  }
+
   async adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
     return this.#write(() => this.#fleet.adopt(host, instance, now, leaseMs));
   }

@@ -458,6 +458,23 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
         expect((await store.heartbeat('web-1', 'i-a', T0 + 1)).lost).toEqual([]);
         expect(await store.pruneClaims(before)).toBe(0);
       });
+
+      it('forgets hosts not heard from since the cutoff, and keeps the others', async () => {
+        const store = await fresh(make);
+        await store.registerHost(host({ name: 'old', instance: 'i-old', now: T0 }));
+        await store.registerHost(host({ name: 'new', instance: 'i-new', now: T0 + 5_000 }));
+        await store.pruneClaims(T0 + 1_000);
+        expect((await store.listHosts()).map((h) => h.name)).toEqual(['new']);
+      });
+    });
+
+    it("tells the store's own clock (to warn a host whose clock is off)", async () => {
+      const store = await fresh(make);
+      const before = Date.now();
+      const t = await store.storeTime();
+      // The same machine here: the store's clock and ours agree within the call.
+      expect(t).toBeGreaterThanOrEqual(before - 50);
+      expect(t).toBeLessThanOrEqual(Date.now() + 50);
     });
   });
 }
