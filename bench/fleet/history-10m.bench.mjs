@@ -90,7 +90,9 @@ async function time(label, fn, reference) {
   return ms[Math.floor(n / 2)];
 }
 
-console.log(`history on PostgreSQL: ${RUNS.toLocaleString()} runs, ${TASKS} tasks, ${HOSTS} hosts, ${DAYS} days`);
+console.log(
+  `history on PostgreSQL: ${RUNS.toLocaleString()} runs, ${TASKS} tasks, ${HOSTS} hosts, ${DAYS} days`,
+);
 const metricsMs = await time(
   'metrics --days 30 (in-process)',
   async () => computeMetrics(await store.dailyStats(today - 29), 30, today),
@@ -114,7 +116,7 @@ await time(
 await time('last failures (status)', () =>
   store.listRuns({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 }),
 );
-await time('a host\'s active runs (daemon start)', () => store.activeRuns('host-3'));
+await time("a host's active runs (daemon start)", () => store.activeRuns('host-3'));
 await time('recent runs of a task (priority)', () => store.recentRuns('task-7', 50));
 await store.close();
 console.log(`  goal: metrics --days 30 < 200 ms: ${metricsMs < 200 ? 'met' : 'NOT met'}`);
