@@ -102,9 +102,11 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
       `${(lastSlot - firstSlot) / 1_000 + 1} slots: ${ranOnce} ran once, ${recordedNotRun} recorded not run; ${runs.length} rows`,
     );
     expect(problems).toEqual([]);
-    // Most slots ran; the few that did not say why (a kill in the middle, takeover: once).
-    expect(ranOnce).toBeGreaterThan((lastSlot - firstSlot) / 1_000 - 6);
-    expect(recordedNotRun).toBeLessThanOrEqual(6);
+    // Most slots ran; the few that did not say why (folded into a waiting run, a kill in the
+    // middle of a taken-over slot). Under load more fold; never most of them.
+    const slots = (lastSlot - firstSlot) / 1_000 + 1;
+    expect(ranOnce).toBeGreaterThanOrEqual(Math.floor(slots * 0.75));
+    expect(ranOnce + recordedNotRun).toBe(slots);
     // Every host took part, and the host task ran on every host.
     expect(new Set(runs.map((r) => r.host))).toEqual(new Set(names));
     const local = await runsOf(schema, 'local');
