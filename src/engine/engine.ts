@@ -49,6 +49,8 @@ const RECENT_RUNS_WINDOW = 50;
 export const CLOCK_STEP_TOLERANCE_MS = 2_000;
 /** How often a run waiting for another process's run of its task looks again. */
 const HELD_ELSEWHERE_POLL_MS = 500;
+/** How often a run held by another host of the fleet looks again. */
+const FLEET_POLL_MS = 1_000;
 
 export interface EngineOptions {
   readonly config: Config;
@@ -67,6 +69,11 @@ export interface EngineOptions {
 }
 
 export type { EngineEvents, RunFinishedInfo } from './run-ledger.js';
+
+interface FleetCycle {
+  readonly active: boolean;
+  readonly result: { status: RunRecord['status']; runId: number } | undefined;
+}
 
 interface Running {
   run: RunRecord;
@@ -632,6 +639,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.#loadRecent(ready.map((q) => q.run.task));
       ready = orderForStart(ready, (q) => this.#scoreOf(q, now));
     }
+    const fleetCycles = await this.#fleetCycles(ready);
     const steps = planDispatch({
       ready,
       now,
@@ -642,8 +650,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       gate: (task, run) =>
         dependencyGate(task, run.scheduledFor, {
           timers: this.#timers,
-          active: (id, fire) => this.#activeOf(id).some((m) => m.run.scheduledFor === fire),
-          result: (id, fire) => this.#ledger.cycle(id, fire),
+          active: (id, fire) =>
+            this.#activeOf(id).some((m) => m.run.scheduledFor === fire) ||
+            fleetCycles.get(`${id}@${fire}`)?.active === true,
+          result: (id, fire) => this.#ledger.cycle(id, fire) ?? fleetCycles.get(`${id}@${fire}`)?.result,
         }),
     });
     for (const step of steps) {
@@ -661,6 +671,16 @@ export class Engine extends EventEmitter<EngineEvents> {
           timer.refreshDue();
         }
         this.#launch(started, step.task);
+      }
+    }
+    // A run held by the fleet (a cluster run or a group member elsewhere, a dependency another
+    // host runs) hears nothing when that ends: it looks again, as runs held by local processes do.
+    if (this.#store.kind !== 'sqlite') {
+      const acted = new Set(steps.map((s) => s.entry.run.id));
+      for (const q of ready) {
+        const task = this.#taskOf(q.run.task);
+        if (!acted.has(q.run.id) && task && (task.scope === 'cluster' || task.group !== null))
+          q.readyAt = now + FLEET_POLL_MS;
       }
     }
   }
@@ -812,6 +832,38 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   // ---- the fleet: cluster slots held, lost and taken over -------------------------------------
+
+  /**
+   * The cycles of cluster dependencies that other hosts ran: a ready cluster run whose
+   * `depends_on` names a cluster task waits while that slot is claimed or running anywhere, and
+   * goes (or is skipped) by the result of whichever host ran it.
+   */
+  async #fleetCycles(ready: readonly Queued[]): Promise<Map<string, FleetCycle>> {
+    const cycles = new Map<string, FleetCycle>();
+    if (this.#store.kind === 'sqlite') return cycles;
+    for (const q of ready) {
+      const task = this.#taskOf(q.run.task);
+      const fire = q.run.scheduledFor;
+      if (!task || task.scope !== 'cluster' || fire === null) continue;
+      for (const depId of task.dependsOn) {
+        const key = `${depId}@${fire}`;
+        if (cycles.has(key) || this.#taskOf(depId)?.scope !== 'cluster' || this.#ledger.cycle(depId, fire))
+          continue;
+        const claim = await this.#store.getClaim(depId, fire);
+        if (!claim) continue;
+        const runs = (await this.#store.listRuns({ task: depId, limit: 50 })).filter(
+          (r) => r.scheduledFor === fire,
+        );
+        const last = runs[0];
+        const active = claim.state === 'held' || runs.some((r) => r.finishedAt === null);
+        cycles.set(key, {
+          active,
+          result: !active && last ? { status: last.status, runId: last.id } : undefined,
+        });
+      }
+    }
+    return cycles;
+  }
 
   /** A cluster task's queued and running runs on other hosts (its overlap holds fleet-wide). */
   async #activeElsewhereInFleet(task: TaskConfig): Promise<RunRecord[]> {

@@ -263,4 +263,56 @@ describe.skipIf(noPostgres !== undefined)('fleet: cluster tasks on three daemons
     expect(overlapping(slow)).toEqual([]);
     expect(overlapping(db)).toEqual([]);
   }, 60_000);
+
+  it('holds depends_on between cluster tasks fleet-wide: a dependent waits for the host that runs its dependency', async () => {
+    const schema = fleetSchema();
+    const root = fleetRoot();
+    const body =
+      `lease: ${LEASE_MS}ms\n` +
+      'tasks:\n' +
+      '  extract: { action: shell, schedule: "every 3s", scope: cluster, with: { command: "sleep 0.5" } }\n' +
+      '  load: { action: shell, schedule: "every 3s", scope: cluster, depends_on: [extract], with: { command: "true" } }\n' +
+      '  broken: { action: shell, schedule: "every 3s", scope: cluster, with: { command: "exit 3" } }\n' +
+      '  after-broken: { action: shell, schedule: "every 3s", scope: cluster, depends_on: [broken], with: { command: "true" } }\n';
+    const hosts = [];
+    for (const n of ['a', 'b', 'c']) hosts.push(await startHost(hostDir(root, n, schema, body), n, schema));
+    await new Promise((r) => setTimeout(r, 13_000));
+    for (const d of hosts) await kill(d, 'SIGTERM');
+    type Row = {
+      task: string;
+      host: string;
+      status: string;
+      slot: string;
+      started_at: string;
+      finished_at: string;
+      reason: string | null;
+    };
+    const rows = await sql<Row>(
+      `SELECT task, host, status, scheduled_for AS slot, started_at, finished_at, reason FROM "${schema}".runs
+       WHERE finished_at IS NOT NULL ORDER BY id`,
+    );
+    const of = (task: string) => new Map(rows.filter((r) => r.task === task).map((r) => [r.slot, r]));
+    const extract = of('extract');
+    const load = of('load');
+    let checked = 0;
+    let crossHost = 0;
+    for (const [slot, e] of extract) {
+      const l = load.get(slot);
+      if (e.status !== 'success' || !l) continue;
+      expect(l.status, JSON.stringify(l)).toBe('success');
+      expect(Number(l.started_at)).toBeGreaterThanOrEqual(Number(e.finished_at));
+      checked++;
+      if (l.host !== e.host) crossHost++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
+    // The point: some dependents ran on another host than their dependency.
+    expect(crossHost).toBeGreaterThan(0);
+    expect([...load.values()].filter((l) => l.status === 'skipped')).toEqual([]);
+    const after = [...of('after-broken').values()];
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    for (const a of after) {
+      expect(a.status).toBe('skipped');
+      expect(a.reason).toMatch(/^dependency "broken" ended failed in this cycle \(run #\d+\)$/);
+    }
+  }, 60_000);
 });
