@@ -122,6 +122,15 @@ export interface DailyStats {
   readonly histogram: Readonly<Record<string, number>>;
 }
 
+/** One counted execution (what the daily rollup counts), with its host: see StatsStore.runFigures. */
+export interface RunFigure {
+  readonly task: string;
+  readonly host: string;
+  readonly finishedAt: number;
+  readonly status: RunStatus;
+  readonly durationMs: number | null;
+}
+
 export interface RecentRuns {
   readonly runs: number;
   readonly successes: number;
@@ -244,6 +253,12 @@ export interface StatsStore {
   dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]>;
   /** Deletes the rollup of days before `beforeDay` (days since the epoch). */
   pruneStats(beforeDay: number): Promise<number>;
+  /**
+   * The executions the rollup counts (not dry runs or records; a success or a failure) that
+   * finished at or after `since`, with their host. The rollup has no host column: figures per
+   * host come from the runs still kept (see report/host-metrics.ts).
+   */
+  runFigures(since: number): Promise<RunFigure[]>;
 }
 
 export interface SamplesStore {
@@ -350,7 +365,9 @@ export interface FleetStore {
    * instance holds the name and is not lost (its lastSeenAt + leaseMs is after `now`) and has not
    * stopped; otherwise the row is taken over by this instance.
    */
-  registerHost(reg: HostRegistration): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
+  registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
   /**
    * The host's heartbeat: moves its lastSeenAt and renews the lease of every claim it holds to
    * now + leaseMs, in one transaction. `registered: false` when the name is now held by another

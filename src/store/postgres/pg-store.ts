@@ -19,6 +19,7 @@ import type {
   PruneResult,
   RecentRuns,
   RunFinish,
+  RunFigure,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -27,7 +28,9 @@ import type {
   Store,
   TaskState,
 } from '../types.js';
+import type { CopyMark, HistoryImport, HostTaskState, StatsSnapshot } from '../copy-roles.js';
 import { PgAlertsRepo } from './alerts-repo.js';
+import { PgImportRepo } from './import-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
@@ -55,7 +58,7 @@ function openError(url: string, schema: string, err: unknown): StoreOpenError {
   );
 }
 
-export class PgStore implements Store {
+export class PgStore implements Store, HistoryImport {
   readonly kind = 'postgres';
   readonly #db: PgDatabase;
   readonly #runs: PgRunsRepo;
@@ -63,6 +66,7 @@ export class PgStore implements Store {
   readonly #samples: PgSamplesRepo;
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
+  readonly #import: PgImportRepo;
 
   private constructor(
     db: PgDatabase,
@@ -76,6 +80,7 @@ export class PgStore implements Store {
     this.#samples = new PgSamplesRepo(db);
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
+    this.#import = new PgImportRepo(db);
   }
 
   /** Connects and migrates; throws StoreOpenError (exit 2) with the password masked. */
@@ -163,6 +168,10 @@ export class PgStore implements Store {
     return this.#stats.prune(beforeDay);
   }
 
+  runFigures(since: number): Promise<RunFigure[]> {
+    return this.#stats.figures(since);
+  }
+
   // ---- samples ------------------------------------------------------------------------------
 
   recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void> {
@@ -239,6 +248,45 @@ export class PgStore implements Store {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.#meta.set(key, value);
+  }
+
+  // ---- a copy's target (store/copy-roles.ts) ------------------------------------------------
+
+  copyMark(source: string): Promise<CopyMark | undefined> {
+    return this.#import.copyMark(source);
+  }
+
+  importRuns(
+    source: string,
+    runs: readonly RunRecord[],
+    mark: CopyMark,
+    beforeCommit?: () => void,
+  ): Promise<number> {
+    return this.#import.importRuns(source, runs, mark, beforeCommit);
+  }
+
+  statsSnapshot(source: string): Promise<StatsSnapshot | undefined> {
+    return this.#import.statsSnapshot(source);
+  }
+
+  mergeStats(source: string, delta: readonly DailyStats[], snapshot: StatsSnapshot): Promise<number> {
+    return this.#import.mergeStats(source, delta, snapshot);
+  }
+
+  mergeTaskStates(states: readonly HostTaskState[]): Promise<number> {
+    return this.#import.mergeTaskStates(states);
+  }
+
+  importSamples(key: SampleKey, points: readonly SamplePoint[]): Promise<number> {
+    return this.#import.importSamples(key, points);
+  }
+
+  importIncident(incident: IncidentRecord, deliveries: readonly DeliveryRecord[]): Promise<boolean> {
+    return this.#import.importIncident(incident, deliveries);
+  }
+
+  importPings(pings: readonly PingRecord[]): Promise<number> {
+    return this.#import.importPings(pings);
   }
 
   // ---- the store as a whole -----------------------------------------------------------------

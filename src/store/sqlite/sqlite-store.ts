@@ -17,6 +17,7 @@ import type {
   PruneResult,
   RecentRuns,
   RunFinish,
+  RunFigure,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -25,9 +26,11 @@ import type {
   Store,
   TaskState,
 } from '../types.js';
+import type { HistoryExport, HostTaskState } from '../copy-roles.js';
 import { AlertsRepo } from './alerts-repo.js';
 import type { SqliteDatabase, SqliteDriverName } from './driver.js';
 import { guardWrite, openHistory } from './history-open.js';
+import { ExportRepo } from './export-repo.js';
 import { MetaRepo } from './meta-repo.js';
 import { RunsRepo } from './runs-repo.js';
 import { SamplesRepo } from './samples-repo.js';
@@ -53,7 +56,7 @@ export interface SqliteStoreOptions {
 /** With deferred checkpoints, still checkpoint after this many writes so the WAL stays bounded. */
 const MAX_WRITES_BEFORE_CHECKPOINT = 20_000;
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, HistoryExport {
   readonly kind = 'sqlite';
   readonly #db: SqliteDatabase;
   readonly #runs: RunsRepo;
@@ -61,6 +64,7 @@ export class SqliteStore implements Store {
   readonly #samples: SamplesRepo;
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
+  readonly #export: ExportRepo;
   readonly #deferCheckpoints: boolean;
   #writes = 0;
 
@@ -77,6 +81,7 @@ export class SqliteStore implements Store {
     this.#samples = new SamplesRepo(db);
     this.#alerts = new AlertsRepo(db);
     this.#meta = new MetaRepo(db);
+    this.#export = new ExportRepo(db);
   }
 
   /** Which SQLite driver this store runs on. */
@@ -150,6 +155,10 @@ export class SqliteStore implements Store {
 
   async pruneStats(beforeDay: number): Promise<number> {
     return this.#write(() => this.#stats.prune(beforeDay));
+  }
+
+  async runFigures(since: number): Promise<RunFigure[]> {
+    return this.#stats.figures(since);
   }
 
   // ---- samples ------------------------------------------------------------------------------
@@ -228,6 +237,24 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.#write(() => this.#meta.set(key, value));
+  }
+
+  // ---- a copy's source (store/copy-roles.ts) ------------------------------------------------
+
+  async sourceId(): Promise<string> {
+    return this.#write(() => this.#export.sourceId());
+  }
+
+  async runsAfter(afterId: number, limit: number): Promise<RunRecord[]> {
+    return this.#export.runsAfter(afterId, limit);
+  }
+
+  async allTaskStates(): Promise<HostTaskState[]> {
+    return this.#export.allTaskStates();
+  }
+
+  async allPings(): Promise<PingRecord[]> {
+    return this.#export.allPings();
   }
 
   // ---- the store as a whole -----------------------------------------------------------------
