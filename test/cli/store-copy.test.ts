@@ -14,7 +14,7 @@ import type { CopyReport } from '../../src/caretaker.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunStatus } from '../../src/store/types.js';
-import { cli } from '../support/cli.js';
+import { cli, cliAsync } from '../support/cli.js';
 import { PG_URL, needPostgres } from '../support/services.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -267,6 +267,28 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
     const { source, target } = await statsOf(s.db, s.schema);
     expect(target).toEqual(source);
     expect(copyJson(s).copied.runs).toBe(0);
+  });
+
+  it('two copies of the same history at once never copy a run or a day twice', async () => {
+    const s = setup();
+    await addRuns(s.db, 3000);
+    const args = ['store', 'copy', '--to', PG_URL, '--schema', s.schema, '--batch', '100'];
+    // The schema first, so that both start copying rather than migrating.
+    await (await PgStore.open({ url: PG_URL, schema: s.schema })).close();
+    const both = await Promise.all([cliAsync(args, { cwd: s.dir }), cliAsync(args, { cwd: s.dir })]);
+    for (const r of both) {
+      expect([0, 1], r.stderr).toContain(r.code);
+      if (r.code === 1)
+        expect(r.stderr.trim()).toBe(
+          'caretaker: another store copy of this history into this store ran at the same time; nothing of this batch was kept — run store copy again once it has finished',
+        );
+    }
+    copyJson(s);
+    const runs = await targetRuns(s.schema);
+    expect(runs).toHaveLength(3000);
+    expect(runs.every((x) => x.n === 1)).toBe(true);
+    const { source, target } = await statsOf(s.db, s.schema);
+    expect(target).toEqual(source);
   });
 
   it('the target rollup equals the source rollup even for runs pruned from the source', async () => {

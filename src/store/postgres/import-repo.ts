@@ -15,6 +15,7 @@ import type {
   SampleKey,
   SamplePoint,
 } from '../types.js';
+import { CopyConflictError } from '../copy-conflict-error.js';
 import type { PgDatabase } from './pg-database.js';
 
 const markKey = (source: string) => `copy:${source}:runs`;
@@ -37,12 +38,18 @@ const statsRow = (d: DailyStats) => ({
 export class PgImportRepo implements HistoryImport {
   readonly #db: PgDatabase;
   readonly #sql;
+  /**
+   * Each mark as this process last read or wrote it. A write first takes the source's lock and
+   * checks the mark is still that: a copy of the same source running meanwhile moved it.
+   */
+  readonly #seen = new Map<string, string | null>();
 
   constructor(db: PgDatabase) {
     this.#db = db;
     const s = db.s;
     this.#sql = {
       getMeta: `SELECT value FROM ${s}.meta WHERE key = $1`,
+      lock: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
       setMeta: `INSERT INTO ${s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       runs: `INSERT INTO ${s}.runs (task, host, trigger, scheduled_for, not_before, queued_at, started_at, finished_at,
           status, attempt, exit_code, duration_ms, output_tail, result, reason, dry_run, pid, child_pgid, child_started)
@@ -108,11 +115,41 @@ export class PgImportRepo implements HistoryImport {
   }
 
   async #meta(key: string): Promise<string | undefined> {
-    return (await this.#db.query<{ value: string }>(this.#sql.getMeta, [key])).rows[0]?.value;
+    const value = (await this.#db.query<{ value: string }>(this.#sql.getMeta, [key])).rows[0]?.value;
+    this.#seen.set(key, value ?? null);
+    return value;
+  }
+
+  /** Inside a batch's transaction: the source's lock, and its mark still as this process saw it. */
+  async #claim(c: PoolClient, key: string): Promise<void> {
+    await c.query(this.#sql.lock, [`caretaker copy ${key}`]);
+    const now = (await c.query<{ value: string }>(this.#sql.getMeta, [key])).rows[0]?.value ?? null;
+    if (this.#seen.has(key) && this.#seen.get(key) !== now)
+      throw new CopyConflictError(
+        'another store copy of this history into this store ran at the same time; nothing of this batch was kept — run store copy again once it has finished',
+      );
   }
 
   async #setMeta(c: PoolClient, key: string, value: string): Promise<void> {
     await c.query(this.#sql.setMeta, [key, value]);
+  }
+
+  /** One write of a copy: claimed, done, marked, in one transaction. */
+  async #transaction<T>(
+    key: string,
+    value: string,
+    fn: (c: PoolClient) => Promise<T>,
+    beforeCommit?: () => void,
+  ): Promise<T> {
+    const out = await this.#db.transaction(async (c) => {
+      await this.#claim(c, key);
+      const r = await fn(c);
+      await this.#setMeta(c, key, value);
+      beforeCommit?.();
+      return r;
+    });
+    this.#seen.set(key, value);
+    return out;
   }
 
   async copyMark(source: string): Promise<CopyMark | undefined> {
@@ -126,36 +163,39 @@ export class PgImportRepo implements HistoryImport {
     mark: CopyMark,
     beforeCommit?: () => void,
   ): Promise<number> {
-    return this.#db.transaction(async (c) => {
-      let n = 0;
-      if (runs.length > 0) {
-        const rows = runs.map((r) => ({
-          task: r.task,
-          host: r.host,
-          trigger: r.trigger,
-          scheduled_for: r.scheduledFor,
-          not_before: r.notBefore,
-          queued_at: r.queuedAt,
-          started_at: r.startedAt,
-          finished_at: r.finishedAt,
-          status: r.status,
-          attempt: r.attempt,
-          exit_code: r.exitCode,
-          duration_ms: r.durationMs,
-          output_tail: r.outputTail,
-          result: r.result,
-          reason: r.reason,
-          dry_run: r.dryRun,
-          pid: r.pid,
-          child_pgid: r.childPgid,
-          child_started: r.childStarted,
-        }));
-        n = (await c.query(this.#sql.runs, [JSON.stringify(rows)])).rowCount ?? 0;
-      }
-      await this.#setMeta(c, markKey(source), JSON.stringify(mark));
-      beforeCommit?.();
-      return n;
-    });
+    return this.#transaction(
+      markKey(source),
+      JSON.stringify(mark),
+      async (c) => {
+        let n = 0;
+        if (runs.length > 0) {
+          const rows = runs.map((r) => ({
+            task: r.task,
+            host: r.host,
+            trigger: r.trigger,
+            scheduled_for: r.scheduledFor,
+            not_before: r.notBefore,
+            queued_at: r.queuedAt,
+            started_at: r.startedAt,
+            finished_at: r.finishedAt,
+            status: r.status,
+            attempt: r.attempt,
+            exit_code: r.exitCode,
+            duration_ms: r.durationMs,
+            output_tail: r.outputTail,
+            result: r.result,
+            reason: r.reason,
+            dry_run: r.dryRun,
+            pid: r.pid,
+            child_pgid: r.childPgid,
+            child_started: r.childStarted,
+          }));
+          n = (await c.query(this.#sql.runs, [JSON.stringify(rows)])).rowCount ?? 0;
+        }
+        return n;
+      },
+      beforeCommit,
+    );
   }
 
   async statsSnapshot(source: string): Promise<StatsSnapshot | undefined> {
@@ -186,14 +226,11 @@ export class PgImportRepo implements HistoryImport {
       d.maxMs,
       { ...d.histogram },
     ]);
-    return this.#db.transaction(async (c) => {
-      const n =
-        delta.length === 0
-          ? 0
-          : ((await c.query(this.#sql.stats, [JSON.stringify(delta.map(statsRow))])).rowCount ?? 0);
-      await this.#setMeta(c, statsKey(source), JSON.stringify(rows));
-      return n;
-    });
+    return this.#transaction(statsKey(source), JSON.stringify(rows), async (c) =>
+      delta.length === 0
+        ? 0
+        : ((await c.query(this.#sql.stats, [JSON.stringify(delta.map(statsRow))])).rowCount ?? 0),
+    );
   }
 
   async mergeTaskStates(states: readonly HostTaskState[]): Promise<number> {
