@@ -5,6 +5,7 @@ import { UsageError } from '../../errors/usage-error.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 import { ms } from '../format.js';
 import { positiveInt } from '../options.js';
+import { ProgressBar } from '../progress-bar.js';
 
 export interface StoreCopyOptions extends GlobalOptions {
   readonly to?: string;
@@ -38,10 +39,16 @@ export async function storeCopyCommand(opts: StoreCopyOptions, io: Io): Promise<
   if (opts.schema !== undefined && (opts.schema === '' || opts.schema.length > 63))
     throw new UsageError(`--schema expects a name of 1-63 characters, got "${opts.schema}"`);
   const caretaker = await openCaretaker(opts);
+  // On a terminal, the runs copied so far (a host's months of history take seconds).
+  const bar = new ProgressBar();
   let report: CopyReport;
   try {
-    report = await caretaker.copyHistoryTo({ url, schema: opts.schema }, { batchSize });
+    report = await caretaker.copyHistoryTo(
+      { url, schema: opts.schema },
+      { batchSize, onBatch: (done) => bar.update({ done, unit: 'rows', label: 'runs copied' }) },
+    );
   } finally {
+    bar.done();
     await caretaker.close();
   }
   if (opts.json) printJson(io, report);
