@@ -374,6 +374,38 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
     expect(target).toEqual(source);
   });
 
+  it('copies output with a NUL character (PostgreSQL text has none) as U+FFFD instead of failing', async () => {
+    const s = setup();
+    await addRuns(s.db, 2);
+    const store = new SqliteStore(s.db);
+    const r = await store.insertRun({
+      task: 'a',
+      host: 'web-1',
+      trigger: 'manual',
+      scheduledFor: null,
+      notBefore: null,
+      queuedAt: T0 + DAY,
+      status: 'running',
+      startedAt: T0 + DAY,
+      attempt: 1,
+      dryRun: false,
+      pid: 1,
+    });
+    await store.finishRun(r.id, {
+      status: 'success',
+      finishedAt: T0 + DAY + 5,
+      durationMs: 5,
+      outputTail: 'a\u0000b',
+      result: { ok: true, summary: 'x\u0000y' },
+    });
+    await store.close();
+    expect(copyJson(s).copied.runs).toBe(3);
+    const rows = await sql<{ output_tail: string; result: { summary: string } }>(
+      `SELECT output_tail, result FROM "${s.schema}".runs ORDER BY id DESC LIMIT 1`,
+    );
+    expect(rows).toEqual([{ output_tail: 'a\uFFFDb', result: { ok: true, summary: 'x\uFFFDy' } }]);
+  });
+
   it('bad input: one line, exit 2, no password', async () => {
     const s = setup();
     const noHistory = copy(s);

@@ -18,6 +18,15 @@ import type {
 import { CopyConflictError } from '../copy-conflict-error.js';
 import type { PgDatabase } from './pg-database.js';
 
+/**
+ * PostgreSQL text holds no NUL character, which SQLite keeps (a task that printed one): it
+ * becomes U+FFFD in the copy rather than failing the batch.
+ */
+const noNul = (_key: string, v: unknown): unknown =>
+  typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v;
+const json = (value: unknown): string => JSON.stringify(value, noNul);
+const text = (v: string | null): string | null => noNul('', v) as string | null;
+
 const markKey = (source: string) => `copy:${source}:runs`;
 const statsKey = (source: string) => `copy:${source}:stats`;
 
@@ -190,7 +199,7 @@ export class PgImportRepo implements HistoryImport {
             child_pgid: r.childPgid,
             child_started: r.childStarted,
           }));
-          n = (await c.query(this.#sql.runs, [JSON.stringify(rows)])).rowCount ?? 0;
+          n = (await c.query(this.#sql.runs, [json(rows)])).rowCount ?? 0;
         }
         return n;
       },
@@ -227,9 +236,7 @@ export class PgImportRepo implements HistoryImport {
       { ...d.histogram },
     ]);
     return this.#transaction(statsKey(source), JSON.stringify(rows), async (c) =>
-      delta.length === 0
-        ? 0
-        : ((await c.query(this.#sql.stats, [JSON.stringify(delta.map(statsRow))])).rowCount ?? 0),
+      delta.length === 0 ? 0 : ((await c.query(this.#sql.stats, [json(delta.map(statsRow))])).rowCount ?? 0),
     );
   }
 
@@ -246,7 +253,7 @@ export class PgImportRepo implements HistoryImport {
       last_failure_at: t.lastFailureAt,
       consecutive_failures: t.consecutiveFailures,
     }));
-    return (await this.#db.query(this.#sql.states, [JSON.stringify(rows)])).rowCount;
+    return (await this.#db.query(this.#sql.states, [json(rows)])).rowCount;
   }
 
   async importSamples(key: SampleKey, points: readonly SamplePoint[]): Promise<number> {
@@ -265,7 +272,7 @@ export class PgImportRepo implements HistoryImport {
       const r = await c.query<{ id: number }>(this.#sql.incident, [
         i.key,
         i.subjectKind,
-        i.subjectId,
+        text(i.subjectId),
         i.event,
         i.level,
         i.openedAt,
@@ -273,7 +280,7 @@ export class PgImportRepo implements HistoryImport {
         i.lastNotifiedAt,
         i.occurrences,
         i.notifications,
-        i.message,
+        text(i.message),
         i.oneShot,
         i.closedAt,
       ]);
@@ -290,7 +297,7 @@ export class PgImportRepo implements HistoryImport {
           error: d.error,
           payload: d.payload,
         }));
-        await c.query(this.#sql.deliveries, [id, JSON.stringify(rows)]);
+        await c.query(this.#sql.deliveries, [id, json(rows)]);
       }
       return true;
     });
@@ -298,6 +305,6 @@ export class PgImportRepo implements HistoryImport {
 
   async importPings(pings: readonly PingRecord[]): Promise<number> {
     if (pings.length === 0) return 0;
-    return (await this.#db.query(this.#sql.pings, [JSON.stringify(pings)])).rowCount;
+    return (await this.#db.query(this.#sql.pings, [json(pings)])).rowCount;
   }
 }
