@@ -12,6 +12,7 @@ const PHRASE: Record<AlertEventKind, string> = {
   stuck: 'timed out',
   anomaly: 'ran unusually',
   start_failure: 'did not start',
+  host_lost: 'stopped heartbeating',
   test: 'sent a test alert',
 };
 

@@ -10,6 +10,7 @@ import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { StoreOpenError } from '../../src/store/store-open-error.js';
 import { describeAlertsConformance } from './conformance/alerts.js';
+import { describeFleetConformance } from './conformance/fleet.js';
 import type { StoreFactory } from './conformance/harness.js';
 import { describeMetaConformance } from './conformance/meta.js';
 import { describeRunsConformance } from './conformance/runs.js';
@@ -58,6 +59,7 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describeFleetConformance(name, make);
   describeStoreConformance(name, make);
 
   describe('opening', () => {

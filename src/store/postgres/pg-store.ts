@@ -9,9 +9,12 @@ import { redactUrl, scrubSecrets } from '../../core/redact-url.js';
 import { pruneStore } from '../prune.js';
 import { StoreOpenError } from '../store-open-error.js';
 import type {
+  ClaimRecord,
   DailyStats,
   DeliveryRecord,
   DeliveryStatus,
+  HostRecord,
+  HostRegistration,
   IncidentRecord,
   NewRun,
   PingRecord,
@@ -31,6 +34,7 @@ import type {
 import type { CopyMark, HistoryImport, HostTaskState, StatsSnapshot } from '../copy-roles.js';
 import { PgAlertsRepo } from './alerts-repo.js';
 import { PgImportRepo } from './import-repo.js';
+import { PgFleetRepo } from './fleet-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
@@ -67,6 +71,7 @@ export class PgStore implements Store, HistoryImport {
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
   readonly #import: PgImportRepo;
+  readonly #fleet: PgFleetRepo;
 
   private constructor(
     db: PgDatabase,
@@ -81,6 +86,7 @@ export class PgStore implements Store, HistoryImport {
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
     this.#import = new PgImportRepo(db);
+    this.#fleet = new PgFleetRepo(db);
   }
 
   /** Connects and migrates; throws StoreOpenError (exit 2) with the password masked. */
@@ -287,6 +293,84 @@ export class PgStore implements Store, HistoryImport {
 
   importPings(pings: readonly PingRecord[]): Promise<number> {
     return this.#import.importPings(pings);
+  }
+
+  // ---- fleet --------------------------------------------------------------------------------
+
+  registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }> {
+    return this.#fleet.register(reg);
+  }
+
+  heartbeat(
+    name: string,
+    instance: string,
+    now: number,
+  ): Promise<{ readonly registered: boolean; readonly lost: readonly ClaimRecord[] }> {
+    return this.#fleet.heartbeat(name, instance, now);
+  }
+
+  unregisterHost(name: string, instance: string, now: number): Promise<void> {
+    return this.#fleet.unregister(name, instance, now);
+  }
+
+  listHosts(): Promise<HostRecord[]> {
+    return this.#fleet.hosts();
+  }
+
+  claimSlot(c: {
+    readonly task: string;
+    readonly slot: number;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#fleet.claim(c);
+  }
+
+  attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {
+    return this.#fleet.attach(task, slot, instance, runId);
+  }
+
+  releaseSlot(
+    task: string,
+    slot: number,
+    instance: string,
+    outcome: { readonly state: 'done' | 'skipped'; readonly reason?: string | null },
+  ): Promise<void> {
+    return this.#fleet.release(task, slot, instance, outcome);
+  }
+
+  expiredClaims(now: number): Promise<ClaimRecord[]> {
+    return this.#fleet.expired(now);
+  }
+
+  takeOver(t: {
+    readonly task: string;
+    readonly slot: number;
+    readonly fromInstance: string;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+    readonly reason: string;
+    readonly skip?: boolean;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#fleet.takeOver(t);
+  }
+
+  adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    return this.#fleet.adopt(host, instance, now, leaseMs);
+  }
+
+  getClaim(task: string, slot: number): Promise<ClaimRecord | undefined> {
+    return this.#fleet.get(task, slot);
+  }
+
+  pruneClaims(before: number): Promise<number> {
+    return this.#fleet.prune(before);
   }
 
   // ---- the store as a whole -----------------------------------------------------------------
