@@ -25,6 +25,8 @@ import { upcomingRuns, type TaskSummary, type UpcomingRun } from './engine/task-
 import type { HostSummary } from './engine/fleet-overview.js';
 import type { HealthReport } from './report/health-report.js';
 import type { MetricsReport } from './report/metrics.js';
+import type { HostMetricsReport } from './report/host-metrics.js';
+import type { CopyOutcome } from './store/copy-history.js';
 import type { SummaryReport } from './report/summary-report.js';
 import type { TestOutcome } from './notify/notifier.js';
 import type { PointSummary } from './safety/rollback-manifest.js';
@@ -54,6 +56,8 @@ export type { PriorityBreakdown } from './core/priority.js';
 export type { Progress } from './core/action-result.js';
 export type { HealthReport } from './report/health-report.js';
 export type { MetricsReport } from './report/metrics.js';
+export type { HostMetricsReport } from './report/host-metrics.js';
+export type { CopyCounts, CopyOutcome } from './store/copy-history.js';
 export type { SummaryReport } from './report/summary-report.js';
 export type { TestOutcome } from './notify/notifier.js';
 export type { PointSummary } from './safety/rollback-manifest.js';
@@ -61,6 +65,14 @@ export type { WrittenFile } from './actions/export-files.js';
 export type { IncidentRecord, PingRecord, RunRecord, RunStatus, RunTrigger } from './store/types.js';
 export { FAILURE_STATUSES, SUCCESS_STATUSES } from './store/types.js';
 export { ManualClock, SystemClock } from './engine/clock.js';
+
+/** What `copyHistoryTo` did, with where from and where to (the password masked). */
+export interface CopyReport extends CopyOutcome {
+  /** The SQLite file copied from. */
+  readonly source: string;
+  /** The PostgreSQL store copied into, its password masked. */
+  readonly target: string;
+}
 
 export interface CaretakerOptions {
   /** A path to caretaker.yaml. */
@@ -405,6 +417,68 @@ export class Caretaker {
     const [{ computeMetrics }, store] = await Promise.all([import('./report/metrics.js'), this.#storeOf()]);
     const today = Math.floor(this.#clock.now() / 86_400_000);
     return computeMetrics(await store.dailyStats(today - days + 1), days, today);
+  }
+
+  /**
+   * Figures per task and host over the last `days` days, from the runs kept (the daily rollup
+   * has no host): `caretaker metrics --by-host`.
+   */
+  async metricsByHost(days = 30): Promise<HostMetricsReport> {
+    const [{ computeHostMetrics }, store] = await Promise.all([
+      import('./report/host-metrics.js'),
+      this.#storeOf(),
+    ]);
+    const today = Math.floor(this.#clock.now() / 86_400_000);
+    return computeHostMetrics(await store.runFigures((today - days + 1) * 86_400_000), days, today);
+  }
+
+  /**
+   * Copies this configuration's SQLite history into the PostgreSQL store at `to.url` (schema
+   * `to.schema`, default `caretaker`): `caretaker store copy`. Idempotent and resumable (see
+   * store/copy-history.ts). UsageError when the history is not on SQLite, there is none, or the
+   * URL is not postgres://; StoreOpenError when the target cannot be opened.
+   */
+  async copyHistoryTo(
+    to: { readonly url: string; readonly schema?: string },
+    opts: { readonly batchSize?: number; readonly onBatch?: (copiedSoFar: number) => void } = {},
+  ): Promise<CopyReport> {
+    const [{ UsageError }, { redactUrl }, { isPostgresUrl, storeLabel, DEFAULT_PG_SCHEMA }] =
+      await Promise.all([
+        import('./errors/usage-error.js'),
+        import('./core/redact-url.js'),
+        import('./config/state-paths.js'),
+      ]);
+    const from = this.#config.store;
+    if (from.kind !== 'sqlite')
+      throw new UsageError(
+        `the history of ${this.#config.file} is already on PostgreSQL (${storeLabel(from)}); store copy copies a SQLite history`,
+      );
+    if (!isPostgresUrl(to.url))
+      throw new UsageError(`--to: expected a postgres:// URL, got "${redactUrl(to.url)}"`);
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(from.path))
+      throw new UsageError(
+        `no history to copy: ${from.path} does not exist (nothing has run with this configuration)`,
+      );
+    const [{ copyHistory, copyFaultsFromEnv }, { isHistoryExport, isHistoryImport }, { openStore }] =
+      await Promise.all([
+        import('./store/copy-history.js'),
+        import('./store/copy-roles.js'),
+        import('./store/open-store.js'),
+      ]);
+    const source = await this.#storeOf();
+    if (!isHistoryExport(source)) throw new Error(`the ${source.kind} store cannot be copied from`);
+    if ((await source.runsAfter(0, 1)).length === 0 && (await source.dailyStats(0)).length === 0)
+      throw new UsageError(`no history to copy: ${from.path} holds no runs`);
+    const schema = to.schema ?? DEFAULT_PG_SCHEMA;
+    const target = await openStore({ kind: 'postgres', url: to.url, schema });
+    try {
+      if (!isHistoryImport(target)) throw new Error(`the ${target.kind} store cannot be copied into`);
+      const outcome = await copyHistory(source, target, { ...opts, faults: copyFaultsFromEnv() });
+      return { ...outcome, source: from.path, target: storeLabel({ kind: 'postgres', url: to.url, schema }) };
+    } finally {
+      await target.close();
+    }
   }
 
   /** Deletes runs older than `keepDays` days (and beyond the per-task cap of the configuration). */

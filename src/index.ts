@@ -14,8 +14,11 @@ export {
   SystemClock,
   type CaretakerOptions,
   type Config,
+  type CopyCounts,
+  type CopyReport,
   type EngineEvents,
   type EngineStatus,
+  type HostMetricsReport,
   type ManualRunOptions,
   type MetricsReport,
   type PriorityBreakdown,
@@ -39,6 +42,7 @@ export type { ModuleFunction, ModuleOutcome } from './actions/module.js';
 export type { Clock, TimerHandle } from './core/clock.js';
 export type { PriorityTerm } from './core/priority.js';
 export type { TaskMetrics } from './report/metrics.js';
+export type { HostTaskMetrics } from './report/host-metrics.js';
 export type { MissedPolicy, OverlapPolicy, RetryPolicy } from './caretaker.js';
 export { ConfigError, type ConfigIssue } from './errors/config-error.js';
 export { UsageError } from './errors/usage-error.js';

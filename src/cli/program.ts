@@ -109,14 +109,16 @@ export function buildProgram(
       .command('history')
       .argument('[id]', 'only this task')
       .description('past runs, newest first')
-      .option('--limit <n>', 'how many runs', '20'),
+      .option('--limit <n>', 'how many runs', '20')
+      .option('--host <name>', 'only the runs of this host (a fleet on PostgreSQL)'),
     async (o, io, id) => (await history()).historyCommand(id, o, io),
   );
   wire(
     program
       .command('metrics')
       .description('success rates and durations (avg, p50, p95, max) with trends')
-      .option('--days <n>', 'window in days', '30'),
+      .option('--days <n>', 'window in days', '30')
+      .option('--by-host', 'per task and host (from the runs kept in history)'),
     async (o, io) => (await history()).metricsCommand(o, io),
   );
   wire(
@@ -256,6 +258,25 @@ export function buildProgram(
       .option('--dest <dir>', 'where to find an archive given by name'),
     async (o, io, archive) =>
       (await import('./commands/backup-restore.js')).backupRestoreCommand(archive!, o, io),
+  );
+  const storeCmd = program
+    .command('store')
+    .description('the history store: copy a host’s history into the fleet’s PostgreSQL store')
+    .exitOverride();
+  wire(
+    storeCmd
+      .command('copy')
+      .description(
+        'copy this configuration’s SQLite history (finished runs, task state, daily stats, samples, closed incidents, pings) into a PostgreSQL store; run it again to copy only what is new',
+      )
+      .option('--to <url>', 'the PostgreSQL store, postgres://user@host/db')
+      .option(
+        '--to-env <name>',
+        'an environment variable holding the URL (keeps a password off the command line)',
+      )
+      .option('--schema <name>', 'the schema of the PostgreSQL store', 'caretaker')
+      .option('--batch <n>', 'runs per transaction', '2000'),
+    async (o, io) => (await import('./commands/store.js')).storeCopyCommand(o, io),
   );
   return program;
 }

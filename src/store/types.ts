@@ -122,6 +122,15 @@ export interface DailyStats {
   readonly histogram: Readonly<Record<string, number>>;
 }
 
+/** One counted execution (what the daily rollup counts), with its host: see StatsStore.runFigures. */
+export interface RunFigure {
+  readonly task: string;
+  readonly host: string;
+  readonly finishedAt: number;
+  readonly status: RunStatus;
+  readonly durationMs: number | null;
+}
+
 export interface RecentRuns {
   readonly runs: number;
   readonly successes: number;
@@ -246,6 +255,12 @@ export interface StatsStore {
   dailyStats(sinceDay: number, task?: string): Promise<DailyStats[]>;
   /** Deletes the rollup of days before `beforeDay` (days since the epoch). */
   pruneStats(beforeDay: number): Promise<number>;
+  /**
+   * The executions the rollup counts (not dry runs or records; a success or a failure) that
+   * finished at or after `since`, with their host. The rollup has no host column: figures per
+   * host come from the runs still kept (see report/host-metrics.ts).
+   */
+  runFigures(since: number): Promise<RunFigure[]>;
 }
 
 export interface SamplesStore {

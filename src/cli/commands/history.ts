@@ -1,5 +1,5 @@
 /** history, metrics and cleanup. */
-import type { RunRecord } from '../../caretaker.js';
+import type { HostMetricsReport, RunRecord } from '../../caretaker.js';
 import { loadedStamp, locateState, openHistory } from '../../caretaker-tools.js';
 import { formatSize } from '../../core/size.js';
 import { ConfigError } from '../../errors/config-error.js';
@@ -11,26 +11,31 @@ import { plural } from '../../core/plural.js';
 
 export async function historyCommand(
   id: string | undefined,
-  opts: GlobalOptions & { limit?: string },
+  opts: GlobalOptions & { limit?: string; host?: string },
   io: Io,
 ): Promise<number> {
   const limit = positiveInt(opts.limit, '--limit', 20);
-  const runs = await pastRuns(id, limit, opts, io);
+  if (opts.host === '') throw new UsageError('--host expects a host name');
+  const runs = await pastRuns({ task: id, limit, host: opts.host }, opts, io);
   if (opts.json) {
     printJson(io, runs);
     return 0;
   }
   if (runs.length === 0) {
-    io.out(id ? `${id} has not run yet` : 'no runs yet');
+    const on = opts.host === undefined ? '' : ` on ${opts.host}`;
+    io.out(id ? `${id} has not run yet${on}` : `no runs yet${on}`);
     return 0;
   }
   const now = Date.now();
+  // A history of several hosts (a fleet) says whose run each is.
+  const hosts = new Set(runs.map((r) => r.host)).size > 1;
   io.out(
     table(
-      ['RUN', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'EXIT', 'SUMMARY'],
+      ['RUN', 'TASK', ...(hosts ? ['HOST'] : []), 'STATUS', 'STARTED', 'DURATION', 'EXIT', 'SUMMARY'],
       runs.map((r) => [
         `#${r.id}`,
         r.task,
+        ...(hosts ? [r.host] : []),
         r.trigger === 'rollback' || r.trigger === 'restore'
           ? `${r.status} (${r.trigger})`
           : r.dryRun
@@ -57,32 +62,29 @@ export async function historyCommand(
  * validating the configuration. The configuration is needed only when an id matches no run (is
  * it a task that has not run yet, or an unknown id?): then the full path below decides.
  */
-async function pastRuns(
-  id: string | undefined,
-  limit: number,
-  opts: GlobalOptions,
-  io: Io,
-): Promise<RunRecord[]> {
+interface PastRunsQuery {
+  readonly task: string | undefined;
+  readonly limit: number;
+  readonly host: string | undefined;
+}
+
+async function pastRuns(q: PastRunsQuery, opts: GlobalOptions, io: Io): Promise<RunRecord[]> {
   const location = locateState(configPath(opts));
   if (loadedStamp(location.file, location.stateDir)?.same) {
     const history = await openHistory(location.store);
     let runs: RunRecord[];
     try {
-      runs = await history.history({ task: id, limit });
+      runs = await history.history(q);
     } finally {
       await history.close();
     }
-    if (runs.length > 0 || id === undefined) return runs;
+    if (runs.length > 0 || q.task === undefined) return runs;
   }
-  return pastRunsOfConfig(id, limit, opts, io);
+  return pastRunsOfConfig(q, opts, io);
 }
 
-async function pastRunsOfConfig(
-  id: string | undefined,
-  limit: number,
-  opts: GlobalOptions,
-  io: Io,
-): Promise<RunRecord[]> {
+async function pastRunsOfConfig(q: PastRunsQuery, opts: GlobalOptions, io: Io): Promise<RunRecord[]> {
+  const id = q.task;
   let caretaker;
   try {
     caretaker = await openCaretaker(opts, { readonly: true });
@@ -95,13 +97,13 @@ async function pastRunsOfConfig(
       );
     const history = await openHistory(location.store);
     try {
-      return await history.history({ task: id, limit });
+      return await history.history(q);
     } finally {
       await history.close();
     }
   }
   try {
-    const runs = await caretaker.history({ task: id, limit });
+    const runs = await caretaker.history(q);
     if (id !== undefined && runs.length === 0 && !caretaker.config.tasks.some((t) => t.id === id)) {
       const ids = caretaker.config.tasks.map((t) => t.id);
       throw new UsageError(`unknown task "${id}"; tasks: ${ids.join(', ') || '(none)'}`);
@@ -112,10 +114,19 @@ async function pastRunsOfConfig(
   }
 }
 
-export async function metricsCommand(opts: GlobalOptions & { days?: string }, io: Io): Promise<number> {
+export async function metricsCommand(
+  opts: GlobalOptions & { days?: string; byHost?: boolean },
+  io: Io,
+): Promise<number> {
   const days = positiveInt(opts.days, '--days', 30);
   const caretaker = await openCaretaker(opts, { readonly: true });
   try {
+    if (opts.byHost) {
+      const h = await caretaker.metricsByHost(days);
+      if (opts.json) printJson(io, h);
+      else io.out(renderHostMetrics(h));
+      return 0;
+    }
     const m = await caretaker.metrics(days);
     if (opts.json) {
       printJson(io, m);
@@ -142,6 +153,29 @@ export async function metricsCommand(opts: GlobalOptions & { days?: string }, io
   } finally {
     await caretaker.close();
   }
+}
+
+function renderHostMetrics(h: HostMetricsReport): string {
+  const head = `runs from ${h.fromDay} to ${h.toDay} (${plural(h.days, 'day')}) per host, from the runs kept in history`;
+  if (h.tasks.length === 0) return `${head}\nno runs in the window`;
+  const row = (t: HostMetricsReport['tasks'][number]) => [
+    t.task,
+    t.host,
+    String(t.runs),
+    percent(t.successRate),
+    ms(t.avgMs),
+    ms(t.p50Ms),
+    ms(t.p95Ms),
+    ms(t.maxMs),
+    t.trend,
+  ];
+  return [
+    head,
+    table(
+      ['TASK', 'HOST', 'RUNS', 'SUCCESS', 'AVG', 'P50', 'P95', 'MAX', 'TREND'],
+      [...h.tasks.map(row), ...(h.hosts.length > 1 ? h.hosts.map(row) : [])],
+    ),
+  ].join('\n');
 }
 
 export async function cleanupCommand(

@@ -22,6 +22,7 @@ import type {
   PruneResult,
   RecentRuns,
   RunFinish,
+  RunFigure,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -30,7 +31,9 @@ import type {
   Store,
   TaskState,
 } from '../types.js';
+import type { CopyMark, HistoryImport, HostTaskState, StatsSnapshot } from '../copy-roles.js';
 import { PgAlertsRepo } from './alerts-repo.js';
+import { PgImportRepo } from './import-repo.js';
 import { PgFleetRepo } from './fleet-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
 import { migrate } from './migrations.js';
@@ -59,7 +62,7 @@ function openError(url: string, schema: string, err: unknown): StoreOpenError {
   );
 }
 
-export class PgStore implements Store {
+export class PgStore implements Store, HistoryImport {
   readonly kind = 'postgres';
   readonly #db: PgDatabase;
   readonly #runs: PgRunsRepo;
@@ -67,6 +70,7 @@ export class PgStore implements Store {
   readonly #samples: PgSamplesRepo;
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
+  readonly #import: PgImportRepo;
   readonly #fleet: PgFleetRepo;
 
   private constructor(
@@ -81,6 +85,7 @@ export class PgStore implements Store {
     this.#samples = new PgSamplesRepo(db);
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
+    this.#import = new PgImportRepo(db);
     this.#fleet = new PgFleetRepo(db);
   }
 
@@ -169,6 +174,10 @@ export class PgStore implements Store {
     return this.#stats.prune(beforeDay);
   }
 
+  runFigures(since: number): Promise<RunFigure[]> {
+    return this.#stats.figures(since);
+  }
+
   // ---- samples ------------------------------------------------------------------------------
 
   recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void> {
@@ -245,6 +254,45 @@ export class PgStore implements Store {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.#meta.set(key, value);
+  }
+
+  // ---- a copy's target (store/copy-roles.ts) ------------------------------------------------
+
+  copyMark(source: string): Promise<CopyMark | undefined> {
+    return this.#import.copyMark(source);
+  }
+
+  importRuns(
+    source: string,
+    runs: readonly RunRecord[],
+    mark: CopyMark,
+    beforeCommit?: () => void,
+  ): Promise<number> {
+    return this.#import.importRuns(source, runs, mark, beforeCommit);
+  }
+
+  statsSnapshot(source: string): Promise<StatsSnapshot | undefined> {
+    return this.#import.statsSnapshot(source);
+  }
+
+  mergeStats(source: string, delta: readonly DailyStats[], snapshot: StatsSnapshot): Promise<number> {
+    return this.#import.mergeStats(source, delta, snapshot);
+  }
+
+  mergeTaskStates(states: readonly HostTaskState[]): Promise<number> {
+    return this.#import.mergeTaskStates(states);
+  }
+
+  importSamples(key: SampleKey, points: readonly SamplePoint[]): Promise<number> {
+    return this.#import.importSamples(key, points);
+  }
+
+  importIncident(incident: IncidentRecord, deliveries: readonly DeliveryRecord[]): Promise<boolean> {
+    return this.#import.importIncident(incident, deliveries);
+  }
+
+  importPings(pings: readonly PingRecord[]): Promise<number> {
+    return this.#import.importPings(pings);
   }
 
   // ---- fleet --------------------------------------------------------------------------------

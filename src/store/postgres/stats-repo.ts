@@ -2,7 +2,7 @@
  * The daily rollup in PostgreSQL (one row per task and UTC day, histogram as jsonb). The runs
  * repository adds to it in the statement that finishes a run; this one reads and prunes it.
  */
-import type { DailyStats } from '../types.js';
+import type { DailyStats, RunFigure } from '../types.js';
 import type { PgDatabase } from './pg-database.js';
 
 interface StatsRow {
@@ -44,6 +44,29 @@ export class PgStatsRepo {
       totalMs: x.total_ms,
       maxMs: x.max_ms,
       histogram: x.histogram,
+    }));
+  }
+
+  /** What the rollup counted since `since`, run by run, with the host (StatsStore.runFigures). */
+  async figures(since: number): Promise<RunFigure[]> {
+    const r = await this.#db.query<{
+      task: string;
+      host: string;
+      finished_at: number;
+      status: string;
+      duration_ms: number | null;
+    }>(
+      `SELECT task, host, finished_at, status, duration_ms FROM ${this.#db.s}.runs
+        WHERE finished_at >= $1 AND NOT dry_run AND trigger NOT IN ('rollback', 'restore')
+          AND status IN ('success', 'warning', 'failed', 'timeout', 'interrupted')`,
+      [since],
+    );
+    return r.rows.map((x) => ({
+      task: x.task,
+      host: x.host,
+      finishedAt: x.finished_at,
+      status: x.status as RunFigure['status'],
+      durationMs: x.duration_ms,
     }));
   }
 

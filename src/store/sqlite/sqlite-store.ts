@@ -20,6 +20,7 @@ import type {
   PruneResult,
   RecentRuns,
   RunFinish,
+  RunFigure,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -28,10 +29,12 @@ import type {
   Store,
   TaskState,
 } from '../types.js';
+import type { HistoryExport, HostTaskState } from '../copy-roles.js';
 import { AlertsRepo } from './alerts-repo.js';
 import type { SqliteDatabase, SqliteDriverName } from './driver.js';
 import { FleetRepo } from './fleet-repo.js';
 import { guardWrite, openHistory } from './history-open.js';
+import { ExportRepo } from './export-repo.js';
 import { MetaRepo } from './meta-repo.js';
 import { RunsRepo } from './runs-repo.js';
 import { SamplesRepo } from './samples-repo.js';
@@ -57,7 +60,7 @@ export interface SqliteStoreOptions {
 /** With deferred checkpoints, still checkpoint after this many writes so the WAL stays bounded. */
 const MAX_WRITES_BEFORE_CHECKPOINT = 20_000;
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, HistoryExport {
   readonly kind = 'sqlite';
   readonly #db: SqliteDatabase;
   readonly #runs: RunsRepo;
@@ -65,6 +68,7 @@ export class SqliteStore implements Store {
   readonly #samples: SamplesRepo;
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
+  readonly #export: ExportRepo;
   readonly #fleet: FleetRepo;
   readonly #deferCheckpoints: boolean;
   #writes = 0;
@@ -82,6 +86,7 @@ export class SqliteStore implements Store {
     this.#samples = new SamplesRepo(db);
     this.#alerts = new AlertsRepo(db);
     this.#meta = new MetaRepo(db);
+    this.#export = new ExportRepo(db);
     this.#fleet = new FleetRepo(db);
   }
 
@@ -156,6 +161,10 @@ export class SqliteStore implements Store {
 
   async pruneStats(beforeDay: number): Promise<number> {
     return this.#write(() => this.#stats.prune(beforeDay));
+  }
+
+  async runFigures(since: number): Promise<RunFigure[]> {
+    return this.#stats.figures(since);
   }
 
   // ---- samples ------------------------------------------------------------------------------
@@ -234,6 +243,24 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.#write(() => this.#meta.set(key, value));
+  }
+
+  // ---- a copy's source (store/copy-roles.ts) ------------------------------------------------
+
+  async sourceId(): Promise<string> {
+    return this.#write(() => this.#export.sourceId());
+  }
+
+  async runsAfter(afterId: number, limit: number): Promise<RunRecord[]> {
+    return this.#export.runsAfter(afterId, limit);
+  }
+
+  async allTaskStates(): Promise<HostTaskState[]> {
+    return this.#export.allTaskStates();
+  }
+
+  async allPings(): Promise<PingRecord[]> {
+    return this.#export.allPings();
   }
 
   // ---- fleet --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * the transaction that finishes a run.
  */
 import { bucketOf } from '../duration-histogram.js';
-import type { DailyStats } from '../types.js';
+import type { DailyStats, RunFigure } from '../types.js';
 import { lazyStatements } from './lazy-statements.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -31,6 +31,9 @@ export class StatsRepo {
       since: `SELECT * FROM run_stats_daily WHERE day >= ? ORDER BY day, task`,
       sinceForTask: `SELECT * FROM run_stats_daily WHERE day >= ? AND task = ? ORDER BY day`,
       prune: `DELETE FROM run_stats_daily WHERE day < ?`,
+      figures: `SELECT task, host, finished_at AS finishedAt, status, duration_ms AS durationMs FROM runs
+        WHERE finished_at >= ? AND dry_run = 0 AND trigger NOT IN ('rollback', 'restore')
+          AND status IN ('success', 'warning', 'failed', 'timeout', 'interrupted')`,
     });
   }
 
@@ -66,6 +69,11 @@ export class StatsRepo {
       maxMs: r.max_ms as number,
       histogram: JSON.parse(r.histogram as string) as Record<string, number>,
     }));
+  }
+
+  /** What the rollup counted since `since`, run by run, with the host (StatsStore.runFigures). */
+  figures(since: number): RunFigure[] {
+    return this.#s.figures.all(since) as unknown as RunFigure[];
   }
 
   prune(beforeDay: number): number {

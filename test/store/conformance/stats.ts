@@ -61,5 +61,24 @@ export function describeStatsConformance(name: string, make: StoreFactory<RunsSt
       expect((await store.dailyStats(0)).map((s) => s.day)).toEqual([DAY0 + 3, DAY0 + 4]);
       expect(await store.pruneStats(DAY0 + 3)).toBe(0);
     });
+
+    it('gives the figures the rollup counts run by run, with their host, from an instant on', async () => {
+      const store = await fresh(make);
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 100 }, { host: 'h1' });
+      await ran(store, { status: 'failed', finishedAt: T0 + 10, durationMs: 300 }, { host: 'h2' });
+      await ran(
+        store,
+        { status: 'success', finishedAt: T0 + 20, durationMs: 5 },
+        { host: 'h2', dryRun: true },
+      );
+      await ran(store, { status: 'success', finishedAt: T0 + 30, durationMs: 5 }, { trigger: 'rollback' });
+      await ran(store, { status: 'skipped', finishedAt: T0 + 40, durationMs: 5 });
+      await ran(store, { status: 'success', finishedAt: T0 - 1, durationMs: 7 }, { host: 'h1' }); // before
+      const figures = (await store.runFigures(T0)).sort((a, b) => a.finishedAt - b.finishedAt);
+      expect(figures).toEqual([
+        { task: 'job', host: 'h1', finishedAt: T0, status: 'success', durationMs: 100 },
+        { task: 'job', host: 'h2', finishedAt: T0 + 10, status: 'failed', durationMs: 300 },
+      ]);
+    });
   });
 }
