@@ -93,8 +93,8 @@ describe('the lazy action registry', () => {
     expect(r.packages.has('tar')).toBe(false);
   });
 
-  it('keeps the declaration’s schema, description and modifies for config loading', () => {
-    const registry = builtinRegistry();
+  it('keeps the declaration’s schema, description and modifies for config loading', async () => {
+    const registry = await builtinRegistry().load(['prune-files']);
     const prune = registry.get('prune-files')!;
     expect(prune.category).toBe('cache');
     expect(prune.description).toMatch(/retention/);
