@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Caretaker } from '../caretaker.js';
 import {
   closeStartFailure,
+  collectStartupGarbage,
   createDaemonCaretaker,
   reportStartFailure as alertStartFailure,
 } from '../caretaker-tools.js';
@@ -121,6 +122,8 @@ async function serve(opts: DaemonOptions): Promise<number> {
   process.on('SIGHUP', onHup);
   try {
     rmSync(socket, { force: true }); // we hold the lock: any socket file left here is stale
+    // Before the socket answers: whoever waits for it finds a settled daemon (os/full-gc.ts).
+    await collectStartupGarbage();
     const control = buildApi(caretaker, { onStop: () => void stop('stop requested'), onReload: reload });
     await control.listen({ path: socket });
     chmodSync(socket, 0o600);
