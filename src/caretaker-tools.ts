@@ -128,8 +128,3 @@ export async function openHistory(spec: StoreSpec): Promise<HistoryReader> {
     close: () => store.close(),
   };
 }
-
-/** The daemon, started: its start-up garbage collected once now rather than a minute later. */
-export async function collectStartupGarbage(): Promise<void> {
-  (await import('./os/full-gc.js')).fullGc();
-}

@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { Caretaker } from '../caretaker.js';
 import {
   closeStartFailure,
-  collectStartupGarbage,
   createDaemonCaretaker,
   reportStartFailure as alertStartFailure,
 } from '../caretaker-tools.js';
@@ -122,8 +121,6 @@ async function serve(opts: DaemonOptions): Promise<number> {
   process.on('SIGHUP', onHup);
   try {
     rmSync(socket, { force: true }); // we hold the lock: any socket file left here is stale
-    // Before the socket answers: whoever waits for it finds a settled daemon (os/full-gc.ts).
-    await collectStartupGarbage();
     const control = buildApi(caretaker, { onStop: () => void stop('stop requested'), onReload: reload });
     await control.listen({ path: socket });
     chmodSync(socket, 0o600);
