@@ -133,7 +133,6 @@ export class Caretaker {
       typeof opts.logger === 'function' ? opts.logger(this.#config) : (opts.logger ?? silentLogger());
   }
 
-
   // ---- the parts, built on first use ---------------------------------------------------------
 
   #storeOf(): Promise<Store> {

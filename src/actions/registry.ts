@@ -82,7 +82,10 @@ export class ActionRegistry implements ActionLookup {
    * Settles a deferred action with its declaration, already imported (the library's registry
    * imports every declaration up front so that a config loads without an await).
    */
-  provide(declaration: ActionDeclaration | ComposedDeclaration, implementation: () => Promise<AnyAction>): void {
+  provide(
+    declaration: ActionDeclaration | ComposedDeclaration,
+    implementation: () => Promise<AnyAction>,
+  ): void {
     const a = this.#actions.get(declaration.name);
     if (!a || !isDeferred(a)) return;
     this.#settle(lazyAction(declaration, implementation));
