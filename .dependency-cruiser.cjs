@@ -15,6 +15,7 @@ const RANKS = [
   ['config', 'report'],
   ['engine'],
   ['caretaker.ts'],
+  ['create-caretaker.ts'],
   ['caretaker-tools.ts'],
   ['server'],
   ['cli'],

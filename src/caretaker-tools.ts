@@ -27,7 +27,7 @@ export async function isStateLocked(stateDir: string): Promise<boolean> {
 
 /** The facade, loaded on first use. */
 export async function openCaretaker(opts: CaretakerOptions): Promise<Caretaker> {
-  return (await import('./caretaker.js')).createCaretaker(opts);
+  return (await import('./caretaker.js')).openCaretaker(opts);
 }
 
 /** Past runs and incidents, read from a history database alone. */
@@ -48,12 +48,12 @@ export async function createDaemonCaretaker(o: {
   host?: string;
   console: boolean;
 }): Promise<Caretaker> {
-  const [{ createLogger }, { createCaretaker }, { configSecretValues }] = await Promise.all([
+  const [{ createLogger }, { openCaretaker }, { configSecretValues }] = await Promise.all([
     import('./engine/logger.js'),
     import('./caretaker.js'),
     import('./engine/secret-names.js'),
   ]);
-  return createCaretaker({
+  return openCaretaker({
     configPath: o.configPath,
     host: o.host,
     scheduler: true,
@@ -90,7 +90,7 @@ export async function closeStartFailure(configPath: string, stateDir: string): P
 /** The archives of a configuration's backups (or of a directory), their checks and restores. */
 export async function openBackups(o: BackupArchivesOptions): Promise<BackupArchives> {
   const { BackupArchives } = await import('./engine/backup-archives.js');
-  return new BackupArchives(o);
+  return new BackupArchives(o).prepare();
 }
 
 /** The names of the built-in actions (for `caretaker init`). */

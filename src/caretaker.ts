@@ -9,7 +9,13 @@ import type { Logger } from 'pino';
 import { builtinRegistry } from './actions/builtin.js';
 import type { ActionRegistry } from './actions/registry.js';
 import type { AnyAction } from './actions/types.js';
-import { loadConfigFile, parseConfigText } from './config/load.js';
+import {
+  loadConfigFile,
+  loadConfigFileAsync,
+  parseConfigText,
+  parseConfigTextAsync,
+  type LoadOptions,
+} from './config/load.js';
 import type { Config } from './config/types.js';
 import type { Clock } from './core/clock.js';
 import type { ExportFormat } from './core/dataset.js';
@@ -128,22 +134,17 @@ export class Caretaker {
   #lock: StateLock | null = null;
   #live: Engine | null = null;
 
-  constructor(opts: CaretakerOptions) {
+  /**
+   * Made by `openCaretaker` (the declarations the config names, imported on demand) or by the
+   * library's `createCaretaker` (create-caretaker.ts: every declaration, synchronously).
+   */
+  constructor(opts: CaretakerOptions, prepared: PreparedCaretaker) {
     this.#opts = opts;
-    this.#registry = builtinRegistry(opts.actions ?? []);
-    this.#config = Caretaker.#load(opts, this.#registry);
+    this.#registry = prepared.registry;
+    this.#config = prepared.config;
     this.#clock = opts.clock ?? new SystemClock();
     this.#logger =
       typeof opts.logger === 'function' ? opts.logger(this.#config) : (opts.logger ?? silentLogger());
-  }
-
-  static #load(opts: CaretakerOptions, registry: ActionRegistry): Config {
-    if (opts.configText !== undefined) {
-      const base = opts.baseDir ?? process.cwd();
-      return parseConfigText(opts.configText, `${base}/caretaker.yaml`, { registry, host: opts.host });
-    }
-    if (!opts.configPath) throw new Error('createCaretaker needs configPath or configText');
-    return loadConfigFile(opts.configPath, { registry, host: opts.host });
   }
 
   // ---- the parts, built on first use ---------------------------------------------------------
@@ -332,7 +333,7 @@ export class Caretaker {
    * configuration throws and the running one stays.
    */
   async reload(from: { configText?: string } = {}): Promise<Config> {
-    const next = Caretaker.#load({ ...this.#opts, ...from }, this.#registry);
+    const next = await loadCaretakerConfigAsync({ ...this.#opts, ...from }, this.#registry);
     if (
       next.stateDir !== this.#config.stateDir ||
       JSON.stringify(next.store) !== JSON.stringify(this.#config.store)
@@ -641,6 +642,35 @@ export class Caretaker {
   }
 }
 
-export function createCaretaker(opts: CaretakerOptions): Caretaker {
-  return new Caretaker(opts);
+/** A registry and the configuration loaded with it. */
+export interface PreparedCaretaker {
+  readonly registry: ActionRegistry;
+  readonly config: Config;
+}
+
+/**
+ * The facade for the command line and the daemon: the configuration is loaded with only the
+ * declarations of the actions it names (the library's synchronous `createCaretaker` imports all).
+ */
+export async function openCaretaker(opts: CaretakerOptions): Promise<Caretaker> {
+  const registry = builtinRegistry(opts.actions ?? []);
+  return new Caretaker(opts, { registry, config: await loadCaretakerConfigAsync(opts, registry) });
+}
+
+function loadInput(opts: CaretakerOptions, registry: ActionRegistry): [string, LoadOptions, boolean] {
+  const lo = { registry, host: opts.host };
+  if (opts.configText !== undefined) return [`${opts.baseDir ?? process.cwd()}/caretaker.yaml`, lo, true];
+  if (!opts.configPath) throw new Error('createCaretaker needs configPath or configText');
+  return [opts.configPath, lo, false];
+}
+
+/** The configuration of these options, with a registry that holds every declaration it names. */
+export function loadCaretakerConfig(opts: CaretakerOptions, registry: ActionRegistry): Config {
+  const [file, lo, text] = loadInput(opts, registry);
+  return text ? parseConfigText(opts.configText!, file, lo) : loadConfigFile(file, lo);
+}
+
+async function loadCaretakerConfigAsync(opts: CaretakerOptions, registry: ActionRegistry): Promise<Config> {
+  const [file, lo, text] = loadInput(opts, registry);
+  return text ? parseConfigTextAsync(opts.configText!, file, lo) : loadConfigFileAsync(file, lo);
 }

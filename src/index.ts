@@ -7,8 +7,8 @@
  *
  * What is not exported here is internal.
  */
+export { createCaretaker } from './create-caretaker.js';
 export {
-  createCaretaker,
   Caretaker,
   ManualClock,
   SystemClock,

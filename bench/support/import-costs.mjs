@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 9;
 const specs = args
-  .filter((a, i) => !a.startsWith('--') && i !== runsAt + 1)
+  .filter((a, i) => !a.startsWith('--') && (runsAt < 0 || i !== runsAt + 1))
   .map((s) => (s.startsWith('.') || s.startsWith('/') ? pathToFileURL(resolve(s)).href : s));
 
 const child = `

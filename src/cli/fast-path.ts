@@ -1,7 +1,7 @@
 /**
  * The commands an operator and a monitoring script call most — `status` and `list-tasks` against
- * a running daemon — answered without the command-line parser: commander costs ~40 ms to import,
- * as much as the rest of `status`. Only a command line the parser would read the same way is
+ * a running daemon, and `validate` before a deploy or a reload — answered without the
+ * command-line parser: commander costs ~40 ms to import, as much as the rest of `status`. Only a command line the parser would read the same way is
  * taken: the command word once, and the global options (`-c <path>`, `--config <path>`,
  * `--config=<path>`, `--json`, `--debug`) each at most once, before or after it. Anything else —
  * help, an unknown flag, an argument, a value that looks like a flag — goes to the full parser,
@@ -14,6 +14,8 @@ const COMMANDS = {
   status: async (o: GlobalOptions, io: Io) => (await import('./commands/daemon.js')).statusCommand(o, io),
   'list-tasks': async (o: GlobalOptions, io: Io) =>
     (await import('./commands/tasks.js')).listTasksCommand(o, io),
+  validate: async (o: GlobalOptions, io: Io) =>
+    (await import('./commands/validate.js')).validateCommand(o, io),
 } as const;
 
 type FastCommand = keyof typeof COMMANDS;

@@ -24,7 +24,7 @@ if (process.pid === 1 && process.argv.slice(2).includes('start'))
   (await import('../caretaker-tools.js')).reapOrphansAsPid1();
 // `caretaker --version` alone is answered before the parser and the commands load: it is what
 // scripts and package managers call to probe the tool, and it should cost no more than node's start.
-// `status` and `list-tasks` with only global options skip the parser too (cli/fast-path.ts).
+// `status`, `list-tasks` and `validate` with only global options skip the parser too (cli/fast-path.ts).
 const words = process.argv.slice(2);
 const code =
   words.length === 1 && (words[0] === '--version' || words[0] === '-V')

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { checkAlerting } from './alerting-checks.js';
@@ -27,9 +27,49 @@ export interface LoadOptions {
 
 export function loadConfigFile(file: string, opts: LoadOptions): Config {
   const abs = resolve(file);
-  let text: string;
+  return parseConfigText(readConfigText(abs), abs, opts);
+}
+
+/**
+ * loadConfigFile for a registry of deferred actions: the YAML is read, then the declarations of
+ * the actions it names are imported, then it is checked. The same Config, the same ConfigError.
+ */
+export async function loadConfigFileAsync(file: string, opts: LoadOptions): Promise<Config> {
+  const abs = resolve(file);
+  return parseConfigTextAsync(readConfigText(abs), abs, opts);
+}
+
+/** Parses config text as if it were the file `file` (relative paths resolve against its dir). */
+export function parseConfigText(text: string, file: string, opts: LoadOptions): Config {
+  return checkConfig(readYaml(text, file), file, opts);
+}
+
+/** parseConfigText, importing the declarations of the actions the text names first. */
+export async function parseConfigTextAsync(text: string, file: string, opts: LoadOptions): Promise<Config> {
+  const read = readYaml(text, file);
+  await opts.registry.load(actionNames(read.data));
+  return checkConfig(read, file, opts);
+}
+
+/**
+ * For a synchronous loadConfigFile later: imports the declarations of the actions the file names
+ * (none when it cannot be read or parsed — loading it then throws the ConfigError that says why).
+ */
+export async function loadDeclarationsOf(file: string, registry: ActionRegistry): Promise<void> {
+  let data: Record<string, unknown>;
   try {
-    text = readFileSync(abs, 'utf8');
+    const abs = resolve(file);
+    data = readYaml(readConfigText(abs), abs).data;
+  } catch (err) {
+    if (err instanceof ConfigError) return;
+    throw err;
+  }
+  await registry.load(actionNames(data));
+}
+
+function readConfigText(abs: string): string {
+  try {
+    return readFileSync(abs, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why =
@@ -40,11 +80,16 @@ export function loadConfigFile(file: string, opts: LoadOptions): Config {
           : `cannot be read (${e.code ?? e.message})`;
     throw new ConfigError([{ file: abs, line: 0, column: 0, path: '', message: why }]);
   }
-  return parseConfigText(text, abs, opts);
 }
 
-/** Parses config text as if it were the file `file` (relative paths resolve against its dir). */
-export function parseConfigText(text: string, file: string, opts: LoadOptions): Config {
+interface ReadYaml {
+  readonly doc: Document.Parsed;
+  readonly lineCounter: LineCounter;
+  readonly data: Record<string, unknown>;
+}
+
+/** The YAML with positions, as data: a ConfigError for what is not a YAML map. */
+function readYaml(text: string, file: string): ReadYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   const issues: ConfigIssue[] = [];
@@ -73,7 +118,31 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
       },
     ]);
   }
+  return { doc, lineCounter, data: data as Record<string, unknown> };
+}
 
+/**
+ * Every action the tasks name: a task's `action:`, and any `action:` below it (a runbook's steps
+ * and their undo), so that each one's schema is there when the task is checked.
+ */
+export function actionNames(data: Record<string, unknown>): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 64 || typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, depth + 1);
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'action' && typeof v === 'string') names.add(v);
+      else visit(v, depth + 1);
+    }
+  };
+  visit(data.tasks, 0);
+  return names;
+}
+
+function checkConfig({ doc, lineCounter, data }: ReadYaml, file: string, opts: LoadOptions): Config {
   const map = new SourceMap(doc, lineCounter);
   const toIssue = (m: PathMessage): ConfigIssue => {
     const pos = m.key !== undefined ? map.keyAt(m.path.slice(0, -1), m.key) : map.valueAt(m.path);
@@ -93,12 +162,10 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
       path,
       message: 'contains a NUL byte (\\0), which no command, argument, path or name can hold; remove it',
     });
-  const checked = checkTasks(data as Record<string, unknown>, opts.registry);
-  messages.push(...checked.problems, ...checkAlerting(data as Record<string, unknown>));
-  messages.push(
-    ...checkTargets(data as Record<string, unknown>, checked.options, opts.registry, dirname(file)),
-  );
-  messages.push(...checkStore(data as Record<string, unknown>, process.env));
+  const checked = checkTasks(data, opts.registry);
+  messages.push(...checked.problems, ...checkAlerting(data));
+  messages.push(...checkTargets(data, checked.options, opts.registry, dirname(file)));
+  messages.push(...checkStore(data, process.env));
   if (messages.length > 0 || !parsed.success) {
     const all = messages.map(toIssue);
     all.sort((a, b) => a.line - b.line || a.column - b.column);

@@ -5,7 +5,7 @@
  */
 import { builtinRegistry } from '../actions/builtin.js';
 import { driftCount, driftLines, type KeyDrift } from '../schema/config-files/config-drift.js';
-import { loadConfigFile } from './load.js';
+import { loadConfigFileAsync } from './load.js';
 import { driftSinceLoaded, envReferences, type EnvReference } from './own-config-check.js';
 
 export interface ValidationReport {
@@ -25,7 +25,7 @@ export interface ValidationReport {
 }
 
 export async function validateConfigFile(file: string): Promise<ValidationReport> {
-  const config = loadConfigFile(file, { registry: builtinRegistry() });
+  const config = await loadConfigFileAsync(file, { registry: builtinRegistry() });
   const since = await driftSinceLoaded(config.file, config.stateDir);
   return {
     file: config.file,

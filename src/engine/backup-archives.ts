@@ -17,7 +17,7 @@ import { toolRunner } from '../backup/tool-runner.js';
 import { checkArchive, describeProblems, type ArchiveCheck } from '../backup/verify-archive.js';
 import { writeVerifyState } from '../backup/verify-state.js';
 import { backupDests } from '../config/backup-dests.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, loadDeclarationsOf } from '../config/load.js';
 import { locateState } from '../config/locate-state.js';
 import type { Config } from '../config/types.js';
 import { builtinRegistry } from '../actions/builtin.js';
@@ -75,9 +75,16 @@ export interface RestoreOutcome extends RestoreResult {
 export class BackupArchives {
   readonly #o: BackupArchivesOptions;
   #config: Config | undefined | null = null;
+  readonly #registry = builtinRegistry();
 
   constructor(o: BackupArchivesOptions) {
     this.#o = o;
+  }
+
+  /** Imports the declarations of the actions the configuration names (its load stays lazy). */
+  async prepare(): Promise<this> {
+    if (this.#o.configPath !== undefined) await loadDeclarationsOf(this.#o.configPath, this.#registry);
+    return this;
   }
 
   #configuration(): Config | undefined {
@@ -85,7 +92,7 @@ export class BackupArchives {
       this.#config =
         this.#o.configPath === undefined
           ? undefined
-          : loadConfigFile(this.#o.configPath, { registry: builtinRegistry() });
+          : loadConfigFile(this.#o.configPath, { registry: this.#registry });
     return this.#config;
   }
 

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { SystemClock } from '../../src/engine/clock.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { startAdvisoryRegistry } from '../support/advisory-registry.js';

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { codeQualityAction } from '../../src/actions/code-quality.js';
 import { SystemClock } from '../../src/engine/clock.js';
 import type { RunRecord } from '../../src/store/types.js';

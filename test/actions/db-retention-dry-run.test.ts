@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { tempDir } from '../support/tmp.js';

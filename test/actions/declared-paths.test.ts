@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinActions, builtinRegistry } from '../../src/actions/builtin.js';
-import { createCaretaker } from '../../src/caretaker.js';
+import { builtinActions } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
@@ -15,7 +16,7 @@ import { tempDir } from '../support/tmp.js';
 
 function load(dir: string, tasks: string) {
   return parseConfigText(`version: 1\nstate_dir: state\ntasks:\n${tasks}`, join(dir, 'caretaker.yaml'), {
-    registry: builtinRegistry(),
+    registry: loadedBuiltinRegistry(),
   });
 }
 
@@ -32,7 +33,7 @@ function issues(dir: string, tasks: string): string[] {
 describe('actions declare what they modify', () => {
   it('every built-in action has a modifies() hook', () => {
     // As registered: runbook gets its hook when bound to the registry.
-    const all = builtinRegistry().all();
+    const all = loadedBuiltinRegistry().all();
     expect(all.length).toBe(builtinActions.length);
     expect(all.filter((a) => a.modifies === undefined).map((a) => a.name)).toEqual([]);
   });

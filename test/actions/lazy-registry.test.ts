@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { builtinActions, builtinRegistry } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
+import { openCaretaker } from '../../src/caretaker.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 import { declareAction, lazyAction, type ComposedDeclaration } from '../../src/actions/declaration.js';
 import { defineAction, type ActionContext, type AnyAction } from '../../src/actions/types.js';
 import { tempDir } from '../support/tmp.js';
@@ -93,14 +96,111 @@ describe('the lazy action registry', () => {
     expect(r.packages.has('tar')).toBe(false);
   });
 
-  it('keeps the declaration’s schema, description and modifies for config loading', () => {
-    const registry = builtinRegistry();
+  it('keeps the declaration’s schema, description and modifies for config loading', async () => {
+    const registry = await builtinRegistry().load(['prune-files']);
     const prune = registry.get('prune-files')!;
     expect(prune.category).toBe('cache');
     expect(prune.description).toMatch(/retention/);
     const options = prune.schema.parse({ paths: ['cache/**/*.tmp'], older_than: '7d' });
     expect(prune.modifies?.(options, (p) => `/base/${p}`)).toEqual(['/base/cache']);
     expect(() => prune.schema.parse({ paths: ['cache'] })).toThrow(/older_than/);
+  });
+});
+
+/** The declaration modules of every built-in action (what a config load may import). */
+const DECLARATIONS = builtinActions.map((a) => `actions/${a.name}/declaration.js`);
+const declarationsIn = (own: readonly string[]) => own.filter((f) => DECLARATIONS.includes(f));
+
+describe('declarations loaded per action', () => {
+  it('validates a config of shell tasks importing only the shell declaration', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      'version: 1\ntasks:\n  a: { action: shell, with: { command: "true" } }\n  b: { action: shell, with: { command: "true" } }\n',
+    );
+    const r = tracedCli(['validate'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('is valid: 2 tasks');
+    expect(declarationsIn(r.own)).toEqual(['actions/shell/declaration.js']);
+    // The schema pieces of the other actions: health's checks, license-check's SPDX lists.
+    expect(r.own.filter((f) => f.startsWith('actions/health/'))).toEqual([]);
+    expect(['spdx-expression-parse', 'spdx-license-ids'].filter((p) => r.packages.has(p))).toEqual([]);
+  });
+
+  it('imports the declaration of an action named only by a runbook step, and checks the step with it', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      [
+        'version: 1',
+        'tasks:',
+        '  upgrade:',
+        '    action: runbook',
+        '    with:',
+        '      steps:',
+        '        - action: prune-files',
+        '          with: { paths: ["cache/*.tmp"], older_than: 7 days }',
+        '          undo: { action: shell, with: { command: "true" } }',
+        '',
+      ].join('\n'),
+    );
+    const r = tracedCli(['validate'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/caretaker\.yaml:8:\d+: tasks\.upgrade\.with\.steps\.0\.with\.older_than/);
+    expect(declarationsIn(r.own)).toEqual([
+      'actions/prune-files/declaration.js',
+      'actions/runbook/declaration.js',
+      'actions/shell/declaration.js',
+    ]);
+  });
+
+  it('names every built-in action for an unknown one without importing any declaration', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'caretaker.yaml'), 'version: 1\ntasks:\n  a: { action: shel }\n');
+    const r = tracedCli(['validate'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      `tasks.a.action: unknown action "shel" (did you mean "shell"?); available: ${builtinActions.map((a) => a.name).join(', ')}`,
+    );
+    expect(declarationsIn(r.own)).toEqual([]);
+  });
+
+  it('has, for every deferred built-in, the declaration of that name', async () => {
+    const registry = await builtinRegistry().load();
+    expect(registry.all().map((a) => a.name)).toEqual(builtinActions.map((a) => a.name));
+    expect(
+      loadedBuiltinRegistry()
+        .all()
+        .map((a) => a.name),
+    ).toEqual(builtinActions.map((a) => a.name));
+    for (const a of registry.all()) expect(typeof a.schema.safeParse).toBe('function');
+  });
+
+  it('refuses to hand out an action whose declaration was not loaded, and loads only what is named', async () => {
+    const registry = builtinRegistry();
+    expect(() => registry.get('shell')).toThrow(/not loaded/);
+    expect(registry.get('no-such-action')).toBeUndefined();
+    await registry.load(['shell', 'no-such-action']);
+    expect(registry.get('shell')?.description).toMatch(/process group/);
+    expect(() => registry.get('health')).toThrow(/not loaded/);
+  });
+
+  it('imports the declaration of an action a reloaded configuration names for the first time', async () => {
+    const dir = tempDir();
+    const shellOnly =
+      'version: 1\nstate_dir: state\ntasks:\n  a: { action: shell, with: { command: "true" } }\n';
+    const caretaker = await openCaretaker({ configText: shellOnly, baseDir: dir });
+    const withPrune = `${shellOnly}  b: { action: prune-files, with: { paths: ["cache/*.tmp"], older_than: 7d } }\n`;
+    const next = await caretaker.reload({ configText: withPrune });
+    expect(next.tasks.map((t) => [t.id, t.action, t.category])).toEqual([
+      ['a', 'shell', undefined],
+      ['b', 'prune-files', 'cache'],
+    ]);
+    const broken = withPrune.replace('older_than: 7d', 'older_than: 7 days');
+    const err = await caretaker.reload({ configText: broken }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues.map((i) => i.path)).toEqual(['tasks.b.with.older_than']);
+    await caretaker.close();
   });
 });
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { advance } from '../support/clock-driver.js';

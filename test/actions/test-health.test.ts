@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testHealthAction } from '../../src/actions/test-health.js';
 import { parseCoverage } from '../../src/actions/test-health/coverage.js';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { SystemClock } from '../../src/engine/clock.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { optionsError, runAction } from '../support/run-action.js';

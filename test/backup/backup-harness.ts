@@ -12,7 +12,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createCaretaker, type Caretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
+import type { Caretaker } from '../../src/caretaker.js';
 import { ArchiveFileOutput, ParallelGzipSink } from '../../src/backup/gzip-blocks.js';
 import {
   MANIFEST_FORMAT,

@@ -7,7 +7,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readHolder } from '../../src/caretaker-tools.js';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';

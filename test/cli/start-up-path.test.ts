@@ -28,13 +28,13 @@ describe('the CLI start-up path', () => {
     expect(r.stdout).toBe(`${VERSION}\n`);
   });
 
-  it('answers status and list-tasks without the command-line parser, as the parser would', () => {
+  it('answers status, list-tasks and validate without the command-line parser, as the parser would', () => {
     const dir = tempDir('ct-startup-path-');
     writeFileSync(
       join(dir, 'caretaker.yaml'),
       `version: 1\ntasks:\n  hello: { action: shell, schedule: '@hourly', with: { command: 'echo hi' } }\n`,
     );
-    for (const command of ['status', 'list-tasks']) {
+    for (const command of ['status', 'list-tasks', 'validate']) {
       const fast = tracedCli(['--json', command, '-c', 'caretaker.yaml'], dir);
       // A repeated flag is not the fast path's: the same call, through commander.
       const full = tracedCli(['--json', command, '-c', 'caretaker.yaml', '--json'], dir);
@@ -45,7 +45,7 @@ describe('the CLI start-up path', () => {
       expect([...full.packages]).toContain('commander');
       const shape = (s: string) => JSON.stringify(JSON.parse(s), (k, v: unknown) => (/At$/.test(k) ? 0 : v));
       expect(shape(fast.stdout)).toBe(shape(full.stdout));
-      expect(fast.stdout).toMatch(/hello/);
+      expect(fast.stdout).toMatch(command === 'validate' ? /"valid": true/ : /hello/);
     }
     // Errors keep their one line and exit code: a missing file, exit 2.
     const missing = tracedCli(['status', '--config', 'nope.yaml'], dir);
@@ -53,6 +53,15 @@ describe('the CLI start-up path', () => {
     expect([...missing.packages]).not.toContain('commander');
     expect(missing.status).toBe(missingFull.status);
     expect(missing.stderr).toBe(missingFull.stderr);
+    // An invalid file: the same lines, exit 2, with and without the parser.
+    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ntasks:\n  a: { action: shel }\n');
+    const bad = tracedCli(['validate', '-c', 'bad.yaml'], dir);
+    const badFull = tracedCli(['validate', '-c', 'bad.yaml', '--debug', '--debug'], dir);
+    expect([...bad.packages]).not.toContain('commander');
+    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(badFull.status);
+    expect(bad.stderr).toBe(badFull.stderr);
+    expect(bad.stderr).toMatch(/bad\.yaml:3:\d+: tasks\.a\.action: unknown action "shel"/);
   });
 
   it('leaves every other command line to the parser', () => {
@@ -79,6 +88,7 @@ describe('the CLI start-up path', () => {
       ['status', '--config='],
       ['status', '--version'],
       ['history'],
+      ['validate', 'extra'],
       ['status', '--'],
     ])
       expect(fastCallOf(words)).toBeUndefined();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { importCrontab, renderImportedTasks, splitPercent } from '../../src/config/import/crontab.js';
 import { cli } from '../support/cli.js';
@@ -9,7 +9,7 @@ import { tempDir } from '../support/tmp.js';
 
 /** The rendered YAML must load as caretaker tasks, schedules included. */
 function loadRendered(yaml: string) {
-  return parseConfigText(`version: 1\n${yaml}`, '/tmp/imported.yaml', { registry: builtinRegistry() });
+  return parseConfigText(`version: 1\n${yaml}`, '/tmp/imported.yaml', { registry: loadedBuiltinRegistry() });
 }
 
 describe('import crontab: files shipped by Debian packages', () => {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinActions } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 
 describe('caretaker.schema.json', () => {
-  const schema = configJsonSchema(builtinActions);
+  const schema = configJsonSchema(loadedBuiltinRegistry().all());
 
   it('is the committed file (run `npm run schema` after changing a schema)', () => {
     const committed = JSON.parse(

@@ -6,14 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { validateConfigFile } from '../../src/config/validation-report.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors/config-error.js';
 import { cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
-const registry = builtinRegistry();
+const registry = loadedBuiltinRegistry();
 
 /** The issues of a configuration that must not load (any other error fails the test). */
 function issuesOf(yaml: string): readonly ConfigIssue[] {

@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { AlertEvent } from '../../src/notify/types.js';
 import { MIN, T0 } from '../support/engine-harness.js';

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { defineAction, type ActionAlert } from '../../src/actions/types.js';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Heartbeat, isStale, readHeartbeat } from '../../src/engine/heartbeat.js';
 import { pingHeartbeatUrl } from '../../src/notify/heartbeat-ping.js';

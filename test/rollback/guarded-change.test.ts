@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { defineAction } from '../../src/actions/types.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { tempDir } from '../support/tmp.js';

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCaretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';

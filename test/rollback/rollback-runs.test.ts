@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCaretaker, type Caretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
+import type { Caretaker } from '../../src/caretaker.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { fingerprint } from '../support/tree.js';

@@ -7,7 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../src/actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../src/actions/builtin-loaded.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { cli } from '../support/cli.js';
@@ -16,7 +16,7 @@ import { tempDir } from '../support/tmp.js';
 function problems(dir: string, task: string): string[] {
   try {
     parseConfigText(`version: 1\nstate_dir: state\ntasks:\n  t:\n${task}`, join(dir, 'caretaker.yaml'), {
-      registry: builtinRegistry(),
+      registry: loadedBuiltinRegistry(),
     });
     return [];
   } catch (err) {

@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createCaretaker, type Caretaker } from '../../src/caretaker.js';
+import { createCaretaker } from '../../src/create-caretaker.js';
+import type { Caretaker } from '../../src/caretaker.js';
 import { defineAction, type ActionResult } from '../../src/actions/types.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { RunRecord, Store } from '../../src/store/types.js';

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 
 const dist = resolve(import.meta.dirname, '..', '..', 'dist');
 const load = await import(join(dist, 'config', 'load.js'));
-const { builtinRegistry } = await import(join(dist, 'actions', 'builtin.js'));
+const { loadedBuiltinRegistry: builtinRegistry } = await import(join(dist, 'actions', 'builtin-loaded.js'));
 const { importCrontabTexts } = await import(join(dist, 'config', 'import', 'crontab-files.js'));
 const { importLogrotate } = await import(join(dist, 'config', 'import', 'logrotate.js'));
 const { readArchive, ArchiveReadError } = await import(join(dist, 'backup', 'archive-reader.js'));

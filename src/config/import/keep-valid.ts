@@ -4,7 +4,7 @@
  * warning that says where it came from and why, and the rest is checked again.
  */
 import { join } from 'node:path';
-import { builtinRegistry } from '../../actions/builtin.js';
+import { loadedBuiltinRegistry } from '../../actions/builtin-loaded.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { parseConfigText } from '../load.js';
 
@@ -18,7 +18,7 @@ export function keepValid<T extends ImportedItem>(
   origin: (task: T) => string,
   warnings: string[],
 ): T[] {
-  const registry = builtinRegistry();
+  const registry = loadedBuiltinRegistry();
   // Relative paths and the default state dir resolve as in a caretaker.yaml here.
   const file = join(process.cwd(), 'caretaker.yaml');
   let kept = [...tasks];
