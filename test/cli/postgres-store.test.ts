@@ -87,4 +87,22 @@ describe.skipIf(noPostgres !== undefined)('store: postgres:// through the CLI', 
     expect(h.stdout).not.toContain('s3cret-pw');
     expect((JSON.parse(h.stdout) as RunRecord[])[0]!.outputTail).toContain('pw is ***');
   });
+
+  it('records a run whose output holds a NUL byte (PostgreSQL text cannot): it reads back as U+FFFD', async () => {
+    const schema = `ct_cli_${randomBytes(5).toString('hex')}`;
+    await dropSchemaAfter(schema);
+    const dir = tempDir('ct-pg-cli-');
+    writeFileSync(
+      join(dir, 'caretaker.yaml'),
+      `version: 1\nstore: ${PG_URL}\nstore_schema: ${schema}\ntasks:\n  nul: { action: shell, with: { command: "printf 'a\\\\000b'" } }\n`,
+    );
+    const run = cli(['run-task', 'nul', '--wait'], { cwd: dir });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const h = cli(['history', '--json'], { cwd: dir });
+    expect((JSON.parse(h.stdout) as RunRecord[])[0]).toMatchObject({
+      status: 'success',
+      outputTail: 'a\uFFFDb',
+    });
+  });
 });

@@ -1,6 +1,7 @@
 /** Incidents, their deliveries and dead-man pings in PostgreSQL. */
 import type { DeliveryRecord, DeliveryStatus, IncidentRecord, PingRecord } from '../types.js';
 import type { PgDatabase } from './pg-database.js';
+import { pgText } from './pg-text.js';
 
 interface IncidentRow {
   id: number;
@@ -97,7 +98,7 @@ export class PgAlertsRepo {
               i.lastNotifiedAt,
               i.occurrences,
               i.notifications,
-              i.message,
+              pgText(i.message),
               i.oneShot,
               i.closedAt,
             ],
@@ -113,7 +114,7 @@ export class PgAlertsRepo {
               i.lastNotifiedAt,
               i.occurrences,
               i.notifications,
-              i.message,
+              pgText(i.message),
               i.closedAt,
             ],
           );
@@ -141,7 +142,17 @@ export class PgAlertsRepo {
     const r = await this.#db.query<{ id: number }>(
       `INSERT INTO ${this.#db.s}.deliveries (incident_id, channel, event, status, attempts, created_at,
         finished_at, error, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [d.incidentId, d.channel, d.event, d.status, d.attempts, d.createdAt, d.finishedAt, d.error, d.payload],
+      [
+        d.incidentId,
+        d.channel,
+        d.event,
+        d.status,
+        d.attempts,
+        d.createdAt,
+        d.finishedAt,
+        pgText(d.error),
+        pgText(d.payload),
+      ],
       'ct_delivery_insert',
     );
     return r.rows[0]!.id;
@@ -154,7 +165,15 @@ export class PgAlertsRepo {
     await this.#db.query(
       `UPDATE ${this.#db.s}.deliveries SET status = $2, attempts = $3, finished_at = $4, error = $5,
         payload = CASE WHEN $6::boolean THEN payload ELSE $7 END WHERE id = $1`,
-      [id, p.status, p.attempts, p.finishedAt, p.error, p.payload === undefined, p.payload ?? null],
+      [
+        id,
+        p.status,
+        p.attempts,
+        p.finishedAt,
+        pgText(p.error),
+        p.payload === undefined,
+        pgText(p.payload ?? null),
+      ],
       'ct_delivery_update',
     );
   }
@@ -191,7 +210,7 @@ export class PgAlertsRepo {
   async recordPing(p: PingRecord): Promise<void> {
     await this.#db.query(
       `INSERT INTO ${this.#db.s}.pings (name, at, ok, source, message) VALUES ($1, $2, $3, $4, $5)`,
-      [p.name, p.at, p.ok, p.source, p.message],
+      [p.name, p.at, p.ok, p.source, pgText(p.message)],
       'ct_ping_insert',
     );
   }

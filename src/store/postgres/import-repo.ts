@@ -17,15 +17,11 @@ import type {
 } from '../types.js';
 import { CopyConflictError } from '../copy-conflict-error.js';
 import type { PgDatabase } from './pg-database.js';
+import { pgJson, pgText } from './pg-text.js';
 
-/**
- * PostgreSQL text holds no NUL character, which SQLite keeps (a task that printed one): it
- * becomes U+FFFD in the copy rather than failing the batch.
- */
-const noNul = (_key: string, v: unknown): unknown =>
-  typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v;
-const json = (value: unknown): string => JSON.stringify(value, noNul);
-const text = (v: string | null): string | null => noNul('', v) as string | null;
+// PostgreSQL text holds no NUL character, which SQLite keeps: it becomes U+FFFD in the copy.
+const json = pgJson;
+const text = (v: string | null): string | null => pgText(v);
 
 const markKey = (source: string) => `copy:${source}:runs`;
 const statsKey = (source: string) => `copy:${source}:stats`;

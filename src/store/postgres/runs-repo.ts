@@ -17,6 +17,7 @@ import {
   type TaskState,
 } from '../types.js';
 import type { PgDatabase } from './pg-database.js';
+import { pgJson, pgText } from './pg-text.js';
 
 const PRUNE_BATCH = 5000;
 const DAY_MS = 86_400_000;
@@ -162,7 +163,7 @@ export class PgRunsRepo {
         run.startedAt ?? null,
         run.status,
         run.attempt,
-        run.reason ?? null,
+        pgText(run.reason ?? null),
         run.dryRun,
         run.pid,
         run.claimFire === true,
@@ -193,9 +194,9 @@ export class PgRunsRepo {
         f.startedAt ?? null,
         f.exitCode ?? null,
         f.durationMs ?? null,
-        f.outputTail ?? null,
-        f.result == null ? null : JSON.stringify(f.result),
-        f.reason ?? null,
+        pgText(f.outputTail ?? null),
+        f.result == null ? null : pgJson(f.result),
+        pgText(f.reason ?? null),
         succeeded || failed,
         failed,
         Math.floor(f.finishedAt / DAY_MS),
