@@ -198,6 +198,14 @@ with:
   },
 ];
 
+/** Service presets: how the same file becomes a fleet's (docs/fleet.md). */
+const FLEET_HINT = `# Several hosts? Put the history on PostgreSQL, run caretaker on each (docs/fleet.md),
+# and mark the tasks that must run once per fleet (a database vacuum, a shared backup)
+# with scope: cluster.
+# store_env: CARETAKER_STORE_URL   # postgres://user:password@db.internal/ops
+# host: web-1                      # this daemon's name in the fleet (default: the host name)
+`;
+
 const indent = (text: string, by: string) =>
   text
     .split('\n')
@@ -237,7 +245,7 @@ version: 1
 
 # Database, logs and per-task state live here${preset === 'ci' ? ' (add it to .gitignore)' : ''}.
 state_dir: .caretaker
-timezone: UTC
+${preset === 'ci' ? '' : FLEET_HINT}timezone: UTC
 # At most this many tasks run at once; groups cap heavy kinds of work further.
 concurrency: 3
 groups: { disk-heavy: 1 }
