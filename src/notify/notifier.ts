@@ -16,6 +16,7 @@ import { decide, nextReminder, remind, type Signal } from './incidents.js';
 import { planFlush, quietEnd } from './quiet-hours.js';
 import { secretValues } from './redact.js';
 import type { AlertEvent, AlertEventKind, AlertPolicy, AlertSubject } from './types.js';
+import { IncidentOpenError } from '../store/incident-open-error.js';
 
 /** Re-check timers at least this often (a suspended machine, a wall-clock jump). */
 const MAX_WAIT_MS = 5 * 60_000;
@@ -194,12 +195,19 @@ export class Notifier {
     return secretValues(this.#opts.secretEnvNames);
   }
 
-  async #process(sig: Signal, ctx: SignalContext): Promise<void> {
+  async #process(sig: Signal, ctx: SignalContext, again = false): Promise<void> {
     const { store, clock, policy, logger } = this.#opts;
     const now = clock.now();
     const current = await store.openIncident(sig.key);
     const d = decide(current, sig, now, policy.renotifyMs);
-    const saved = d.next ? await store.saveIncident(d.next) : current;
+    let saved: IncidentRecord | undefined;
+    try {
+      saved = d.next ? await store.saveIncident(d.next) : current;
+    } catch (err) {
+      // Another process opened this incident a moment ago: it is that one's (one per fleet).
+      if (err instanceof IncidentOpenError && !again) return this.#process(sig, ctx, true);
+      throw err;
+    }
     if (d.notify && saved) {
       const subject: AlertSubject =
         sig.kind === 'problem' ? sig.subject : { kind: saved.subjectKind, id: saved.subjectId };

@@ -2,6 +2,7 @@
 import type { DeliveryRecord, DeliveryStatus, IncidentRecord, PingRecord } from '../types.js';
 import type { PgDatabase } from './pg-database.js';
 import { pgText } from './pg-text.js';
+import { IncidentOpenError } from '../incident-open-error.js';
 
 interface IncidentRow {
   id: number;
@@ -86,7 +87,8 @@ export class PgAlertsRepo {
         ? await this.#db.query<IncidentRow>(
             `INSERT INTO ${s}.incidents (key, subject_kind, subject_id, event, level, opened_at, last_seen_at,
               last_notified_at, occurrences, notifications, message, one_shot, closed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (key) WHERE closed_at IS NULL DO NOTHING RETURNING *`,
             [
               i.key,
               i.subjectKind,
@@ -118,6 +120,7 @@ export class PgAlertsRepo {
               i.closedAt,
             ],
           );
+    if (!r.rows[0] && i.id === 0) throw new IncidentOpenError(i.key);
     if (!r.rows[0]) throw new Error(`incident #${i.id} does not exist`);
     return toIncident(r.rows[0]);
   }

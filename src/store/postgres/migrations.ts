@@ -166,6 +166,13 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
     PRIMARY KEY (instance, task, slot)
   );
   `,
+  // 3: one open incident per key, as SQLite's migration 6: the hosts of a fleet that see the same
+  // problem at once open one incident; duplicates an older version left are closed first.
+  (s) => `
+  UPDATE ${s}.incidents SET closed_at = last_seen_at
+    WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM ${s}.incidents WHERE closed_at IS NULL GROUP BY key);
+  CREATE UNIQUE INDEX incidents_open_key ON ${s}.incidents (key) WHERE closed_at IS NULL;
+  `,
 ];
 
 /**

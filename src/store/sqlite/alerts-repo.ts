@@ -2,6 +2,7 @@
 import type { DeliveryRecord, DeliveryStatus, IncidentRecord, PingRecord } from '../types.js';
 import { lazyStatements } from './lazy-statements.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { IncidentOpenError } from '../incident-open-error.js';
 
 interface IncidentRow {
   id: number;
@@ -74,7 +75,8 @@ export class AlertsRepo {
       insert: `INSERT INTO incidents (key, subject_kind, subject_id, event, level, opened_at, last_seen_at,
           last_notified_at, occurrences, notifications, message, one_shot, closed_at)
         VALUES (@key, @subjectKind, @subjectId, @event, @level, @openedAt, @lastSeenAt, @lastNotifiedAt, @occurrences,
-          @notifications, @message, @oneShot, @closedAt) RETURNING *`,
+          @notifications, @message, @oneShot, @closedAt)
+        ON CONFLICT (key) WHERE closed_at IS NULL DO NOTHING RETURNING *`,
       update: `UPDATE incidents SET event = @event, level = @level, last_seen_at = @lastSeenAt,
           last_notified_at = @lastNotifiedAt, occurrences = @occurrences, notifications = @notifications,
           message = @message, closed_at = @closedAt WHERE id = @id RETURNING *`,
@@ -99,6 +101,7 @@ export class AlertsRepo {
     const params = { ...i, oneShot: i.oneShot ? 1 : 0 };
     const row = (i.id === 0 ? this.#s.insert.get(params) : this.#s.update.get(params)) as
       IncidentRow | undefined;
+    if (!row && i.id === 0) throw new IncidentOpenError(i.key);
     if (!row) throw new Error(`incident #${i.id} does not exist`);
     return toIncident(row);
   }

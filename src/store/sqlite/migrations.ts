@@ -174,4 +174,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (instance, task, slot)
   ) WITHOUT ROWID;
   `,
+  // 6: one open incident per key, even when several processes (the hosts of a fleet, a CLI beside
+  // the daemon) see the same problem at once; duplicates an older version left are closed first.
+  `
+  UPDATE incidents SET closed_at = last_seen_at
+    WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM incidents WHERE closed_at IS NULL GROUP BY key);
+  CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE closed_at IS NULL;
+  `,
 ];

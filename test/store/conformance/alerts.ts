@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertsStore, IncidentRecord } from '../../../src/store/types.js';
 import { DAY, T0, fresh, type StoreFactory } from './harness.js';
+import { IncidentOpenError } from '../../../src/store/incident-open-error.js';
 
 const incident = (over: Partial<IncidentRecord> = {}): IncidentRecord => ({
   id: 0,
@@ -58,6 +59,19 @@ export function describeAlertsConformance(name: string, make: StoreFactory<Alert
       const again = await store.saveIncident(incident({ openedAt: T0 + DAY }));
       expect(again.id).not.toBe(opened.id);
       expect((await store.openIncident('task:backup:failure'))?.id).toBe(again.id);
+    });
+
+    it('keeps one open incident per key: a second one opened meanwhile is refused, a closed one is not', async () => {
+      const store = await fresh(make);
+      const first = await store.saveIncident(incident());
+      // Another process (a host of the fleet) saw the same problem a moment later.
+      await expect(store.saveIncident(incident({ openedAt: T0 + 5 }))).rejects.toThrow(IncidentOpenError);
+      expect((await store.openIncident(first.key))?.id).toBe(first.id);
+      await store.saveIncident({ ...first, closedAt: T0 + 60_000 });
+      const next = await store.saveIncident(incident({ openedAt: T0 + DAY }));
+      expect(next.id).not.toBe(first.id);
+      // A closed one saved as such never conflicts.
+      await store.saveIncident(incident({ closedAt: T0 + 1 }));
     });
 
     it('refuses to update an incident that does not exist', async () => {
