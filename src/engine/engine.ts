@@ -32,6 +32,7 @@ import { RunLedger, type EngineEvents, type Queued } from './run-ledger.js';
 import { unknownTask } from './unknown-task.js';
 import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
+import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
 /** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
 export const MAX_TIMER_WAIT_MS = 5 * 60_000;
@@ -59,6 +60,12 @@ export interface EngineOptions {
   readonly isAlive?: (pid: number) => boolean;
   /** The state dir's rollback points, for tasks with `rollback:` and actions' safe changes. */
   readonly rollbacks?: RollbackPoints;
+  /**
+   * Whether the store can be reached (StoreBacklog, for a scheduling PostgreSQL store). Cluster
+   * tasks are claimed through the store: none may be claimed while `storeReachable` is false.
+   * @default always reachable
+   */
+  readonly storeHealth?: StoreHealth;
 }
 
 export type { EngineEvents, RunFinishedInfo } from './run-ledger.js';
@@ -76,6 +83,7 @@ export class TaskBusyError extends TaskFailedError {
 export class Engine extends EventEmitter<EngineEvents> {
   #config: Config;
   readonly #store: Store;
+  readonly #storeHealth: StoreHealth;
   readonly #registry: ActionRegistry;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -106,6 +114,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.#config = opts.config;
     this.#store = opts.store;
+    this.#storeHealth = opts.storeHealth ?? ALWAYS_REACHABLE;
     this.#registry = opts.registry;
     this.#clock = opts.clock ?? new SystemClock();
     this.#logger = opts.logger ?? silentLogger();
@@ -126,6 +135,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   get config(): Config {
     return this.#config;
+  }
+
+  /**
+   * False while the store is unreachable: host tasks go on (their history is spooled), but
+   * nothing that needs the store to decide — a cluster task's claim — may happen then.
+   */
+  get storeReachable(): boolean {
+    return this.#storeHealth.reachable;
   }
 
   get startedAt(): number | null {

@@ -77,6 +77,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       config: caretaker.config.file,
       timezone: caretaker.config.timezone,
       startedAt: engine.startedAt,
+      store: caretaker.storeStatus(),
       running: engine.running,
       queued: engine.queued,
       upcoming: engine.upcoming.slice(0, 20),

@@ -164,6 +164,8 @@ interface DaemonStatus {
   lastFailures: RunRecord[];
   watches: WatchStatus[];
   openIncidents: IncidentRecord[];
+  /** Absent from a daemon older than this field. */
+  store?: { reachable: boolean; unreachableSince: number | null; waiting: number };
 }
 
 interface Upcoming {
@@ -276,6 +278,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
           : { running: false },
       configWarning: view.configWarning,
       heartbeat,
+      store: live?.store ?? null,
       watches: view.watches,
       openIncidents: view.openIncidents,
       running: live?.running ?? [],
@@ -299,6 +302,13 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
         : `heartbeat: ${relative(now - hbAge, now)}`,
     );
   } else if (hb) io.out(`last heartbeat: ${relative(hb.at, now)} (pid ${hb.pid})`);
+  if (live?.store && !live.store.reachable) {
+    const since = live.store.unreachableSince;
+    const waiting = live.store.waiting;
+    io.out(
+      `store: UNREACHABLE since ${since === null ? '?' : `${new Date(since).toISOString()} (${relative(since, now)})`}; host tasks go on, ${waiting} history write${waiting === 1 ? '' : 's'} spooled; cluster tasks are not claimed`,
+    );
+  }
   io.out(`config: ${view.configFile}`);
   if (live && live.running.length + live.queued.length > 0) {
     io.out('\nrunning and waiting:');
