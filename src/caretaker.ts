@@ -82,6 +82,11 @@ export interface CaretakerOptions {
    * housekeeping to idle moments. @default false
    */
   readonly scheduler?: boolean;
+  /**
+   * How long a scheduler's store may be unreachable before the `store_unavailable` incident
+   * opens (the daemon takes CARETAKER_STORE_UNREACHABLE_GRACE_MS). @default 60s
+   */
+  readonly storeUnreachableGraceMs?: number;
 }
 
 /** What the engine is doing right now (empty before it starts). */
@@ -216,6 +221,7 @@ export class Caretaker {
           ?.then((s) => s.notifier.direct('failure', { kind: 'daemon', id: this.#config.host }, message))
           .catch((err: unknown) => this.#logger.error({ err }, 'could not send the full-disk alert')),
       spool: remote ? new WriteSpool(join(this.#config.stateDir, 'store-spool.sqlite')) : undefined,
+      unavailableGraceMs: this.#opts.storeUnreachableGraceMs,
       storeLabel: remote ? `store ${(store as { displayUrl?: string }).displayUrl ?? ''}`.trim() : undefined,
       incident: {
         open: (message) =>

@@ -306,7 +306,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
     const since = live.store.unreachableSince;
     const waiting = live.store.waiting;
     io.out(
-      `store: UNREACHABLE since ${since === null ? '?' : `${new Date(since).toISOString()} (${relative(since, now)})`}; host tasks go on, ${waiting} history write${waiting === 1 ? '' : 's'} spooled; cluster tasks are not claimed`,
+      `store unreachable since ${since === null ? '?' : `${new Date(since).toISOString()} (${relative(since, now)})`}; host tasks go on, ${waiting} history write${waiting === 1 ? '' : 's'} spooled; cluster tasks are not claimed`,
     );
   }
   io.out(`config: ${view.configFile}`);
