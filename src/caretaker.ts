@@ -170,7 +170,8 @@ export class Caretaker {
           deferCheckpoints: this.#opts.scheduler ?? false,
         });
       // A scheduler waits for a store that is not there yet (a database server still starting).
-      const sqlite = this.#opts.scheduler && !this.#opts.readonly ? await this.#openWaiting(open) : await open();
+      const sqlite =
+        this.#opts.scheduler && !this.#opts.readonly ? await this.#openWaiting(open) : await open();
       // A scheduler goes on when its disk fills or its server goes: what it cannot record waits.
       const store = this.#opts.scheduler && !this.#opts.readonly ? await this.#withBacklog(sqlite) : sqlite;
       // Secrets in a task's output, results or errors never reach the history (masked "***").

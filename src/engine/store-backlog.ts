@@ -449,12 +449,15 @@ export class StoreBacklog implements StoreHealth {
 
   #arm(): void {
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
-    this.#timer = this.#o.clock.setTimer(() => {
-      this.#timer = null;
-      void this.flush().then((done) => {
-        if (!done && this.#since !== null) this.#arm();
-      });
-    }, this.#cause === 'unavailable' ? (this.#o.reconnectEveryMs ?? 5_000) : (this.#o.retryEveryMs ?? 30_000));
+    this.#timer = this.#o.clock.setTimer(
+      () => {
+        this.#timer = null;
+        void this.flush().then((done) => {
+          if (!done && this.#since !== null) this.#arm();
+        });
+      },
+      this.#cause === 'unavailable' ? (this.#o.reconnectEveryMs ?? 5_000) : (this.#o.retryEveryMs ?? 30_000),
+    );
   }
 
   /** Writes what waits, in order; true once nothing waits. */

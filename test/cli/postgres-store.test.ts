@@ -71,7 +71,9 @@ describe.skipIf(noPostgres !== undefined)('store: postgres:// through the CLI', 
       env: { ...process.env, CT_STORE_URL: 'postgres://caretaker:s3cret-pw@127.0.0.1:1/test' },
     });
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('caretaker: store postgres://caretaker:***@127.0.0.1:1/test unreachable (ECONNREFUSED)');
+    expect(bad.stderr.trim()).toBe(
+      'caretaker: store postgres://caretaker:***@127.0.0.1:1/test unreachable (ECONNREFUSED)',
+    );
     expect(bad.stderr + bad.stdout).not.toContain('s3cret-pw');
     expect(bad.stderr).toContain('postgres://caretaker:***@127.0.0.1:1/test');
     const url = new URL(PG_URL);

@@ -14,7 +14,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { findDaemon } from '../../src/server/client.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { BIN, cli } from '../support/cli.js';
-import { privatePostgresMissing, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import {
+  privatePostgresMissing,
+  startPrivatePostgres,
+  type PrivatePostgres,
+} from '../support/private-postgres.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 
 const noPrivatePg = privatePostgresMissing();
@@ -28,7 +32,12 @@ interface Daemon {
 function spawnDaemon(dir: string, url: string): Daemon {
   const child = spawn(process.execPath, [BIN, 'start'], {
     cwd: dir,
-    env: { ...process.env, CARETAKER_CONFIG: '', CT_STORE_URL: url, CARETAKER_STORE_UNREACHABLE_GRACE_MS: '2000' },
+    env: {
+      ...process.env,
+      CARETAKER_CONFIG: '',
+      CT_STORE_URL: url,
+      CARETAKER_STORE_UNREACHABLE_GRACE_MS: '2000',
+    },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -66,7 +75,9 @@ tasks:
 }
 
 const ticks = (dir: string) =>
-  existsSync(join(dir, 'ticks.txt')) ? readFileSync(join(dir, 'ticks.txt'), 'utf8').split('\n').length - 1 : 0;
+  existsSync(join(dir, 'ticks.txt'))
+    ? readFileSync(join(dir, 'ticks.txt'), 'utf8').split('\n').length - 1
+    : 0;
 
 const alerts = (dir: string): { event: string; title: string; message: string }[] =>
   existsSync(join(dir, 'alerts.jsonl'))
@@ -80,9 +91,13 @@ async function history(pg: PrivatePostgres, schema: string) {
   const store = await PgStore.open({ url: pg.url, schema });
   try {
     return {
-      runs: await store.sql<{ id: number; task: string; scheduled_for: number | null; status: string; trigger: string }>(
-        `SELECT id, task, scheduled_for, status, trigger FROM $S.runs ORDER BY id`,
-      ),
+      runs: await store.sql<{
+        id: number;
+        task: string;
+        scheduled_for: number | null;
+        status: string;
+        trigger: string;
+      }>(`SELECT id, task, scheduled_for, status, trigger FROM $S.runs ORDER BY id`),
       incidents: await store.sql<{ key: string; event: string; closed_at: number | null }>(
         `SELECT key, event, closed_at FROM $S.incidents ORDER BY id`,
       ),
@@ -109,8 +124,14 @@ describe.skipIf(noPrivatePg)('daemon whose PostgreSQL store goes away (private s
     const status = cli(['status'], { cwd: dir });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^daemon: running/);
-    expect(status.stdout).toMatch(/store unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z .*history writes? spooled/);
-    await waitUntil(() => alerts(dir).some((a) => a.event === 'store_unavailable'), 'the incident alert', 15_000);
+    expect(status.stdout).toMatch(
+      /store unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z .*history writes? spooled/,
+    );
+    await waitUntil(
+      () => alerts(dir).some((a) => a.event === 'store_unavailable'),
+      'the incident alert',
+      15_000,
+    );
     const atStart = ticks(dir);
 
     await pg.start();

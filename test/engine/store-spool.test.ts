@@ -16,7 +16,11 @@ import { StoreOpenError } from '../../src/store/store-open-error.js';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error.js';
 import { WriteSpool } from '../../src/store/write-spool.js';
 import { advance } from '../support/clock-driver.js';
-import { privatePostgresMissing, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import {
+  privatePostgresMissing,
+  startPrivatePostgres,
+  type PrivatePostgres,
+} from '../support/private-postgres.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 import { queued, T0 } from '../store/conformance/harness.js';
 
@@ -79,10 +83,14 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     expect(t.backlog.unreachableSince).toBe(T0);
     const made = [];
     for (let i = 1; i <= 3; i++) {
-      const r = await t.store.insertRun(queued({ task: 'a', scheduledFor: T0 + i * 1000, queuedAt: T0 + i * 1000 }));
+      const r = await t.store.insertRun(
+        queued({ task: 'a', scheduledFor: T0 + i * 1000, queuedAt: T0 + i * 1000 }),
+      );
       expect(r.id).toBeLessThan(0);
       await t.store.startRun(r.id, T0 + i * 1000, 1);
-      made.push(await t.store.finishRun(r.id, { status: 'success', finishedAt: T0 + i * 1000 + 5, durationMs: 5 }));
+      made.push(
+        await t.store.finishRun(r.id, { status: 'success', finishedAt: T0 + i * 1000 + 5, durationMs: 5 }),
+      );
     }
     // Reads do not wait for the server: they answer from what is known.
     expect((await t.store.listRuns({ limit: 10, task: 'a' })).map((r) => r.id).slice(0, 3)).toEqual(
@@ -126,11 +134,15 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     expect(t.incidents).toEqual([]);
     await advance(clock, 1_000);
     expect(t.incidents).toHaveLength(1);
-    expect(t.incidents[0]).toMatch(/^open: caretaker cannot reach store postgres:\/\/postgres:\*\*\*@.* since 2026-11-24T00:00:00\.000Z/);
+    expect(t.incidents[0]).toMatch(
+      /^open: caretaker cannot reach store postgres:\/\/postgres:\*\*\*@.* since 2026-11-24T00:00:00\.000Z/,
+    );
     await pg.start();
     await reconnect(clock, t.backlog);
     expect(t.incidents).toHaveLength(2);
-    expect(t.incidents[1]).toMatch(/^close: store .* is reachable again after 1m \d+s: 1 kept write recorded$/);
+    expect(t.incidents[1]).toMatch(
+      /^close: store .* is reachable again after 1m \d+s: 1 kept write recorded$/,
+    );
     await t.backlog.close();
   }, 60_000);
 

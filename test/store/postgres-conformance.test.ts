@@ -135,7 +135,9 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
       );
       expect(e).toBeInstanceOf(StoreUnavailableError);
       expect((e as StoreUnavailableError).exitCode).toBe(1);
-      expect((e as Error).message).toBe('store postgres://caretaker:***@127.0.0.1:1/test unreachable (ECONNREFUSED)');
+      expect((e as Error).message).toBe(
+        'store postgres://caretaker:***@127.0.0.1:1/test unreachable (ECONNREFUSED)',
+      );
       expect(await schemaExists(schema)).toBe(false);
     });
 

@@ -127,9 +127,10 @@ export class PgStore implements Store {
     await this.#spoolTable();
     const s = this.#db.s;
     return this.#db.transaction(async () => {
-      const done = await this.#db.query<{ result: T }>(`SELECT result FROM ${s}.spool_applied WHERE key = $1`, [
-        key,
-      ]);
+      const done = await this.#db.query<{ result: T }>(
+        `SELECT result FROM ${s}.spool_applied WHERE key = $1`,
+        [key],
+      );
       if (done.rows[0]) return { applied: false, result: done.rows[0].result };
       const result = await write();
       await this.#db.query(`INSERT INTO ${s}.spool_applied (key, result, applied_at) VALUES ($1, $2, $3)`, [
