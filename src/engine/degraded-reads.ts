@@ -26,8 +26,9 @@ const EMPTY: Readonly<Record<string, () => unknown>> = {
 
 export const READS = Object.keys(EMPTY) as (keyof Store)[];
 
-/** Answers kept at most (the oldest go first). */
-const MAX_ANSWERS = 1_000;
+/** Answers kept at most (the oldest go first), and of a list answer its first items only. */
+const MAX_ANSWERS = 200;
+const MAX_ITEMS = 100;
 
 export class DegradedReads {
   readonly #answers = new Map<string, unknown>();
@@ -41,7 +42,11 @@ export class DegradedReads {
   remember(method: string, args: readonly unknown[], answer: unknown): void {
     const key = DegradedReads.#key(method, args);
     this.#answers.delete(key);
-    this.#answers.set(key, answer);
+    // The newest first: a prefix of a list is still the latest of it (bounded memory per answer).
+    this.#answers.set(
+      key,
+      Array.isArray(answer) && answer.length > MAX_ITEMS ? answer.slice(0, MAX_ITEMS) : answer,
+    );
     if (this.#answers.size > MAX_ANSWERS) this.#answers.delete(this.#answers.keys().next().value!);
   }
 

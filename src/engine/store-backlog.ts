@@ -250,7 +250,8 @@ export class StoreBacklog implements StoreHealth {
     if (this.#cause !== 'unavailable') {
       try {
         const answer = await this.#call(method, args);
-        this.#reads.remember(method, args, answer);
+        // Only a store that can be unreachable needs them (a SQLite file refuses writes, not reads).
+        if (this.#o.spool) this.#reads.remember(method, args, answer);
         return answer;
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;

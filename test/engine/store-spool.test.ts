@@ -71,6 +71,8 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     const clock = new ManualClock(T0);
     const pgStore = await open(pg, 'spool_order');
     const t = backlogOver(pgStore, join(dir, 'store-spool.sqlite'), clock);
+    const changes: boolean[] = [];
+    t.backlog.onChange((reachable) => changes.push(reachable));
     const before = await t.store.insertRun(queued({ task: 'a' }));
     await t.store.startRun(before.id, T0 + 1, 1);
     expect(await t.store.activeRuns('h1')).toHaveLength(1);
@@ -81,6 +83,7 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     expect(done).toMatchObject({ id: before.id, status: 'success' });
     expect(t.backlog.reachable).toBe(false);
     expect(t.backlog.unreachableSince).toBe(T0);
+    expect(changes).toEqual([false]);
     const made = [];
     for (let i = 1; i <= 3; i++) {
       const r = await t.store.insertRun(
@@ -106,6 +109,8 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     await pg.start();
     await reconnect(clock, t.backlog);
     expect(t.said.at(-1)).toMatch(/reachable again after \d+s: 10 kept writes recorded$/);
+    expect(changes).toEqual([false, true]);
+    expect(t.backlog.unreachableSince).toBeNull();
     // Under the grace period: no incident.
     expect(t.incidents).toEqual([]);
 
@@ -175,6 +180,10 @@ describe.skipIf(noPrivatePg)('store backlog (PostgreSQL unreachable)', () => {
     );
     expect(rows).toEqual([{ task: 'b', status: 'failed', exit_code: 3 }]);
     expect(again.spool.load().writes).toEqual([]);
+    // Each replayed write left its mark; pruning takes old marks away.
+    expect(await second.sql(`SELECT key FROM $S.spool_applied`)).toHaveLength(2);
+    await second.pruneAlerts(Date.now() + 60_000);
+    expect(await second.sql(`SELECT key FROM $S.spool_applied`)).toEqual([]);
     await again.backlog.close();
   }, 60_000);
 

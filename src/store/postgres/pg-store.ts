@@ -277,8 +277,16 @@ export class PgStore implements Store {
     return this.#alerts.lastPings();
   }
 
-  pruneAlerts(before: number): Promise<number> {
-    return this.#alerts.prune(before);
+  async pruneAlerts(before: number): Promise<number> {
+    const n = await this.#alerts.prune(before);
+    // Marks of replayed writes matter only until the spool that sent them heard back (seconds).
+    const s = this.#db.s;
+    const marks = await this.#db.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [
+      `${s}.spool_applied`,
+    ]);
+    if (marks.rows[0]?.t)
+      await this.#db.query(`DELETE FROM ${s}.spool_applied WHERE applied_at < $1`, [before]);
+    return n;
   }
 
   // ---- meta ---------------------------------------------------------------------------------
