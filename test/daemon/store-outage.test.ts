@@ -164,6 +164,40 @@ describe.skipIf(noPrivatePg)('daemon whose PostgreSQL store goes away (private s
     expect(told.filter((a) => a.event === 'recovery')).toHaveLength(1);
   }, 120_000);
 
+  it('restarted during the outage: what the first daemon spooled is written by the second, once', async () => {
+    const pg = await startPrivatePostgres();
+    const dir = project('restart');
+    const first = spawnDaemon(dir, pg.url);
+    await waitUntil(() => findDaemon(join(dir, 'state')), 'the daemon to answer', 20_000);
+    await waitUntil(() => ticks(dir) >= 2, 'ticks before the outage', 10_000);
+    await pg.stop();
+    const atStop = ticks(dir);
+    await waitUntil(() => ticks(dir) >= atStop + 3, 'ticks while the store is down', 15_000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.stderr()).toMatch(
+      /history writes? wait in .*store-spool\.sqlite and will be written when the store is reachable at the next start/,
+    );
+    const ranBefore = ticks(dir);
+
+    const second = spawnDaemon(dir, pg.url);
+    await waitUntil(() => second.stderr().includes('retrying in'), 'the second daemon to wait', 15_000);
+    await pg.start();
+    await waitUntil(() => findDaemon(join(dir, 'state')), 'the second daemon to come up', 30_000);
+    expect(second.stderr()).toMatch(/writing \d+ history writes spooled before this start/);
+    await waitUntil(() => ticks(dir) >= ranBefore + 2, 'ticks after the restart', 10_000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+
+    const tickRuns = (await history(pg, 'restart')).runs.filter((r) => r.task === 'tick');
+    // Every tick that ran is recorded as a success once (a run still queued at the stop may be
+    // recorded too, as queued or interrupted: it never ran).
+    expect(tickRuns.filter((r) => r.status === 'success')).toHaveLength(ticks(dir));
+    const fires = tickRuns.filter((r) => r.trigger !== 'retry').map((r) => r.scheduled_for!);
+    expect(new Set(fires).size).toBe(fires.length);
+    expect(fires).toEqual([...fires].sort((a, b) => a - b));
+  }, 120_000);
+
   it('started while the server is down, waits for it with one line per attempt and comes up when it starts', async () => {
     const pg = await startPrivatePostgres();
     await pg.stop();
