@@ -21,8 +21,9 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { StoreFullError } from '../store/store-full-error.js';
 import { StoreUnavailableError } from '../store/store-unavailable-error.js';
-import type { IncidentRecord, NewRun, RunFinish, RunQuery, RunRecord, Store } from '../store/types.js';
+import type { IncidentRecord, RunQuery, RunRecord, Store } from '../store/types.js';
 import type { WriteSpool } from '../store/write-spool.js';
+import { BacklogView } from './backlog-view.js';
 import { DegradedReads, READS } from './degraded-reads.js';
 import type { StoreHealth } from './store-health.js';
 
@@ -59,9 +60,6 @@ interface Write {
 }
 
 type Cause = 'full' | 'unavailable';
-
-/** Real ids of provisional ones kept at most (the engine may still hold a provisional id). */
-const MAX_ID_MAP = 10_000;
 
 function causeOf(err: unknown): Cause | null {
   if (err instanceof StoreFullError) return 'full';
@@ -105,14 +103,8 @@ export class StoreBacklog implements StoreHealth {
   #writes: Write[] = [];
   #dropped = 0;
   #nextId = -1;
-  readonly #realId = new Map<number, number>();
-  /** The latest record of runs with writes waiting (the answer to reads meanwhile). */
-  readonly #runs = new Map<number, RunRecord>();
-  readonly #incidents = new Map<string, IncidentRecord>();
-  /** Runs recently written straight through: a run that started before an outage may finish in it. */
-  readonly #seen = new Map<number, RunRecord>();
-  /** Keys of incidents closed by a waiting write (the stored answer still says open). */
-  readonly #closed = new Set<string>();
+  /** What is known that the store does not yet know (the answer to reads meanwhile). */
+  readonly #view = new BacklogView();
   #since: number | null = null;
   #cause: Cause | null = null;
   #timer: TimerHandle | null = null;
@@ -132,7 +124,7 @@ export class StoreBacklog implements StoreHealth {
       // Writes spooled by an earlier process (a restart during an outage) come first.
       const { writes, realIds, lowestId } = opts.spool.load();
       for (const w of writes) this.#writes.push({ ...w, method: w.method as Deferred });
-      for (const [p, r] of realIds) this.#realId.set(p, r);
+      for (const [p, r] of realIds) this.#view.mapId(p, r);
       this.#nextId = Math.min(-1, lowestId - 1);
     }
   }
@@ -184,12 +176,17 @@ export class StoreBacklog implements StoreHealth {
     const overrides: Partial<Record<keyof Store, unknown>> = {};
     for (const m of READS) overrides[m] = (...args: unknown[]) => this.#read(m, args);
     Object.assign(overrides, {
-      getRun: async (id: number) => this.#runs.get(id) ?? this.#read('getRun', [this.#realId.get(id) ?? id]),
-      listRuns: (q: RunQuery) => this.#listRuns(q),
-      activeRuns: (host: string) => this.#activeRuns(host),
-      openIncident: async (key: string) =>
-        this.#incidents.get(key) ?? (this.#closed.has(key) ? undefined : this.#read('openIncident', [key])),
-      listIncidents: (q: Parameters<Store['listIncidents']>[0]) => this.#listIncidents(q),
+      getRun: async (id: number) => this.#view.waitingRun(id) ?? this.#read('getRun', [this.#view.real(id)]),
+      listRuns: async (q: RunQuery) =>
+        this.#view.listRuns((await this.#read('listRuns', [q])) as RunRecord[], q),
+      activeRuns: async (host: string) =>
+        this.#view.activeRuns((await this.#read('activeRuns', [host])) as RunRecord[], host),
+      openIncident: async (key: string) => {
+        const known = this.#view.openIncident(key);
+        return known === null ? undefined : (known ?? this.#read('openIncident', [key]));
+      },
+      listIncidents: async (q: Parameters<Store['listIncidents']>[0]) =>
+        this.#view.listIncidents((await this.#read('listIncidents', [q])) as IncidentRecord[], q),
       // Deferred work and pruning wait while writes wait: they only need more space, or the server.
       housekeep: async () => (this.full ? undefined : this.#store.housekeep?.()),
       prune: async (o: Parameters<Store['prune']>[0]) =>
@@ -219,7 +216,7 @@ export class StoreBacklog implements StoreHealth {
         // A run created while writes waited has a provisional id the engine still uses.
         const mapped = this.#mapped({ method, args }) ?? args;
         const out = await this.#call(method, mapped);
-        this.#saw(method, args, out);
+        this.#view.saw(method, args, out);
         return out;
       } catch (err) {
         const cause = causeOf(err);
@@ -228,21 +225,6 @@ export class StoreBacklog implements StoreHealth {
       }
     }
     return this.#defer(method, args);
-  }
-
-  #saw(method: Deferred, args: unknown[], out: unknown): void {
-    if (method === 'insertRun' || method === 'finishRun') {
-      const run = out as RunRecord;
-      // Under the id the engine knows it by (provisional, if it was made in an outage).
-      const id = method === 'finishRun' ? (args[0] as number) : run.id;
-      this.#seen.delete(id);
-      if (run.status === 'queued' || run.status === 'running') this.#seen.set(id, { ...run, id });
-      if (this.#seen.size > 1_000) this.#seen.delete(this.#seen.keys().next().value!);
-    } else if (method === 'startRun') {
-      const [id, startedAt, pid] = args as [number, number, number];
-      const run = this.#seen.get(id);
-      if (run) this.#seen.set(id, { ...run, status: 'running', startedAt, pid });
-    }
   }
 
   /** A read: from the store, or (unreachable) from what is known; never waits for the server. */
@@ -279,75 +261,9 @@ export class StoreBacklog implements StoreHealth {
       if (gone.seq !== undefined) this.#o.spool?.done(gone.seq);
       this.#dropped++;
     }
-    switch (method) {
-      case 'insertRun': {
-        const run = args[0] as NewRun;
-        const record: RunRecord = {
-          id: provisional!,
-          task: run.task,
-          host: run.host,
-          trigger: run.trigger,
-          scheduledFor: run.scheduledFor,
-          notBefore: run.notBefore,
-          queuedAt: run.queuedAt,
-          startedAt: run.startedAt ?? null,
-          finishedAt: null,
-          status: run.status,
-          attempt: run.attempt,
-          exitCode: null,
-          durationMs: null,
-          outputTail: null,
-          result: null,
-          reason: run.reason ?? null,
-          dryRun: run.dryRun,
-          pid: run.pid,
-          childPgid: null,
-          childStarted: null,
-        };
-        this.#runs.set(record.id, record);
-        return record;
-      }
-      case 'startRun': {
-        const [id, startedAt, pid] = args as [number, number, number];
-        const run = await this.#known(id);
-        if (run) this.#runs.set(id, { ...run, status: 'running', startedAt, pid });
-        return undefined;
-      }
-      case 'finishRun': {
-        const [id, f] = args as [number, RunFinish];
-        const run = await this.#known(id);
-        if (!run) throw new Error(`run #${id} does not exist`);
-        const done: RunRecord = {
-          ...run,
-          status: f.status,
-          finishedAt: f.finishedAt,
-          startedAt: f.startedAt ?? run.startedAt,
-          exitCode: f.exitCode ?? run.exitCode,
-          durationMs: f.durationMs ?? run.durationMs,
-          outputTail: f.outputTail ?? run.outputTail,
-          result: f.result ?? run.result,
-          reason: f.reason ?? run.reason,
-        };
-        this.#runs.set(id, done);
-        return done;
-      }
-      case 'saveIncident': {
-        const incident = { ...(args[0] as IncidentRecord) };
-        const saved = { ...incident, id: provisional ?? incident.id };
-        if (saved.closedAt === null) {
-          this.#incidents.set(saved.key, saved);
-          this.#closed.delete(saved.key);
-        } else {
-          this.#incidents.delete(saved.key);
-          this.#closed.add(saved.key);
-        }
-        return saved;
-      }
-      case 'insertDelivery':
-        return provisional;
-      default:
-        return undefined;
-    }
+    const about =
+      method === 'startRun' || method === 'finishRun' ? await this.#known(args[0] as number) : undefined;
+    return this.#view.answer(method, args, provisional, about);
   }
 
   /** Its place in the durable spool (undefined: none, or the spool cannot be written). */
@@ -363,46 +279,8 @@ export class StoreBacklog implements StoreHealth {
 
   async #known(id: number): Promise<RunRecord | undefined> {
     return (
-      this.#runs.get(id) ??
-      this.#seen.get(id) ??
-      ((await this.#read('getRun', [this.#realId.get(id) ?? id])) as RunRecord | undefined)
+      this.#view.run(id) ?? ((await this.#read('getRun', [this.#view.real(id)])) as RunRecord | undefined)
     );
-  }
-
-  async #activeRuns(host: string): Promise<RunRecord[]> {
-    const stored = (await this.#read('activeRuns', [host])) as RunRecord[];
-    if (this.#runs.size === 0) return stored;
-    const real = new Map([...this.#realId].map(([p, r]) => [r, p]));
-    const active = (r: RunRecord) => r.status === 'queued' || r.status === 'running';
-    const shown = stored.map((r) => this.#runs.get(real.get(r.id) ?? r.id) ?? r).filter(active);
-    const fresh = [...this.#runs.values()]
-      .filter((r) => r.id < 0 && !this.#realId.has(r.id) && r.host === host && active(r))
-      .sort((a, b) => b.id - a.id);
-    return [...shown, ...fresh];
-  }
-
-  async #listIncidents(q: Parameters<Store['listIncidents']>[0]): Promise<IncidentRecord[]> {
-    const stored = (await this.#read('listIncidents', [q])) as IncidentRecord[];
-    if (!q.open || (this.#incidents.size === 0 && this.#closed.size === 0)) return stored;
-    const kept = stored.filter((i) => !this.#closed.has(i.key) && !this.#incidents.has(i.key));
-    return [...this.#incidents.values(), ...kept].slice(0, q.limit);
-  }
-
-  async #listRuns(q: RunQuery): Promise<RunRecord[]> {
-    const stored = (await this.#read('listRuns', [q])) as RunRecord[];
-    if (this.#runs.size === 0) return stored;
-    const real = new Map([...this.#realId].map(([p, r]) => [r, p]));
-    const shown = stored.map((r) => this.#runs.get(real.get(r.id) ?? r.id) ?? r);
-    const fresh = [...this.#runs.values()].filter(
-      (r) =>
-        r.id < 0 &&
-        !this.#realId.has(r.id) &&
-        (q.task === undefined || r.task === q.task) &&
-        (q.host === undefined || r.host === q.host) &&
-        (q.statuses === undefined || q.statuses.includes(r.status)),
-    );
-    // The unrecorded runs are the newest ones.
-    return [...fresh.sort((a, b) => a.id - b.id), ...shown].slice(0, q.limit);
   }
 
   #begin(cause: Cause, err: StoreFullError | StoreUnavailableError): void {
@@ -486,8 +364,7 @@ export class StoreBacklog implements StoreHealth {
             provisional: w.provisional,
             real: typeof out === 'number' ? out : (out as { id: number }).id,
           };
-          this.#realId.set(mapped.provisional, mapped.real);
-          if (this.#realId.size > MAX_ID_MAP) this.#realId.delete(this.#realId.keys().next().value!);
+          this.#view.mapId(mapped.provisional, mapped.real);
         }
         if (w.seq !== undefined) this.#o.spool?.done(w.seq, mapped);
         this.#writes.shift();
@@ -526,9 +403,7 @@ export class StoreBacklog implements StoreHealth {
     this.#cause = null;
     this.#raised = false;
     this.#dropped = 0;
-    this.#runs.clear();
-    this.#incidents.clear();
-    this.#closed.clear();
+    this.#view.written();
     this.#reads.reset();
     this.#o.spool?.settle();
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
@@ -552,7 +427,7 @@ export class StoreBacklog implements StoreHealth {
 
   /** The write's arguments with provisional ids replaced by real ones; null if one is unknown. */
   #mapped(w: Write): unknown[] | null {
-    const real = (id: number | null) => (id === null || id >= 0 ? id : (this.#realId.get(id) ?? null));
+    const real = (id: number | null) => (id === null || id >= 0 ? id : (this.#view.realOf(id) ?? null));
     const args = [...w.args];
     if (BY_ID.includes(w.method)) {
       const id = real(args[0] as number);
