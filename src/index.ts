@@ -16,6 +16,7 @@ export {
   type Config,
   type EngineEvents,
   type EngineStatus,
+  type StoreStatus,
   type ManualRunOptions,
   type MetricsReport,
   type PriorityBreakdown,

@@ -69,6 +69,7 @@ tasks:
     action: shell
     schedule: "every 1s"
     with: { command: "echo tick >> ticks.txt" }
+  by-hand: { action: shell, with: { command: "echo by hand" } }
 `,
   );
   return dir;
@@ -127,6 +128,11 @@ describe.skipIf(noPrivatePg)('daemon whose PostgreSQL store goes away (private s
     expect(status.stdout).toMatch(
       /store unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z .*history writes? spooled/,
     );
+    const byHand = cli(['run-task', 'by-hand', '--wait'], { cwd: dir });
+    expect(byHand.code).toBe(0);
+    expect(byHand.stdout).toMatch(
+      /^run #-\d+ \(not in the history yet: recorded once the store takes writes again\) of by-hand: success/,
+    );
     await waitUntil(
       () => alerts(dir).some((a) => a.event === 'store_unavailable'),
       'the incident alert',
@@ -149,6 +155,9 @@ describe.skipIf(noPrivatePg)('daemon whose PostgreSQL store goes away (private s
     expect(err).not.toMatch(/at .*\.js:\d+/);
 
     const { runs, incidents } = await history(pg, 'outage');
+    expect(runs.filter((r) => r.task === 'by-hand')).toMatchObject([
+      { status: 'success', trigger: 'manual' },
+    ]);
     const tickRuns = runs.filter((r) => r.task === 'tick');
     // Every tick that ran is in the history, once, in the order it ran.
     expect(tickRuns.length).toBe(ticks(dir));
