@@ -258,12 +258,27 @@ export class StoreBacklog implements StoreHealth {
     this.#writes.push({ method, args, provisional, seq: this.#spooled(method, args, provisional) });
     if (this.#writes.length > this.#maxWrites) {
       const gone = this.#writes.shift()!;
-      if (gone.seq !== undefined) this.#o.spool?.done(gone.seq);
+      if (gone.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(gone.seq!));
       this.#dropped++;
     }
     const about =
       method === 'startRun' || method === 'finishRun' ? await this.#known(args[0] as number) : undefined;
     return this.#view.answer(method, args, provisional, about);
+  }
+
+  /**
+   * Bookkeeping in the spool file, which must not stop the flush: should it fail (the state dir's
+   * disk), a write already in PostgreSQL is replayed at the next start as a no-op (its mark).
+   */
+  #spool(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#o.logger.error(
+        { err },
+        `the spool could not record a ${what}; a replay will skip what is already written`,
+      );
+    }
   }
 
   /** Its place in the durable spool (undefined: none, or the spool cannot be written). */
@@ -331,9 +346,14 @@ export class StoreBacklog implements StoreHealth {
     this.#timer = this.#o.clock.setTimer(
       () => {
         this.#timer = null;
-        void this.flush().then((done) => {
-          if (!done && this.#since !== null) this.#arm();
-        });
+        this.flush()
+          .then((done) => {
+            if (!done && this.#since !== null) this.#arm();
+          })
+          .catch((err: unknown) => {
+            this.#o.logger.error({ err }, 'writing the backlog failed; trying again later');
+            this.#arm();
+          });
       },
       this.#cause === 'unavailable' ? (this.#o.reconnectEveryMs ?? 5_000) : (this.#o.retryEveryMs ?? 30_000),
     );
@@ -366,7 +386,7 @@ export class StoreBacklog implements StoreHealth {
           };
           this.#view.mapId(mapped.provisional, mapped.real);
         }
-        if (w.seq !== undefined) this.#o.spool?.done(w.seq, mapped);
+        if (w.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(w.seq!, mapped));
         this.#writes.shift();
         written++;
       } catch (err) {
@@ -375,7 +395,7 @@ export class StoreBacklog implements StoreHealth {
           this.#begin(cause, err as StoreFullError | StoreUnavailableError);
           return false;
         }
-        if (w.seq !== undefined) this.#o.spool?.done(w.seq);
+        if (w.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(w.seq!));
         this.#writes.shift();
         this.#dropped++;
         this.#o.logger.error(
@@ -405,7 +425,7 @@ export class StoreBacklog implements StoreHealth {
     this.#dropped = 0;
     this.#view.written();
     this.#reads.reset();
-    this.#o.spool?.settle();
+    this.#spool('settle', () => this.#o.spool?.settle());
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
     if (this.#grace) this.#o.clock.clearTimer(this.#grace);
     this.#timer = null;
