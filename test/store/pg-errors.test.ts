@@ -20,7 +20,9 @@ describe('pg-errors: unreachable or not', () => {
 
   it('counts the driver messages without a code (a terminated or timed-out connection)', () => {
     expect(unreachableCode(err(undefined, 'Connection terminated unexpectedly'))).toBe('connection lost');
-    expect(unreachableCode(err(undefined, 'timeout exceeded when trying to connect'))).toBe('connection lost');
+    expect(unreachableCode(err(undefined, 'timeout exceeded when trying to connect'))).toBe(
+      'connection lost',
+    );
   });
 
   it('looks inside an AggregateError (localhost tried on ::1 and 127.0.0.1)', () => {
