@@ -350,9 +350,7 @@ export interface FleetStore {
    * instance holds the name and is not lost (its lastSeenAt + leaseMs is after `now`) and has not
    * stopped; otherwise the row is taken over by this instance.
    */
-  registerHost(
-    reg: HostRegistration,
-  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
+  registerHost(reg: HostRegistration): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
   /**
    * The host's heartbeat: moves its lastSeenAt and renews the lease of every claim it holds to
    * now + leaseMs, in one transaction. `registered: false` when the name is now held by another
