@@ -24,6 +24,7 @@ import type { Supervision } from './engine/supervision.js';
 import type { StoreHealth } from './engine/store-health.js';
 import type { Signal } from './notify/incidents.js';
 import { upcomingRuns, type TaskSummary, type UpcomingRun } from './engine/task-overview.js';
+import type { HostSummary } from './engine/fleet-overview.js';
 import type { HealthReport } from './report/health-report.js';
 import type { MetricsReport } from './report/metrics.js';
 import type { SummaryReport } from './report/summary-report.js';
@@ -49,6 +50,7 @@ export type { EngineEvents } from './engine/engine.js';
 export type { HolderInfo } from './engine/state-lock.js';
 export type { ManualRunOptions } from './engine/manual-run.js';
 export type { TaskSummary, UpcomingRun } from './engine/task-overview.js';
+export type { HostSummary, HostState } from './engine/fleet-overview.js';
 export type { WatchStatus } from './engine/dead-man-watch.js';
 export type { PriorityBreakdown } from './core/priority.js';
 export type { Progress } from './core/action-result.js';
@@ -508,6 +510,12 @@ export class Caretaker {
   async priority(taskId: string): Promise<PriorityBreakdown> {
     const { taskPriority } = await import('./engine/task-overview.js');
     return taskPriority(await this.#overviewInput(), taskId);
+  }
+
+  /** The hosts of the fleet (one, on a SQLite store): up, lost or stopped, and what each runs. */
+  async hosts(): Promise<HostSummary[]> {
+    const { fleetOverview } = await import('./engine/fleet-overview.js');
+    return fleetOverview(await this.#storeOf(), this.#clock.now());
   }
 
   /** Every task with its schedule, next due instant, last result and priority score. */

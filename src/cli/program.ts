@@ -82,6 +82,10 @@ export function buildProgram(
     async (o, io) => (await tasks()).listTasksCommand(o, io),
   );
   wire(
+    program.command('hosts').description('the fleet: hosts, last seen, running runs, version'),
+    async (o, io) => (await import('./commands/hosts.js')).hostsCommand(o, io),
+  );
+  wire(
     program
       .command('run-task')
       .argument('<id>', 'task id')

@@ -21,6 +21,7 @@ export const DEFAULTS = {
   keepRunsPerTask: 1000,
   outputTailBytes: 64 * 1024,
   shutdownGraceMs: 30_000,
+  leaseMs: 15_000,
   timeoutMs: 30 * 60_000,
   killGraceMs: 10_000,
   retryBackoffMs: 30_000,
@@ -113,6 +114,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
       impact: t.impact ?? {},
       effort: t.effort ?? {},
       scope: t.scope ?? 'host',
+      takeover: t.takeover ?? 'rerun',
       anomalies: resolveAnomalies(t.anomalies, d.anomalies),
       rollback: rollbackOf(t.rollback, abs),
     };
@@ -141,6 +143,7 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
       outputTailBytes: raw.history?.output_tail ?? DEFAULTS.outputTailBytes,
     },
     shutdownGraceMs: raw.shutdown_grace ?? DEFAULTS.shutdownGraceMs,
+    fleet: fleetTiming(raw.lease ?? DEFAULTS.leaseMs),
     server: { listen: listenAddr, tokenEnv: raw.server?.token_env ?? DEFAULTS.tokenEnv },
     priority: {
       weights: { ...DEFAULT_WEIGHTS, ...raw.priority?.weights },
@@ -163,4 +166,9 @@ function deepFreeze<T>(value: T): T {
   if (proto !== Object.prototype && proto !== null && !Array.isArray(value)) return value;
   for (const v of Object.values(value)) deepFreeze(v);
   return Object.freeze(value);
+}
+
+/** A host heartbeats three times per lease, so one late beat never loses it. */
+function fleetTiming(leaseMs: number): Config['fleet'] {
+  return { leaseMs, heartbeatMs: Math.max(100, Math.floor(leaseMs / 3)) };
 }

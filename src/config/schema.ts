@@ -140,7 +140,18 @@ export const taskSchema = z.strictObject({
     })
     .optional()
     .describe('1-10 each.'),
-  scope: z.enum(['host', 'cluster']).optional().describe('@default host'),
+  scope: z
+    .enum(['host', 'cluster'])
+    .optional()
+    .describe(
+      'host: every host runs it; cluster: one host of the fleet runs each scheduled slot. @default host',
+    ),
+  takeover: z
+    .enum(['rerun', 'skip'])
+    .optional()
+    .describe(
+      'scope: cluster — when the host running a slot stops heartbeating: rerun the slot on another host (once), or record it skipped. @default rerun',
+    ),
   rollback: rollback
     .optional()
     .describe(
@@ -204,6 +215,11 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   defaults: z.strictObject(taskDefaults).optional(),
+  lease: duration()
+    .optional()
+    .describe(
+      'Fleet: a host silent this long is lost and its cluster slots are taken over; it heartbeats every third of it. @default 15s',
+    ),
   shutdown_grace: duration({ allowZero: true })
     .optional()
     .describe('On SIGTERM, how long running tasks may finish before they are killed. @default 30s'),

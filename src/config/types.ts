@@ -52,6 +52,8 @@ export interface TaskConfig {
   readonly impact: Readonly<Record<string, number>>;
   readonly effort: { readonly complexity?: number; readonly risk?: number };
   readonly scope: 'host' | 'cluster';
+  /** scope: cluster — what another host does with a slot whose holder stopped heartbeating. */
+  readonly takeover: 'rerun' | 'skip';
   /** Run-time anomalies alerted on (too long, too short, too often, failure rate). */
   readonly anomalies: AnomalyPolicy;
   /** null: no rollback point is taken. */
@@ -83,6 +85,8 @@ export interface Config {
     readonly outputTailBytes: number;
   };
   readonly shutdownGraceMs: number;
+  /** Fleet membership: a host silent past leaseMs is lost; it heartbeats every heartbeatMs. */
+  readonly fleet: { readonly leaseMs: number; readonly heartbeatMs: number };
   readonly server: {
     readonly listen: { readonly host: string; readonly port: number } | null;
     readonly tokenEnv: string;

@@ -28,6 +28,12 @@ export interface DispatchInput<R extends ReadyRun> {
   readonly config: Config;
   /** Tasks of the runs going now. */
   readonly runningTasks: readonly TaskConfig[];
+  /**
+   * Cluster tasks running on other hosts of the fleet: a cluster task runs once at a time
+   * fleet-wide, and they count in group caps (a `group: db` cap of 1 is one run anywhere).
+   * They take nothing of this host's concurrency.
+   */
+  readonly elsewhere?: readonly TaskConfig[];
   taskOf(id: string): TaskConfig | undefined;
   gate(task: TaskConfig, run: RunRecord): Gate;
 }
@@ -80,8 +86,9 @@ export function planDispatch<R extends ReadyRun>(input: DispatchInput<R>): Dispa
   const steps: DispatchStep<R>[] = [];
   const busy = new Set(input.runningTasks.map((t) => t.id));
   const inGroup = new Map<string, number>();
-  for (const t of input.runningTasks)
+  for (const t of [...input.runningTasks, ...(input.elsewhere ?? [])])
     if (t.group !== null) inGroup.set(t.group, (inGroup.get(t.group) ?? 0) + 1);
+  for (const t of input.elsewhere ?? []) busy.add(t.id);
   let running = input.runningTasks.length;
 
   for (const entry of input.ready) {

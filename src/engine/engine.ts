@@ -32,6 +32,9 @@ import { RunLedger, type EngineEvents, type Queued } from './run-ledger.js';
 import { unknownTask } from './unknown-task.js';
 import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
+import { FleetMember } from './fleet-member.js';
+import { ClusterSlots } from './cluster-slots.js';
+import type { ClaimRecord } from '../store/types.js';
 import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
 /** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
@@ -60,6 +63,8 @@ export interface EngineOptions {
   readonly isAlive?: (pid: number) => boolean;
   /** The state dir's rollback points, for tasks with `rollback:` and actions' safe changes. */
   readonly rollbacks?: RollbackPoints;
+  /** This daemon's id in the fleet (hosts, cluster slot claims). @default a random UUID */
+  readonly instance?: string;
   /**
    * Whether the store can be reached (StoreBacklog, for a scheduling PostgreSQL store). Cluster
    * tasks are claimed through the store: none may be claimed while `storeReachable` is false.
@@ -99,6 +104,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #recent = new Map<string, RecentRuns>();
   /** Manual runs asked for without retries (`run-task --no-retry`). */
   readonly #noRetry = new Set<number>();
+  readonly #fleet: FleetMember;
+  readonly #slots: ClusterSlots;
 
   #timer: TimerHandle | null = null;
   #scheduling = false;
@@ -131,6 +138,31 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#ledger = new RunLedger({ ...shared, events: this });
     this.#queue = this.#ledger.queue;
     this.#recovery = { ...shared, ledger: this.#ledger, isAlive: opts.isAlive ?? processAlive };
+    // A store of the host's own (SQLite) has no fleet: only a shared one (PostgreSQL) joins.
+    const fleet = opts.store.kind !== 'sqlite';
+    this.#fleet = new FleetMember({
+      ...shared,
+      shared: fleet,
+      instance: opts.instance,
+      hooks: {
+        fence: (c) => this.#fence(c),
+        orphaned: (c, t) => this.#takeOver(c, t),
+        hostLost: (h) => this.emit('host:lost', h),
+        hostBack: (h) => this.emit('host:back', h),
+      },
+    });
+    this.#slots = new ClusterSlots({
+      ...shared,
+      instance: this.#fleet.instance,
+      shared: fleet,
+      canClaim: () => this.#fleet.joined,
+    });
+    this.on('run:finished', (run, info) => this.#slots.finished(run, info.retrying));
+  }
+
+  /** This daemon's id in the fleet. */
+  get instance(): string {
+    return this.#fleet.instance;
   }
 
   get config(): Config {
@@ -161,7 +193,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#scheduling) return;
     const now = this.#clock.now();
     this.#stopping = false;
+    const adopted = await this.#fleet.join();
     await recoverRuns(this.#recovery, now);
+    await this.#dropSlotsTakenOver(adopted);
     const states = await this.#store.taskStates(this.#config.host);
     for (const task of this.#config.tasks) {
       const state = states.get(task.id);
@@ -178,8 +212,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.#ledger.loadCycles();
     this.#scheduling = true;
     this.#startedAt = now;
+    for (const claim of adopted) await this.#resumeSlot(claim);
     for (const timer of this.#timers.values()) await this.#fireDue(timer, now, 0);
     this.#nextPruneAt = now;
+    this.#fleet.startBeating();
     await this.#requestPass();
   }
 
@@ -209,6 +245,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         await all();
       }
     }
+    await this.#fleet.leave();
     this.#startedAt = null;
   }
 
@@ -492,7 +529,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #fireDue(timer: TaskTimer, now: number, lateAfterMs: number): Promise<void> {
     const task = timer.task;
-    const { onTime, late, lateCount } = timer.takeDue(now, lateAfterMs, Math.max(1, task.missedMax));
+    const due = timer.takeDue(now, lateAfterMs, Math.max(1, task.missedMax));
+    // A cluster task's fire is this host's to act on only if its claim of the slot was first.
+    const late = await this.#slots.claim(task, due.late);
+    const onTime = await this.#slots.claim(task, due.onTime);
+    const lateCount = task.scope === 'cluster' ? late.length : due.lateCount;
     if (lateCount > 0) {
       const decisions = decideMissed(task, {
         late,
@@ -505,6 +546,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (d.kind === 'catch-up') await this.#fire(task, d.fire, 'catch-up', d.note, now);
         else {
           const skipped = await this.#ledger.skipFire(task, d.fire, d.reason);
+          await this.#slots.skipped(task, d.fire, d.reason);
           if (d.missed) this.emit('run:missed', skipped);
         }
       }
@@ -543,18 +585,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     note: string | null,
     notBefore: number,
   ): Promise<void> {
-    const decision = decideOverlap(
-      task,
-      fire,
-      this.#activeOf(task.id).map((m) => m.run),
-    );
+    const decision = decideOverlap(task, fire, [
+      ...this.#activeOf(task.id).map((m) => m.run),
+      ...(await this.#activeElsewhereInFleet(task)),
+    ]);
     switch (decision.kind) {
       case 'skip':
         await this.#ledger.skipFire(task, fire, decision.reason);
+        await this.#slots.skipped(task, fire, decision.reason);
         return;
       case 'coalesce':
         // One waiting run already covers this fire.
         await this.#store.claimFire(task.id, this.#config.host, fire);
+        await this.#slots.skipped(task, fire, `coalesced into the waiting run #${decision.into}`);
         this.#logger.info(
           { task: task.id, fire: new Date(fire).toISOString(), into: decision.into },
           'fire coalesced into the waiting run (missed: once)',
@@ -566,7 +609,14 @@ export class Engine extends EventEmitter<EngineEvents> {
       case 'enqueue':
         break;
     }
-    await this.#ledger.enqueue(task, { trigger, scheduledFor: fire, notBefore, attempt: 1, reason: note });
+    const run = await this.#ledger.enqueue(task, {
+      trigger,
+      scheduledFor: fire,
+      notBefore,
+      attempt: 1,
+      reason: note,
+    });
+    await this.#slots.attached(task, run);
   }
 
   async #replace(taskId: string, by: string): Promise<void> {
@@ -600,6 +650,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       now,
       config: this.#config,
       runningTasks: [...this.#running.values()].flatMap((r) => this.#taskOf(r.run.task) ?? []),
+      elsewhere: await this.#clusterRunsElsewhere(ready),
       taskOf: (id) => this.#taskOf(id),
       gate: (task, run) =>
         dependencyGate(task, run.scheduledFor, {
@@ -765,11 +816,167 @@ export class Engine extends EventEmitter<EngineEvents> {
         attempt: retry.attempt,
         reason: retry.reason,
       });
+      await this.#slots.attached(task, queued);
       this.#logger.info({ task: task.id, run: queued.id, delayMs: retry.delayMs }, 'retry scheduled');
       this.#ledger.settled(run, false, queued);
       return;
     }
     this.#ledger.settled(run);
+  }
+
+  // ---- the fleet: cluster slots held, lost and taken over -------------------------------------
+
+  /** A cluster task's queued and running runs on other hosts (its overlap holds fleet-wide). */
+  async #activeElsewhereInFleet(task: TaskConfig): Promise<RunRecord[]> {
+    if (task.scope !== 'cluster' || this.#store.kind === 'sqlite') return [];
+    const runs = await this.#store.listRuns({ task: task.id, statuses: ['queued', 'running'], limit: 100 });
+    return runs.filter((r) => r.host !== this.#config.host && !r.dryRun).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Cluster tasks running on other hosts, when a ready run could be held by one (it is a
+   * cluster task, or in a group): read from the store only then.
+   */
+  async #clusterRunsElsewhere(ready: readonly Queued[]): Promise<TaskConfig[]> {
+    if (this.#store.kind === 'sqlite') return [];
+    const tasks = ready.flatMap((q) => this.#taskOf(q.run.task) ?? []);
+    if (!tasks.some((t) => t.scope === 'cluster' || t.group !== null)) return [];
+    const runs = await this.#store.listRuns({ statuses: ['running'], limit: 1000 });
+    return runs.flatMap((r) => {
+      const t = r.host === this.#config.host || r.dryRun ? undefined : this.#taskOf(r.task);
+      return t?.scope === 'cluster' ? [t] : [];
+    });
+  }
+
+  /**
+   * Queued runs recovered from a crashed previous daemon whose cluster slot another host took
+   * over meanwhile: that host runs the slot, so they are cancelled here.
+   */
+  async #dropSlotsTakenOver(adopted: readonly ClaimRecord[]): Promise<void> {
+    const mine = new Set(adopted.map((c) => `${c.task}@${c.slot}`));
+    for (const q of [...this.#queue.values()]) {
+      const task = this.#taskOf(q.run.task);
+      const slot = q.run.scheduledFor;
+      if (task?.scope !== 'cluster' || slot === null || mine.has(`${task.id}@${slot}`)) continue;
+      const claim = await this.#store.getClaim(task.id, slot);
+      if (!claim) continue;
+      if (claim.instance !== this.#fleet.instance)
+        await this.#ledger.finishQueued(q, 'cancelled', `its slot was taken over by host "${claim.host}"`);
+    }
+  }
+
+  /**
+   * A slot this host's previous daemon held when it died, now this daemon's: a run still queued
+   * here goes on; a run it left finished ends the slot; one the crash interrupted (or a claim
+   * with no run yet) is decided by the task's takeover policy, as another host would.
+   */
+  async #resumeSlot(claim: ClaimRecord): Promise<void> {
+    const task = this.#taskOf(claim.task);
+    const run = claim.runId === null ? undefined : await this.#store.getRun(claim.runId);
+    if (run && this.#queue.has(run.id)) {
+      this.#slots.hold(claim.task, claim.slot, run.id);
+      return;
+    }
+    if (!task || task.scope !== 'cluster' || !task.enabled) {
+      await this.#store.releaseSlot(claim.task, claim.slot, this.#fleet.instance, {
+        state: 'skipped',
+        reason: `task "${claim.task}" is no longer a cluster task of host "${this.#config.host}"`,
+      });
+      return;
+    }
+    if (run && run.status !== 'interrupted' && run.finishedAt !== null) {
+      await this.#store.releaseSlot(claim.task, claim.slot, this.#fleet.instance, { state: 'done' });
+      return;
+    }
+    await this.#rerunSlot(
+      claim,
+      task,
+      run,
+      `the daemon of host "${claim.host}" stopped while it held the slot`,
+    );
+  }
+
+  /** Another host (or this host's crashed daemon) went silent holding a slot: take it over. */
+  async #takeOver(claim: ClaimRecord, task: TaskConfig): Promise<void> {
+    if (this.#stopping) return;
+    const now = this.#clock.now();
+    const silent = `host "${claim.host}" stopped heartbeating (its lease ended ${new Date(claim.leaseUntil).toISOString()})`;
+    const skip = task.takeover === 'skip' || claim.takeovers >= 1;
+    const why = skip
+      ? `${silent}; not run again (${task.takeover === 'skip' ? 'takeover: skip' : 'it was taken over once already'})`
+      : `${silent}; taken over by host "${this.#config.host}"`;
+    const old = claim.runId === null ? undefined : await this.#store.getRun(claim.runId);
+    // The holder finished the slot and died before it said so: the slot is done, not run again.
+    const ranToEnd = old !== undefined && old.finishedAt !== null && old.status !== 'interrupted';
+    const won = await this.#store.takeOver({
+      task: task.id,
+      slot: claim.slot,
+      fromInstance: claim.instance,
+      host: this.#config.host,
+      instance: this.#fleet.instance,
+      now,
+      leaseMs: this.#config.fleet.leaseMs,
+      reason: why,
+      skip: skip && !ranToEnd,
+    });
+    if (!won) return;
+    if (ranToEnd) {
+      await this.#store.releaseSlot(task.id, claim.slot, this.#fleet.instance, { state: 'done' });
+      return;
+    }
+    if (old && old.finishedAt === null)
+      await this.#ledger.finishAndSettle(old.id, {
+        status: old.status === 'running' ? 'interrupted' : 'cancelled',
+        finishedAt: now,
+        reason: why,
+      });
+    this.#logger.warn(
+      { task: task.id, slot: new Date(claim.slot).toISOString(), from: claim.host },
+      `${task.id}: ${why}`,
+    );
+    if (skip) {
+      if (!old) await this.#ledger.skipFire(task, claim.slot, why);
+      return;
+    }
+    await this.#rerunSlot(won, task, old, silent);
+  }
+
+  /** Runs a held slot again on this host (the takeover policy rerun), or ends it as skipped. */
+  async #rerunSlot(
+    claim: ClaimRecord,
+    task: TaskConfig,
+    old: RunRecord | undefined,
+    why: string,
+  ): Promise<void> {
+    if (task.takeover === 'skip') {
+      const reason = `${why}; not run again (takeover: skip)`;
+      if (!old) await this.#ledger.skipFire(task, claim.slot, reason);
+      await this.#slots.skipped(task, claim.slot, reason);
+      return;
+    }
+    const run = await this.#ledger.enqueue(task, {
+      trigger: 'retry',
+      scheduledFor: claim.slot,
+      notBefore: this.#clock.now(),
+      attempt: (old?.attempt ?? 0) + 1,
+      reason: `${why}: the slot runs again here (takeover: rerun)`,
+    });
+    await this.#slots.attached(task, run);
+    await this.#requestPass();
+  }
+
+  /** This host lost a slot it held (it missed its heartbeats): stop its run of it here. */
+  async #fence(claim: ClaimRecord): Promise<void> {
+    this.#slots.forget(claim.task, claim.slot);
+    const reason = `the slot was taken over by host "${claim.host}" after this host missed its heartbeats`;
+    for (const q of [...this.#queue.values()]) {
+      if (q.run.task === claim.task && q.run.scheduledFor === claim.slot)
+        await this.#ledger.finishQueued(q, 'cancelled', reason);
+    }
+    for (const r of this.#running.values()) {
+      if (r.run.task === claim.task && r.run.scheduledFor === claim.slot)
+        r.controller.abort(new RunAbort({ kind: 'shutdown', reason }));
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------

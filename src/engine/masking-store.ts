@@ -1,7 +1,7 @@
 /**
  * The history never holds a secret: every write of text that came from a task or an error
  * (output tails, results — every string in them —, reasons, samples, incident messages, delivery
- * errors, ping messages) passes through here and has the configuration's secret values replaced
+ * errors, ping messages, cluster claims' reasons) passes through here and has the configuration's secret values replaced
  * by "***" before it reaches the store. One wrapper around the store every writer gets (the
  * engine, manual rollbacks, restores), so a new write path cannot forget it.
  */
@@ -21,7 +21,9 @@ type Masked =
   | 'saveIncident'
   | 'insertDelivery'
   | 'updateDelivery'
-  | 'recordPing';
+  | 'recordPing'
+  | 'releaseSlot'
+  | 'takeOver';
 const MASKS: {
   [K in Masked]: (secrets: readonly string[], ...args: Parameters<Store[K]>) => Parameters<Store[K]>;
 } = {
@@ -41,6 +43,14 @@ const MASKS: {
     },
   ],
   recordPing: (s, ping: PingRecord) => [{ ...ping, message: text(ping.message, s) ?? null }],
+  // A cluster slot's skip or takeover reason may quote an error.
+  releaseSlot: (s, task, slot, instance, outcome) => [
+    task,
+    slot,
+    instance,
+    { ...outcome, reason: text(outcome.reason, s) ?? null },
+  ],
+  takeOver: (s, t) => [{ ...t, reason: redact(t.reason, s) }],
 };
 
 /** The store, with secrets masked in everything written to it. `secrets` is asked at each write. */

@@ -10,7 +10,7 @@ import type { Config, TaskConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Progress } from '../actions/types.js';
 import { RunWaiters } from './run-waiters.js';
-import type { RunFinish, RunRecord, RunTrigger, Store } from '../store/types.js';
+import type { HostRecord, RunFinish, RunRecord, RunTrigger, Store } from '../store/types.js';
 
 export interface RunFinishedInfo {
   /** The run failed and a retry of it is queued: not the cycle's final word yet. */
@@ -24,6 +24,10 @@ export interface EngineEvents {
   /** A scheduled run was skipped because it could not start by its starting_deadline. */
   'run:missed': [RunRecord];
   'run:progress': [{ runId: number; task: string } & Progress];
+  /** A host of the fleet went silent past its lease (told by one host of the fleet, once). */
+  'host:lost': [HostRecord];
+  /** A host reported lost heartbeats again (or stopped cleanly). */
+  'host:back': [HostRecord];
   error: [Error];
 }
 

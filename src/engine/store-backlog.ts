@@ -72,6 +72,11 @@ interface ApplyOnce {
   applyOnce<T>(key: string, write: () => Promise<T>): Promise<{ applied: boolean; result: T }>;
 }
 
+/**
+ * Fleet writes (registerHost, heartbeat, claimSlot, takeOver, …) are deliberately not here: a
+ * claim answered from memory would be a claim no other host can see, so they reach the store
+ * and fail loudly when it cannot take them, like every read.
+ */
 const DEFERRED = [
   'insertRun',
   'startRun',
@@ -192,6 +197,8 @@ export class StoreBacklog implements StoreHealth {
       prune: async (o: Parameters<Store['prune']>[0]) =>
         this.full ? { runsDeleted: 0, statsDeleted: 0 } : this.#store.prune(o),
       close: () => this.close(),
+      attachRun: (task: string, slot: number, instance: string, runId: number) =>
+        this.#attachRun(task, slot, instance, runId),
     });
     for (const m of DEFERRED) overrides[m] = (...args: unknown[]) => this.#write(m, args);
     return new Proxy(this.#store, {
@@ -201,6 +208,16 @@ export class StoreBacklog implements StoreHealth {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
+  }
+
+  /** A run kept in memory has no id another host could read: its claim is refused loudly. */
+  async #attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {
+    const id = runId < 0 ? this.#view.realOf(runId) : runId;
+    if (id === undefined)
+      throw new Error(
+        `run #${runId} of ${task} is not in the history yet (it cannot be written), so it cannot be recorded on the task's cluster claim`,
+      );
+    return this.#store.attachRun(task, slot, instance, id);
   }
 
   async #call(method: string, args: unknown[]): Promise<unknown> {

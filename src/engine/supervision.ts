@@ -18,7 +18,8 @@ import { didYouMean } from '../core/did-you-mean.js';
 import { UsageError } from '../errors/usage-error.js';
 import { RunAlerts } from '../notify/run-alerts.js';
 import type { AlertTaskInfo } from '../notify/types.js';
-import type { PingRecord, RunRecord, Store } from '../store/types.js';
+import type { HostRecord, PingRecord, RunRecord, Store } from '../store/types.js';
+import { formatDuration } from '../core/duration.js';
 
 export interface SupervisionOptions {
   readonly config: Config;
@@ -55,6 +56,24 @@ export class Supervision {
       message: `no ping from ${m.name} by ${new Date(m.deadline).toISOString()} (expect: ${m.expect}); ${last}`,
     });
   };
+  readonly #onHostLost = (h: HostRecord) =>
+    this.notifier.signal({
+      kind: 'problem',
+      key: `host:${h.name}`,
+      subject: { kind: 'daemon', id: h.name, description: `the caretaker daemon of host ${h.name}` },
+      event: 'host_lost',
+      level: 'fail',
+      message: `host "${h.name}" stopped heartbeating: last seen ${new Date(h.lastSeenAt).toISOString()} (lease ${formatDuration(h.leaseMs)}); its cluster slots go to other hosts`,
+    });
+  readonly #onHostBack = (h: HostRecord) =>
+    this.notifier.signal({
+      kind: 'clear',
+      key: `host:${h.name}`,
+      message:
+        h.stoppedAt === null
+          ? `host "${h.name}" is heartbeating again`
+          : `host "${h.name}" stopped cleanly at ${new Date(h.stoppedAt).toISOString()}`,
+    });
   readonly #onPing = (p: PingRecord) => {
     const key = `watch:${p.name}`;
     if (p.ok)
@@ -118,6 +137,8 @@ export class Supervision {
     engine.on('run:started', this.#onStarted);
     engine.on('run:finished', this.#onFinished);
     engine.on('run:missed', this.#onMissed);
+    engine.on('host:lost', this.#onHostLost);
+    engine.on('host:back', this.#onHostBack);
     this.watch.on('watch:missed', this.#onWatchMissed);
     this.watch.on('watch:ping', this.#onPing);
     await this.notifier.start();
@@ -153,6 +174,8 @@ export class Supervision {
     engine.off('run:started', this.#onStarted);
     engine.off('run:finished', this.#onFinished);
     engine.off('run:missed', this.#onMissed);
+    engine.off('host:lost', this.#onHostLost);
+    engine.off('host:back', this.#onHostBack);
     this.watch.off('watch:missed', this.#onWatchMissed);
     this.watch.off('watch:ping', this.#onPing);
     this.watch.stop();

@@ -13,6 +13,7 @@ const VERB: Record<string, string> = {
   stuck: 'STUCK',
   anomaly: 'ANOMALY',
   start_failure: 'DID NOT START',
+  host_lost: 'HOST LOST',
   store_unavailable: 'STORE UNREACHABLE',
   test: 'TEST',
 };
@@ -46,6 +47,7 @@ const EMOJI: Record<string, string> = {
   stuck: ':red_circle:',
   missed: ':red_circle:',
   start_failure: ':red_circle:',
+  host_lost: ':red_circle:',
   store_unavailable: ':red_circle:',
   recovery: ':large_green_circle:',
   warn: ':large_yellow_circle:',

@@ -15,6 +15,7 @@ export const ALERT_EVENTS = [
   'stuck',
   'anomaly',
   'start_failure',
+  'host_lost',
   'store_unavailable',
 ] as const;
 /** What happened. `test` is sent only by `caretaker notify-test`. */

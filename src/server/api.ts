@@ -84,6 +84,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       lastFailures: await caretaker.history({ statuses: [...FAILURE_STATUSES], limit: 5 }),
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
+      fleet: caretaker.config.store.kind === 'postgres' ? await caretaker.hosts() : null,
     };
   });
 

@@ -11,7 +11,15 @@
  * their day ages out, which is what the rollup is for (a task running every minute keeps 1,000
  * runs of history, and still has 90 days of success rates and percentiles).
  */
-import type { AlertsStore, PruneOptions, PruneResult, RunsStore, SamplesStore, StatsStore } from './types.js';
+import type {
+  AlertsStore,
+  FleetStore,
+  PruneOptions,
+  PruneResult,
+  RunsStore,
+  SamplesStore,
+  StatsStore,
+} from './types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -21,7 +29,7 @@ export function firstKeptDay(now: number, keepDays: number): number {
 }
 
 export async function pruneStore(
-  store: RunsStore & StatsStore & SamplesStore & AlertsStore,
+  store: RunsStore & StatsStore & SamplesStore & AlertsStore & FleetStore,
   o: PruneOptions,
 ): Promise<PruneResult> {
   const day = firstKeptDay(o.now, o.keepDays);
@@ -29,5 +37,7 @@ export async function pruneStore(
   const runsDeleted = await store.pruneRuns({ before, keepRunsPerTask: o.keepRunsPerTask });
   const statsDeleted = await store.pruneStats(day);
   const samplesDeleted = (await store.pruneSamples(before)) + (await store.pruneAlerts(before));
-  return { runsDeleted, statsDeleted, samplesDeleted };
+  // Ended claims of slots past the cutoff; a held one stays, whatever its age (its run goes on).
+  const claimsDeleted = await store.pruneClaims(before);
+  return { runsDeleted, statsDeleted, samplesDeleted, claimsDeleted };
 }

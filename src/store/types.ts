@@ -208,6 +208,8 @@ export interface PruneResult {
   readonly statsDeleted: number;
   /** Samples, closed incidents, deliveries and pings past `keepDays`. */
   readonly samplesDeleted?: number;
+  /** Cluster claims no longer held, of slots past `keepDays`. */
+  readonly claimsDeleted?: number;
 }
 
 // ---- roles ----------------------------------------------------------------------------------
@@ -350,7 +352,9 @@ export interface FleetStore {
    * instance holds the name and is not lost (its lastSeenAt + leaseMs is after `now`) and has not
    * stopped; otherwise the row is taken over by this instance.
    */
-  registerHost(reg: HostRegistration): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
+  registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }>;
   /**
    * The host's heartbeat: moves its lastSeenAt and renews the lease of every claim it holds to
    * now + leaseMs, in one transaction. `registered: false` when the name is now held by another
@@ -377,6 +381,14 @@ export interface FleetStore {
     readonly now: number;
     readonly leaseMs: number;
   }): Promise<ClaimRecord | undefined>;
+  /**
+   * A restarted daemon takes back the claims its host name still holds under an earlier
+   * instance (one that crashed; registerHost succeeded, so it is gone): they become this
+   * instance's, renewed to now + leaseMs. Claims another host took over are not touched. The
+   * earlier instance may instead be alive but cut off past its lease: its heartbeat then lists
+   * them as lost, like claims taken over, so it stops their runs.
+   */
+  adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]>;
   /** Records the run that executes a held claim of this instance. */
   attachRun(task: string, slot: number, instance: string, runId: number): Promise<void>;
   /** Ends this instance's held claim as done (the run finished) or skipped (with the reason). */
@@ -414,7 +426,7 @@ export interface FleetStore {
  * The whole store: every role, plus what concerns the store as one thing. Writes that fail
  * because the disk is full throw StoreFullError (store/store-full-error.ts).
  */
-export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore {
+export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, FleetStore {
   readonly kind: string;
   /** Each role's prune, at one day-aligned cutoff (see store/prune.ts). */
   prune(opts: PruneOptions): Promise<PruneResult>;

@@ -95,7 +95,7 @@ describe('secrets never reach the history', () => {
     expectMaskedEverywhere(dir);
   });
 
-  it('every string written by any role is masked: results deep, reasons, samples, incidents, deliveries, pings', async () => {
+  it('every string written by any role is masked: results deep, reasons, samples, incidents, deliveries, pings, claims', async () => {
     const dir = tempDir('ct-secret-');
     const file = join(dir, 'h.db');
     const store = maskingStore(new SqliteStore(file), () => [URL_VALUE, SECRET_VALUE]);
@@ -149,6 +149,20 @@ describe('secrets never reach the history', () => {
       error: `POST ${URL_VALUE} refused`,
     });
     await store.recordPing({ name: 'sync', at: T0, ok: false, source: 'cli', message: SECRET_VALUE });
+    const claim = { task: 'job', host: 'h1', instance: 'i-a', now: T0, leaseMs: 1 };
+    await store.claimSlot({ ...claim, slot: T0 });
+    await store.releaseSlot('job', T0, 'i-a', { state: 'skipped', reason: `cannot reach ${URL_VALUE}` });
+    await store.claimSlot({ ...claim, slot: T0 + 1 });
+    const taken = await store.takeOver({
+      ...claim,
+      slot: T0 + 1,
+      fromInstance: 'i-a',
+      instance: 'i-b',
+      now: T0 + 10,
+      reason: `holder lost: ${SECRET_VALUE}`,
+    });
+    expect(taken?.reason).toBe('holder lost: ***');
+    expect((await store.getClaim('job', T0))?.reason).toBe('cannot reach ***');
     await store.close();
     expectNoSecret(readFileSync(file).toString('latin1'), 'the database');
     const reread = new SqliteStore(file, { readonly: true });

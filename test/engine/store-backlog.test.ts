@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/engine/silent-logger.js';
 import { StoreBacklog } from '../../src/engine/store-backlog.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { StoreFullError } from '../../src/store/store-full-error.js';
 import { advance } from '../support/clock-driver.js';
 import { tempDir } from '../support/tmp.js';
 import { queued, T0 } from '../store/conformance/harness.js';
@@ -127,6 +128,29 @@ describe('store backlog (history disk full)', () => {
     expect(t.said[1]).toBe(
       'caretaker: the history is writable again: 50 kept writes recorded; 10 could not be kept and are lost',
     );
+    await t.store.close();
+  });
+
+  it('keeps no fleet write: a claim fails loudly while full, and a run kept in memory is not attached', async () => {
+    const t = setup();
+    const claim = { task: 'vacuum', slot: T0, host: 'h1', instance: 'i-a', now: T0, leaseMs: 15_000 };
+    expect(await t.store.claimSlot(claim)).toMatchObject({ state: 'held' });
+    t.fill();
+    // A claim answered from memory would be one no other host sees.
+    await expect(t.store.claimSlot({ ...claim, task: big('t') })).rejects.toBeInstanceOf(StoreFullError);
+    expect(t.backlog.waiting).toBe(0);
+    const run = await t.store.insertRun(queued({ reason: big('r') }));
+    expect(run.id).toBeLessThan(0);
+    await expect(t.store.attachRun('vacuum', T0, 'i-a', run.id)).rejects.toThrow(
+      `run #${run.id} of vacuum is not in the history yet`,
+    );
+    // Reads go through to the store.
+    expect(await t.store.getClaim('vacuum', T0)).toMatchObject({ runId: null, instance: 'i-a' });
+    t.free();
+    await advance(t.clock, 10_000);
+    expect(t.backlog.waiting).toBe(0);
+    await t.store.attachRun('vacuum', T0, 'i-a', 1);
+    expect(await t.store.getClaim('vacuum', T0)).toMatchObject({ runId: 1 });
     await t.store.close();
   });
 

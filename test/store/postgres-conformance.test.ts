@@ -11,6 +11,7 @@ import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { StoreOpenError } from '../../src/store/store-open-error.js';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error.js';
 import { describeAlertsConformance } from './conformance/alerts.js';
+import { describeFleetConformance } from './conformance/fleet.js';
 import type { StoreFactory } from './conformance/harness.js';
 import { describeMetaConformance } from './conformance/meta.js';
 import { describeRunsConformance } from './conformance/runs.js';
@@ -59,6 +60,7 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describeFleetConformance(name, make);
   describeStoreConformance(name, make);
 
   describe('opening', () => {

@@ -1,5 +1,6 @@
 /** Every role's conformance suite on the SQLite store, on each driver this Node can load. */
 import { describeAlertsConformance } from './conformance/alerts.js';
+import { describeFleetConformance } from './conformance/fleet.js';
 import { describeMetaConformance } from './conformance/meta.js';
 import { describeRunsConformance } from './conformance/runs.js';
 import { describeSamplesConformance } from './conformance/samples.js';
@@ -17,5 +18,6 @@ forEachSqliteDriver((driver) => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describeFleetConformance(name, make);
   describeStoreConformance(name, make);
 });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IncidentRecord, RunRecord, TaskSummary, WatchStatus } from '../../caretaker.js';
+import type { HostSummary, IncidentRecord, RunRecord, TaskSummary, WatchStatus } from '../../caretaker.js';
 import {
   defaultShutdownGraceMs,
   heartbeatAge,
@@ -164,6 +164,8 @@ interface DaemonStatus {
   lastFailures: RunRecord[];
   watches: WatchStatus[];
   openIncidents: IncidentRecord[];
+  /** The hosts of the fleet on a shared store; null on a host's own store. */
+  fleet: HostSummary[] | null;
   /** Absent from a daemon older than this field. */
   store?: { reachable: boolean; unreachableSince: number | null; waiting: number };
 }
@@ -184,6 +186,7 @@ interface StatusView {
   readonly lastFailures: RunRecord[];
   readonly watches: WatchStatus[];
   readonly openIncidents: IncidentRecord[];
+  readonly fleet: HostSummary[] | null;
   /** The configuration has errors: what is shown comes from the store alone. */
   readonly configWarning: string | null;
 }
@@ -212,6 +215,7 @@ async function statusView(
       lastFailures: live.lastFailures,
       watches: live.watches,
       openIncidents: live.openIncidents,
+      fleet: live.fleet ?? null,
       configWarning,
     };
   }
@@ -233,6 +237,7 @@ async function statusView(
         lastFailures: await history.history({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 }),
         watches: [],
         openIncidents: await history.incidents({ open: true, limit: 20 }),
+        fleet: null,
         configWarning: warning,
       };
     } finally {
@@ -248,6 +253,7 @@ async function statusView(
       lastFailures: await caretaker.history({ statuses: ['failed', 'timeout', 'interrupted'], limit: 5 }),
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
+      fleet: caretaker.config.store.kind === 'postgres' ? await caretaker.hosts() : null,
       configWarning: null,
     };
   } finally {
@@ -281,6 +287,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
       store: live?.store ?? null,
       watches: view.watches,
       openIncidents: view.openIncidents,
+      fleet: view.fleet,
       running: live?.running ?? [],
       queued: live?.queued ?? [],
       upcoming: view.upcoming,
@@ -310,6 +317,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
     );
   }
   io.out(`config: ${view.configFile}`);
+  if (view.fleet) io.out(fleetLine(view.fleet, now));
   if (live && live.running.length + live.queued.length > 0) {
     io.out('\nrunning and waiting:');
     io.out(
@@ -383,4 +391,26 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
       : '  (none)',
   );
   return 0;
+}
+
+/** `fleet: 3 hosts — web-1, web-2 up; web-3 LOST (last seen 40s ago)`. */
+function fleetLine(hosts: readonly HostSummary[], now: number): string {
+  const of = (state: HostSummary['state']) => hosts.filter((h) => h.state === state);
+  const parts: string[] = [];
+  if (of('up').length)
+    parts.push(
+      `${of('up')
+        .map((h) => h.name)
+        .join(', ')} up`,
+    );
+  const lost = of('lost');
+  if (lost.length)
+    parts.push(`${lost.map((h) => `${h.name} LOST (last seen ${relative(h.lastSeenAt, now)})`).join(', ')}`);
+  if (of('stopped').length)
+    parts.push(
+      `${of('stopped')
+        .map((h) => h.name)
+        .join(', ')} stopped`,
+    );
+  return `fleet: ${plural(hosts.length, 'host')}${parts.length ? ` — ${parts.join('; ')}` : ''} (caretaker hosts)`;
 }

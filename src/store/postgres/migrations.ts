@@ -126,6 +126,46 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
   );
   CREATE INDEX pings_by_name ON ${s}.pings (name, at);
   `,
+  // 2: fleet coordination (FleetStore), as SQLite's migration 5: hosts and their heartbeats, the
+  // claims of cluster task slots, and each claim an instance lost until its heartbeat is told.
+  (s) => `
+  CREATE TABLE ${s}.hosts (
+    name         text    PRIMARY KEY,
+    instance     text    NOT NULL,
+    version      text    NOT NULL,
+    pid          integer NOT NULL,
+    started_at   bigint  NOT NULL,
+    last_seen_at bigint  NOT NULL,
+    lease_ms     bigint  NOT NULL,
+    tasks        jsonb   NOT NULL DEFAULT '[]',
+    stopped_at   bigint
+  );
+
+  CREATE TABLE ${s}.claims (
+    task        text    NOT NULL,
+    slot        bigint  NOT NULL,
+    host        text    NOT NULL,
+    instance    text    NOT NULL,
+    run_id      bigint,
+    claimed_at  bigint  NOT NULL,
+    lease_until bigint  NOT NULL,
+    state       text    NOT NULL,
+    takeovers   integer NOT NULL DEFAULT 0,
+    reason      text,
+    PRIMARY KEY (task, slot)
+  );
+  -- expiredClaims, and the heartbeat's renewal of one instance's held claims.
+  CREATE INDEX claims_expiring ON ${s}.claims (lease_until) WHERE state = 'held';
+  CREATE INDEX claims_held_by ON ${s}.claims (instance) WHERE state = 'held';
+  CREATE INDEX claims_by_slot ON ${s}.claims (slot);
+
+  CREATE TABLE ${s}.claim_losses (
+    instance text   NOT NULL,
+    task     text   NOT NULL,
+    slot     bigint NOT NULL,
+    PRIMARY KEY (instance, task, slot)
+  );
+  `,
 ];
 
 /**

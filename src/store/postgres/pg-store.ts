@@ -11,9 +11,12 @@ import { StoreOpenError } from '../store-open-error.js';
 import { StoreUnavailableError } from '../store-unavailable-error.js';
 import { unreachableCode } from './pg-errors.js';
 import type {
+  ClaimRecord,
   DailyStats,
   DeliveryRecord,
   DeliveryStatus,
+  HostRecord,
+  HostRegistration,
   IncidentRecord,
   NewRun,
   PingRecord,
@@ -30,6 +33,7 @@ import type {
   TaskState,
 } from '../types.js';
 import { PgAlertsRepo } from './alerts-repo.js';
+import { PgFleetRepo } from './fleet-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
@@ -74,6 +78,7 @@ export class PgStore implements Store {
   readonly #samples: PgSamplesRepo;
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
+  readonly #fleet: PgFleetRepo;
 
   private constructor(
     db: PgDatabase,
@@ -87,6 +92,7 @@ export class PgStore implements Store {
     this.#samples = new PgSamplesRepo(db);
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
+    this.#fleet = new PgFleetRepo(db);
   }
 
   /**
@@ -297,6 +303,84 @@ export class PgStore implements Store {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.#meta.set(key, value);
+  }
+
+  // ---- fleet --------------------------------------------------------------------------------
+
+  registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }> {
+    return this.#fleet.register(reg);
+  }
+
+  heartbeat(
+    name: string,
+    instance: string,
+    now: number,
+  ): Promise<{ readonly registered: boolean; readonly lost: readonly ClaimRecord[] }> {
+    return this.#fleet.heartbeat(name, instance, now);
+  }
+
+  unregisterHost(name: string, instance: string, now: number): Promise<void> {
+    return this.#fleet.unregister(name, instance, now);
+  }
+
+  listHosts(): Promise<HostRecord[]> {
+    return this.#fleet.hosts();
+  }
+
+  claimSlot(c: {
+    readonly task: string;
+    readonly slot: number;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#fleet.claim(c);
+  }
+
+  attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {
+    return this.#fleet.attach(task, slot, instance, runId);
+  }
+
+  releaseSlot(
+    task: string,
+    slot: number,
+    instance: string,
+    outcome: { readonly state: 'done' | 'skipped'; readonly reason?: string | null },
+  ): Promise<void> {
+    return this.#fleet.release(task, slot, instance, outcome);
+  }
+
+  expiredClaims(now: number): Promise<ClaimRecord[]> {
+    return this.#fleet.expired(now);
+  }
+
+  takeOver(t: {
+    readonly task: string;
+    readonly slot: number;
+    readonly fromInstance: string;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+    readonly reason: string;
+    readonly skip?: boolean;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#fleet.takeOver(t);
+  }
+
+  adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    return this.#fleet.adopt(host, instance, now, leaseMs);
+  }
+
+  getClaim(task: string, slot: number): Promise<ClaimRecord | undefined> {
+    return this.#fleet.get(task, slot);
+  }
+
+  pruneClaims(before: number): Promise<number> {
+    return this.#fleet.prune(before);
   }
 
   // ---- the store as a whole -----------------------------------------------------------------

@@ -134,4 +134,44 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX runs_by_task_status ON runs (task, status);
   `,
+  // 5: fleet coordination (FleetStore): hosts and their heartbeats, the claims of cluster task
+  // slots, and each claim an instance lost to a takeover until its heartbeat has been told.
+  `
+  CREATE TABLE hosts (
+    name         TEXT    PRIMARY KEY,
+    instance     TEXT    NOT NULL,
+    version      TEXT    NOT NULL,
+    pid          INTEGER NOT NULL,
+    started_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    lease_ms     INTEGER NOT NULL,
+    tasks        TEXT    NOT NULL DEFAULT '[]',
+    stopped_at   INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE claims (
+    task        TEXT    NOT NULL,
+    slot        INTEGER NOT NULL,
+    host        TEXT    NOT NULL,
+    instance    TEXT    NOT NULL,
+    run_id      INTEGER,
+    claimed_at  INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL,
+    state       TEXT    NOT NULL,
+    takeovers   INTEGER NOT NULL DEFAULT 0,
+    reason      TEXT,
+    PRIMARY KEY (task, slot)
+  ) WITHOUT ROWID;
+  -- expiredClaims, and the heartbeat's renewal of one instance's held claims.
+  CREATE INDEX claims_expiring ON claims (lease_until) WHERE state = 'held';
+  CREATE INDEX claims_held_by ON claims (instance) WHERE state = 'held';
+  CREATE INDEX claims_by_slot ON claims (slot);
+
+  CREATE TABLE claim_losses (
+    instance TEXT    NOT NULL,
+    task     TEXT    NOT NULL,
+    slot     INTEGER NOT NULL,
+    PRIMARY KEY (instance, task, slot)
+  ) WITHOUT ROWID;
+  `,
 ];

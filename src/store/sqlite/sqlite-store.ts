@@ -7,9 +7,12 @@
  */
 import { pruneStore } from '../prune.js';
 import type {
+  ClaimRecord,
   DailyStats,
   DeliveryRecord,
   DeliveryStatus,
+  HostRecord,
+  HostRegistration,
   IncidentRecord,
   NewRun,
   PingRecord,
@@ -27,6 +30,7 @@ import type {
 } from '../types.js';
 import { AlertsRepo } from './alerts-repo.js';
 import type { SqliteDatabase, SqliteDriverName } from './driver.js';
+import { FleetRepo } from './fleet-repo.js';
 import { guardWrite, openHistory } from './history-open.js';
 import { MetaRepo } from './meta-repo.js';
 import { RunsRepo } from './runs-repo.js';
@@ -61,6 +65,7 @@ export class SqliteStore implements Store {
   readonly #samples: SamplesRepo;
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
+  readonly #fleet: FleetRepo;
   readonly #deferCheckpoints: boolean;
   #writes = 0;
 
@@ -77,6 +82,7 @@ export class SqliteStore implements Store {
     this.#samples = new SamplesRepo(db);
     this.#alerts = new AlertsRepo(db);
     this.#meta = new MetaRepo(db);
+    this.#fleet = new FleetRepo(db);
   }
 
   /** Which SQLite driver this store runs on. */
@@ -228,6 +234,84 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.#write(() => this.#meta.set(key, value));
+  }
+
+  // ---- fleet --------------------------------------------------------------------------------
+
+  async registerHost(
+    reg: HostRegistration,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly holder: HostRecord }> {
+    return this.#write(() => this.#fleet.register(reg));
+  }
+
+  async heartbeat(
+    name: string,
+    instance: string,
+    now: number,
+  ): Promise<{ readonly registered: boolean; readonly lost: readonly ClaimRecord[] }> {
+    return this.#write(() => this.#fleet.heartbeat(name, instance, now));
+  }
+
+  async unregisterHost(name: string, instance: string, now: number): Promise<void> {
+    this.#write(() => this.#fleet.unregister(name, instance, now));
+  }
+
+  async listHosts(): Promise<HostRecord[]> {
+    return this.#fleet.hosts();
+  }
+
+  async claimSlot(c: {
+    readonly task: string;
+    readonly slot: number;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#write(() => this.#fleet.claim(c));
+  }
+
+  async attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {
+    this.#write(() => this.#fleet.attach(task, slot, instance, runId));
+  }
+
+  async releaseSlot(
+    task: string,
+    slot: number,
+    instance: string,
+    outcome: { readonly state: 'done' | 'skipped'; readonly reason?: string | null },
+  ): Promise<void> {
+    this.#write(() => this.#fleet.release(task, slot, instance, outcome));
+  }
+
+  async expiredClaims(now: number): Promise<ClaimRecord[]> {
+    return this.#fleet.expired(now);
+  }
+
+  async takeOver(t: {
+    readonly task: string;
+    readonly slot: number;
+    readonly fromInstance: string;
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+    readonly reason: string;
+    readonly skip?: boolean;
+  }): Promise<ClaimRecord | undefined> {
+    return this.#write(() => this.#fleet.takeOver(t));
+  }
+
+  async adoptClaims(host: string, instance: string, now: number, leaseMs: number): Promise<ClaimRecord[]> {
+    return this.#write(() => this.#fleet.adopt(host, instance, now, leaseMs));
+  }
+
+  async getClaim(task: string, slot: number): Promise<ClaimRecord | undefined> {
+    return this.#fleet.get(task, slot);
+  }
+
+  async pruneClaims(before: number): Promise<number> {
+    return this.#write(() => this.#fleet.prune(before));
   }
 
   // ---- the store as a whole -----------------------------------------------------------------

@@ -66,8 +66,24 @@ export function describeStoreConformance(name: string, make: StoreFactory<Store>
         oneShot: false,
         closedAt: T0 + 1,
       });
+      const claim = (slot: number) => ({
+        task: 'job',
+        slot,
+        host: 'h1',
+        instance: 'i',
+        now: slot,
+        leaseMs: 1,
+      });
+      for (const slot of [T0, T0 + 5 * DAY]) {
+        await store.claimSlot(claim(slot));
+        await store.releaseSlot('job', slot, 'i', { state: 'done' });
+      }
+      await store.claimSlot(claim(T0 + 1)); // still held: its run goes on, however old
       const r = await store.prune({ now: T0 + 6 * DAY, keepDays: 3, keepRunsPerTask: 100 });
-      expect(r).toEqual({ runsDeleted: 1, statsDeleted: 1, samplesDeleted: 2 });
+      expect(r).toEqual({ runsDeleted: 1, statsDeleted: 1, samplesDeleted: 2, claimsDeleted: 1 });
+      expect(await store.getClaim('job', T0)).toBeUndefined();
+      expect(await store.getClaim('job', T0 + 1)).toMatchObject({ state: 'held' });
+      expect(await store.getClaim('job', T0 + 5 * DAY)).toMatchObject({ state: 'done' });
       expect(await store.sampleSeries('job', 'x', 0)).toEqual([{ at: T0 + 5 * DAY, value: 2 }]);
       expect(await store.listIncidents({ limit: 10 })).toEqual([]);
       expect((await store.listRuns({ limit: 10 })).map((x) => x.status)).toEqual(['success']);
