@@ -155,7 +155,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       ...shared,
       instance: this.#fleet.instance,
       shared: fleet,
-      canClaim: () => this.#fleet.joined,
+      // An unreachable store (its writes spooled) can grant no claim another host would see.
+      canClaim: () => this.#fleet.joined && this.#storeHealth.reachable,
     });
     this.on('run:finished', (run, info) => this.#slots.finished(run, info.retrying));
   }

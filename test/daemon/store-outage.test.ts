@@ -54,7 +54,7 @@ function spawnDaemon(dir: string, url: string): Daemon {
   return { child, exited, stderr: () => stderr };
 }
 
-function project(schema: string): string {
+function project(schema: string, more = ''): string {
   const dir = tempDir('ct-outage-');
   writeFileSync(
     join(dir, 'caretaker.yaml'),
@@ -70,7 +70,7 @@ tasks:
     schedule: "every 1s"
     with: { command: "echo tick >> ticks.txt" }
   by-hand: { action: shell, with: { command: "echo by hand" } }
-`,
+${more}`,
   );
   return dir;
 }
@@ -171,6 +171,31 @@ describe.skipIf(noPrivatePg)('daemon whose PostgreSQL store goes away (private s
     const told = alerts(dir);
     expect(told.filter((a) => a.event === 'store_unavailable')).toHaveLength(1);
     expect(told.filter((a) => a.event === 'recovery')).toHaveLength(1);
+  }, 120_000);
+
+  it('claims no cluster slot while the store is unreachable; host tasks go on', async () => {
+    const pg = await startPrivatePostgres();
+    const dir = project(
+      'cluster',
+      '  shared: { action: shell, schedule: "every 1s", scope: cluster, with: { command: "echo shared >> shared.txt" } }\n',
+    );
+    const daemon = spawnDaemon(dir, pg.url);
+    await waitUntil(() => findDaemon(join(dir, 'state')), 'the daemon to answer', 20_000);
+    const lines = (f: string) =>
+      existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').length - 1 : 0;
+    await waitUntil(() => lines('shared.txt') >= 2, 'cluster runs before the outage', 15_000);
+    await pg.stop();
+    await waitUntil(() => daemon.stderr().includes('unreachable ('), 'the unreachable line', 10_000);
+    // Give a run of the cluster task in flight at the stop the time to end.
+    const atStop = ticks(dir);
+    await waitUntil(() => ticks(dir) >= atStop + 2, 'host ticks in the outage', 15_000);
+    const sharedInOutage = lines('shared.txt');
+    await waitUntil(() => ticks(dir) >= atStop + 5, 'more host ticks in the outage', 15_000);
+    expect(lines('shared.txt')).toBe(sharedInOutage);
+    await pg.start();
+    await waitUntil(() => lines('shared.txt') > sharedInOutage, 'cluster runs after the outage', 30_000);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('restarted during the outage: what the first daemon spooled is written by the second, once', async () => {
