@@ -42,6 +42,13 @@ export async function validateConfig(file: string) {
   return (await import('./config/validation-report.js')).validateConfigFile(file);
 }
 
+/** CARETAKER_STORE_UNREACHABLE_GRACE_MS, when it is a number of milliseconds. */
+function graceFromEnv(): number | undefined {
+  const raw = process.env.CARETAKER_STORE_UNREACHABLE_GRACE_MS;
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
 /** A caretaker for the daemon process: its log goes to the state dir (and to the terminal). */
 export async function createDaemonCaretaker(o: {
   configPath: string;
@@ -57,6 +64,7 @@ export async function createDaemonCaretaker(o: {
     configPath: o.configPath,
     host: o.host,
     scheduler: true,
+    storeUnreachableGraceMs: graceFromEnv(),
     logger: (c) =>
       createLogger({
         stateDir: c.stateDir,

@@ -27,6 +27,8 @@ import type { HolderInfo, StateLock } from './engine/state-lock.js';
 import type { ManualRollbackOutcome } from './engine/manual-rollback.js';
 import type { ManualRunOptions } from './engine/manual-run.js';
 import type { Supervision } from './engine/supervision.js';
+import type { StoreHealth } from './engine/store-health.js';
+import type { Signal } from './notify/incidents.js';
 import { upcomingRuns, type TaskSummary, type UpcomingRun } from './engine/task-overview.js';
 import type { HostSummary } from './engine/fleet-overview.js';
 import type { HealthReport } from './report/health-report.js';
@@ -100,6 +102,11 @@ export interface CaretakerOptions {
    * housekeeping to idle moments. @default false
    */
   readonly scheduler?: boolean;
+  /**
+   * How long a scheduler's store may be unreachable before the `store_unavailable` incident
+   * opens (the daemon takes CARETAKER_STORE_UNREACHABLE_GRACE_MS). @default 60s
+   */
+  readonly storeUnreachableGraceMs?: number;
 }
 
 /** What the engine is doing right now (empty before it starts). */
@@ -110,6 +117,21 @@ export interface EngineStatus {
   readonly queued: RunRecord[];
   readonly upcoming: UpcomingRun[];
 }
+
+/** Whether the store can be reached, for `caretaker status`. */
+export interface StoreStatus {
+  readonly reachable: boolean;
+  /** Since when it cannot be reached (ms since the epoch), or null. */
+  readonly unreachableSince: number | null;
+  /** History writes waiting for it (spooled under the state dir for PostgreSQL). */
+  readonly waiting: number;
+}
+
+/** Waits between attempts to open an unreachable store at start (the last one repeats). */
+const STORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+/** The incident of an unreachable store (one per daemon). */
+const STORE_INCIDENT = 'daemon:store_unavailable';
 
 const ENGINE_EVENTS = [
   'run:queued',
@@ -133,6 +155,7 @@ export class Caretaker {
   #supervision: Promise<Supervision> | null = null;
   #lock: StateLock | null = null;
   #live: Engine | null = null;
+  #health: StoreHealth | null = null;
 
   /**
    * Made by `openCaretaker` (the declarations the config names, imported on demand) or by the
@@ -156,11 +179,15 @@ export class Caretaker {
         import('./engine/masking-store.js'),
         import('./engine/secret-names.js'),
       ]);
-      const sqlite = await openStore(this.#config.store, {
-        readonly: this.#opts.readonly,
-        deferCheckpoints: this.#opts.scheduler ?? false,
-      });
-      // A scheduler goes on when its disk fills: what it cannot record waits in memory.
+      const open = () =>
+        openStore(this.#config.store, {
+          readonly: this.#opts.readonly,
+          deferCheckpoints: this.#opts.scheduler ?? false,
+        });
+      // A scheduler waits for a store that is not there yet (a database server still starting).
+      const sqlite =
+        this.#opts.scheduler && !this.#opts.readonly ? await this.#openWaiting(open) : await open();
+      // A scheduler goes on when its disk fills or its server goes: what it cannot record waits.
       const store = this.#opts.scheduler && !this.#opts.readonly ? await this.#withBacklog(sqlite) : sqlite;
       // Secrets in a task's output, results or errors never reach the history (masked "***").
       return maskingStore(store, () => configSecretValues(this.#config));
@@ -168,17 +195,70 @@ export class Caretaker {
     return this.#store;
   }
 
+  /**
+   * Opens the store, waiting with backoff while its server cannot be reached (one line per
+   * attempt); any other failure (a wrong password, missing rights) is thrown at once.
+   */
+  async #openWaiting(open: () => Promise<Store>): Promise<Store> {
+    const { StoreUnavailableError } = await import('./store/store-unavailable-error.js');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await open();
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        const waitMs = STORE_RETRY_MS[Math.min(attempt, STORE_RETRY_MS.length - 1)]!;
+        const line = `${err.message}; retrying in ${waitMs / 1000} s`;
+        process.stderr.write(`caretaker: ${line}\n`);
+        this.#logger.warn({ code: err.code, attempt: attempt + 1 }, line);
+        await new Promise<void>((r) => this.#clock.setTimer(r, waitMs));
+      }
+    }
+  }
+
   async #withBacklog(store: Store): Promise<Store> {
-    const { StoreBacklog } = await import('./engine/store-backlog.js');
-    return new StoreBacklog(store, {
+    const [{ StoreBacklog }, { WriteSpool }, { join }] = await Promise.all([
+      import('./engine/store-backlog.js'),
+      import('./store/write-spool.js'),
+      import('node:path'),
+    ]);
+    const say = (line: string) => void process.stderr.write(`${line}\n`);
+    const signal = (sig: Signal) =>
+      void this.#supervision
+        ?.then((s) => s.notifier.signal(sig))
+        .catch((err: unknown) => this.#logger.error({ err }, 'could not raise the store incident'));
+    // A server that goes away is not the disk of this host: its writes wait in a file here.
+    const remote = store.kind === 'postgres';
+    const backlog = new StoreBacklog(store, {
       clock: this.#clock,
       logger: this.#logger,
-      say: (line) => void process.stderr.write(`${line}\n`),
+      say,
       alert: (message) =>
         void this.#supervision
           ?.then((s) => s.notifier.direct('failure', { kind: 'daemon', id: this.#config.host }, message))
           .catch((err: unknown) => this.#logger.error({ err }, 'could not send the full-disk alert')),
-    }).store;
+      spool: remote ? new WriteSpool(join(this.#config.stateDir, 'store-spool.sqlite')) : undefined,
+      unavailableGraceMs: this.#opts.storeUnreachableGraceMs,
+      storeLabel: remote ? `store ${(store as { displayUrl?: string }).displayUrl ?? ''}`.trim() : undefined,
+      incident: {
+        open: (message) =>
+          signal({
+            kind: 'problem',
+            key: STORE_INCIDENT,
+            subject: { kind: 'daemon', id: this.#config.host },
+            event: 'store_unavailable',
+            level: 'fail',
+            message,
+          }),
+        close: (message) => signal({ kind: 'clear', key: STORE_INCIDENT, message }),
+      },
+    });
+    this.#health = backlog;
+    if (backlog.waiting > 0) {
+      // A restart during an outage: what the last process spooled goes in before anything new.
+      say(`caretaker: writing ${backlog.waiting} history writes spooled before this start`);
+      await backlog.flush();
+    }
+    return backlog.store;
   }
 
   #rollbacksOf(): Promise<RollbackPoints> {
@@ -210,6 +290,7 @@ export class Caretaker {
       ]);
       const engine = new Engine({
         rollbacks,
+        storeHealth: this.#health ?? undefined,
         config: this.#config,
         store,
         registry: this.#registry,
@@ -407,6 +488,16 @@ export class Caretaker {
       running: e?.running() ?? [],
       queued: e?.queued() ?? [],
       upcoming: e ? upcomingRuns(this.#config, e) : [],
+    };
+  }
+
+  /** Whether the store can be reached (always, for a store without a backlog). */
+  storeStatus(): StoreStatus {
+    const h = this.#health;
+    return {
+      reachable: h?.reachable ?? true,
+      unreachableSince: h?.unreachableSince ?? null,
+      waiting: h?.waiting ?? 0,
     };
   }
 

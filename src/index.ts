@@ -19,6 +19,7 @@ export {
   type EngineEvents,
   type EngineStatus,
   type HostMetricsReport,
+  type StoreStatus,
   type ManualRunOptions,
   type MetricsReport,
   type PriorityBreakdown,

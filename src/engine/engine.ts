@@ -35,6 +35,7 @@ import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
 import { FleetMember } from './fleet-member.js';
 import { ClusterSlots } from './cluster-slots.js';
 import type { ClaimRecord } from '../store/types.js';
+import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
 /** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
 export const MAX_TIMER_WAIT_MS = 5 * 60_000;
@@ -66,6 +67,12 @@ export interface EngineOptions {
   readonly rollbacks?: RollbackPoints;
   /** This daemon's id in the fleet (hosts, cluster slot claims). @default a random UUID */
   readonly instance?: string;
+  /**
+   * Whether the store can be reached (StoreBacklog, for a scheduling PostgreSQL store). Cluster
+   * tasks are claimed through the store: none may be claimed while `storeReachable` is false.
+   * @default always reachable
+   */
+  readonly storeHealth?: StoreHealth;
 }
 
 export type { EngineEvents, RunFinishedInfo } from './run-ledger.js';
@@ -88,6 +95,7 @@ export class TaskBusyError extends TaskFailedError {
 export class Engine extends EventEmitter<EngineEvents> {
   #config: Config;
   readonly #store: Store;
+  readonly #storeHealth: StoreHealth;
   readonly #registry: ActionRegistry;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -120,6 +128,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.#config = opts.config;
     this.#store = opts.store;
+    this.#storeHealth = opts.storeHealth ?? ALWAYS_REACHABLE;
     this.#registry = opts.registry;
     this.#clock = opts.clock ?? new SystemClock();
     this.#logger = opts.logger ?? silentLogger();
@@ -153,7 +162,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       ...shared,
       instance: this.#fleet.instance,
       shared: fleet,
-      canClaim: () => this.#fleet.joined,
+      // An unreachable store (its writes spooled) can grant no claim another host would see.
+      canClaim: () => this.#fleet.joined && this.#storeHealth.reachable,
     });
     this.on('run:finished', (run, info) => this.#slots.finished(run, info.retrying));
   }
@@ -165,6 +175,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   get config(): Config {
     return this.#config;
+  }
+
+  /**
+   * False while the store is unreachable: host tasks go on (their history is spooled), but
+   * nothing that needs the store to decide — a cluster task's claim — may happen then.
+   */
+  get storeReachable(): boolean {
+    return this.#storeHealth.reachable;
   }
 
   get startedAt(): number | null {

@@ -1,16 +1,31 @@
 /**
- * A scheduler whose history disk fills up keeps going. A write the store refuses with
- * StoreFullError is kept here, in memory and in order (bounded), and answered as if it was made:
+ * A scheduler whose history disk fills up, or whose PostgreSQL store goes away, keeps going. A
+ * write the store refuses with StoreFullError or StoreUnavailableError is kept here, in order
+ * (bounded), and answered as if it was made:
  * a new run or delivery gets a provisional (negative) id, a finished run its final record, so
  * the engine keeps scheduling, alerts still go out and `run-task --wait` still hears the
  * outcome. The backlog is written, ids mapped to the real ones, once space returns (retried on
  * a timer and before every later write). One line per incident says what cannot be recorded,
  * one alert goes through the channels, and one line says when it was written.
+ *
+ * An unreachable store differs in three ways. Its writes are also spooled to a SQLite file under
+ * the state dir (store/write-spool.ts), so a restart during the outage loses nothing; each is
+ * replayed once, marked applied in the same PostgreSQL transaction (PgStore.applyOnce). Reads do
+ * not wait for it: they answer from the last answers and what is waiting here (degraded-reads.ts),
+ * logged once per kind of read. And it is an incident (`store_unavailable`) only once it has
+ * lasted the grace period; it closes with a recovery when the writes are in. `reachable` (see
+ * StoreHealth) tells the engine not to claim cluster tasks meanwhile.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
 import { StoreFullError } from '../store/store-full-error.js';
-import type { IncidentRecord, NewRun, RunFinish, RunQuery, RunRecord, Store } from '../store/types.js';
+import { StoreUnavailableError } from '../store/store-unavailable-error.js';
+import type { IncidentRecord, RunQuery, RunRecord, Store } from '../store/types.js';
+import type { WriteSpool } from '../store/write-spool.js';
+import { BacklogView } from './backlog-view.js';
+import { DegradedReads, READS } from './degraded-reads.js';
+import type { StoreHealth } from './store-health.js';
 
 export interface StoreBacklogOptions {
   readonly clock: Clock;
@@ -21,8 +36,18 @@ export interface StoreBacklogOptions {
   readonly alert: (message: string) => void;
   /** How often a waiting backlog is tried again. @default 30s */
   readonly retryEveryMs?: number;
-  /** Writes kept at most; beyond, the oldest go (and are counted). @default 10,000 */
+  /** Writes kept at most; beyond, the oldest go (and are counted). @default 10,000 (100,000 spooled) */
   readonly maxWrites?: number;
+  /** How often an unreachable store is tried again. @default 5s */
+  readonly reconnectEveryMs?: number;
+  /** Where writes wait durably while the store is unreachable (a PostgreSQL store). */
+  readonly spool?: WriteSpool;
+  /** The store as named in messages (password masked). @default 'the store' */
+  readonly storeLabel?: string;
+  /** How long the store may be unreachable before the incident opens. @default 60s */
+  readonly unavailableGraceMs?: number;
+  /** The `store_unavailable` incident, through the alerting; must not throw. */
+  readonly incident?: { open(message: string): void; close(message: string): void };
 }
 
 interface Write {
@@ -30,6 +55,21 @@ interface Write {
   readonly args: unknown[];
   /** The provisional id this write's answer was given. */
   readonly provisional?: number;
+  /** Its number in the spool (spooled writes only). */
+  readonly seq?: number;
+}
+
+type Cause = 'full' | 'unavailable';
+
+function causeOf(err: unknown): Cause | null {
+  if (err instanceof StoreFullError) return 'full';
+  if (err instanceof StoreUnavailableError) return 'unavailable';
+  return null;
+}
+
+/** A store that can mark a write applied in the write's own transaction (PgStore). */
+interface ApplyOnce {
+  applyOnce<T>(key: string, write: () => Promise<T>): Promise<{ applied: boolean; result: T }>;
 }
 
 /**
@@ -62,19 +102,22 @@ const BY_ID: readonly Deferred[] = [
   'updateDelivery',
 ];
 
-export class StoreBacklog {
+export class StoreBacklog implements StoreHealth {
   readonly #store: Store;
   readonly #o: StoreBacklogOptions;
   #writes: Write[] = [];
   #dropped = 0;
   #nextId = -1;
-  readonly #realId = new Map<number, number>();
-  /** The latest record of runs with writes waiting (the answer to reads meanwhile). */
-  readonly #runs = new Map<number, RunRecord>();
-  readonly #incidents = new Map<string, IncidentRecord>();
+  /** What is known that the store does not yet know (the answer to reads meanwhile). */
+  readonly #view = new BacklogView();
   #since: number | null = null;
+  #cause: Cause | null = null;
   #timer: TimerHandle | null = null;
+  #grace: TimerHandle | null = null;
+  #raised = false;
   #flushing: Promise<boolean> | null = null;
+  readonly #reads = new DegradedReads();
+  readonly #listeners = new Set<(reachable: boolean) => void>();
   /** The store as the rest of caretaker uses it. */
   readonly store: Store;
 
@@ -82,6 +125,46 @@ export class StoreBacklog {
     this.#store = store;
     this.#o = opts;
     this.store = this.#wrap();
+    if (opts.spool) {
+      // Writes spooled by an earlier process (a restart during an outage) come first.
+      const { writes, realIds, lowestId } = opts.spool.load();
+      for (const w of writes) this.#writes.push({ ...w, method: w.method as Deferred });
+      for (const [p, r] of realIds) this.#view.mapId(p, r);
+      this.#nextId = Math.min(-1, lowestId - 1);
+    }
+  }
+
+  get #maxWrites(): number {
+    return this.#o.maxWrites ?? (this.#o.spool ? 100_000 : 10_000);
+  }
+
+  get #label(): string {
+    return this.#o.storeLabel ?? 'the store';
+  }
+
+  // ---- StoreHealth ------------------------------------------------------------------------------
+
+  get reachable(): boolean {
+    return this.#cause !== 'unavailable';
+  }
+
+  get unreachableSince(): number | null {
+    return this.#cause === 'unavailable' ? this.#since : null;
+  }
+
+  onChange(fn: (reachable: boolean) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #changed(reachable: boolean): void {
+    for (const fn of this.#listeners) {
+      try {
+        fn(reachable);
+      } catch (err) {
+        this.#o.logger.error({ err }, 'a store reachability listener failed');
+      }
+    }
   }
 
   /** Writes waiting for space. */
@@ -89,23 +172,34 @@ export class StoreBacklog {
     return this.#writes.length;
   }
 
+  /** The store refuses writes (full or unreachable). */
   get full(): boolean {
     return this.#since !== null;
   }
 
   #wrap(): Store {
-    const overrides: Partial<Record<keyof Store, unknown>> = {
-      getRun: async (id: number) => this.#runs.get(id) ?? this.#store.getRun(this.#realId.get(id) ?? id),
-      listRuns: (q: RunQuery) => this.#listRuns(q),
-      openIncident: async (key: string) => this.#incidents.get(key) ?? this.#store.openIncident(key),
-      // Deferred work and pruning wait while the disk is full: they only need more space.
+    const overrides: Partial<Record<keyof Store, unknown>> = {};
+    for (const m of READS) overrides[m] = (...args: unknown[]) => this.#read(m, args);
+    Object.assign(overrides, {
+      getRun: async (id: number) => this.#view.waitingRun(id) ?? this.#read('getRun', [this.#view.real(id)]),
+      listRuns: async (q: RunQuery) =>
+        this.#view.listRuns((await this.#read('listRuns', [q])) as RunRecord[], q),
+      activeRuns: async (host: string) =>
+        this.#view.activeRuns((await this.#read('activeRuns', [host])) as RunRecord[], host),
+      openIncident: async (key: string) => {
+        const known = this.#view.openIncident(key);
+        return known === null ? undefined : (known ?? this.#read('openIncident', [key]));
+      },
+      listIncidents: async (q: Parameters<Store['listIncidents']>[0]) =>
+        this.#view.listIncidents((await this.#read('listIncidents', [q])) as IncidentRecord[], q),
+      // Deferred work and pruning wait while writes wait: they only need more space, or the server.
       housekeep: async () => (this.full ? undefined : this.#store.housekeep?.()),
       prune: async (o: Parameters<Store['prune']>[0]) =>
         this.full ? { runsDeleted: 0, statsDeleted: 0 } : this.#store.prune(o),
       close: () => this.close(),
       attachRun: (task: string, slot: number, instance: string, runId: number) =>
         this.#attachRun(task, slot, instance, runId),
-    };
+    });
     for (const m of DEFERRED) overrides[m] = (...args: unknown[]) => this.#write(m, args);
     return new Proxy(this.#store, {
       get: (target, prop, receiver) => {
@@ -118,7 +212,7 @@ export class StoreBacklog {
 
   /** A run kept in memory has no id another host could read: its claim is refused loudly. */
   async #attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {
-    const id = runId < 0 ? this.#realId.get(runId) : runId;
+    const id = runId < 0 ? this.#view.realOf(runId) : runId;
     if (id === undefined)
       throw new Error(
         `run #${runId} of ${task} is not in the history yet (it cannot be written), so it cannot be recorded on the task's cluster claim`,
@@ -126,18 +220,50 @@ export class StoreBacklog {
     return this.#store.attachRun(task, slot, instance, id);
   }
 
+  async #call(method: string, args: unknown[]): Promise<unknown> {
+    return (this.#store[method as keyof Store] as (...a: unknown[]) => Promise<unknown>)(...args);
+  }
+
   async #write(method: Deferred, args: unknown[]): Promise<unknown> {
-    // Order is kept: nothing is written past writes still waiting.
-    if (this.#writes.length > 0) await this.flush();
-    if (this.#writes.length === 0) {
+    // Order is kept: nothing is written past writes still waiting. An unreachable store is tried
+    // on the reconnect timer only: a write does not wait for a connection that will not come.
+    if (this.#writes.length > 0 && this.#cause !== 'unavailable') await this.flush();
+    if (this.#writes.length === 0 && this.#cause !== 'unavailable') {
       try {
-        return await (this.#store[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+        // A run created while writes waited has a provisional id the engine still uses.
+        const mapped = this.#mapped({ method, args }) ?? args;
+        const out = await this.#call(method, mapped);
+        this.#view.saw(method, args, out);
+        return out;
       } catch (err) {
-        if (!(err instanceof StoreFullError)) throw err;
-        this.#begin(err);
+        const cause = causeOf(err);
+        if (!cause) throw err;
+        this.#begin(cause, err as StoreFullError | StoreUnavailableError);
       }
     }
     return this.#defer(method, args);
+  }
+
+  /** A read: from the store, or (unreachable) from what is known; never waits for the server. */
+  async #read(method: keyof Store, args: unknown[]): Promise<unknown> {
+    if (this.#cause !== 'unavailable') {
+      try {
+        const answer = await this.#call(method, args);
+        // Only a store that can be unreachable needs them (a SQLite file refuses writes, not reads).
+        if (this.#o.spool) this.#reads.remember(method, args, answer);
+        return answer;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        this.#begin('unavailable', err);
+      }
+    }
+    const { value, first } = this.#reads.answer(method, args);
+    if (first)
+      this.#o.logger.warn(
+        { read: method },
+        `${this.#label} is unreachable: ${method} is answered from what caretaker knows until it returns`,
+      );
+    return value;
   }
 
   async #defer(method: Deferred, args: unknown[]): Promise<unknown> {
@@ -146,118 +272,108 @@ export class StoreBacklog {
       (method === 'saveIncident' && (args[0] as IncidentRecord).id === 0)
         ? this.#nextId--
         : undefined;
-    this.#writes.push({ method, args, provisional });
-    if (this.#writes.length > (this.#o.maxWrites ?? 10_000)) {
-      this.#writes.shift();
+    this.#writes.push({ method, args, provisional, seq: this.#spooled(method, args, provisional) });
+    if (this.#writes.length > this.#maxWrites) {
+      const gone = this.#writes.shift()!;
+      if (gone.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(gone.seq!));
       this.#dropped++;
     }
-    switch (method) {
-      case 'insertRun': {
-        const run = args[0] as NewRun;
-        const record: RunRecord = {
-          id: provisional!,
-          task: run.task,
-          host: run.host,
-          trigger: run.trigger,
-          scheduledFor: run.scheduledFor,
-          notBefore: run.notBefore,
-          queuedAt: run.queuedAt,
-          startedAt: run.startedAt ?? null,
-          finishedAt: null,
-          status: run.status,
-          attempt: run.attempt,
-          exitCode: null,
-          durationMs: null,
-          outputTail: null,
-          result: null,
-          reason: run.reason ?? null,
-          dryRun: run.dryRun,
-          pid: run.pid,
-          childPgid: null,
-          childStarted: null,
-        };
-        this.#runs.set(record.id, record);
-        return record;
-      }
-      case 'startRun': {
-        const [id, startedAt, pid] = args as [number, number, number];
-        const run = await this.#known(id);
-        if (run) this.#runs.set(id, { ...run, status: 'running', startedAt, pid });
-        return undefined;
-      }
-      case 'finishRun': {
-        const [id, f] = args as [number, RunFinish];
-        const run = await this.#known(id);
-        if (!run) throw new Error(`run #${id} does not exist`);
-        const done: RunRecord = {
-          ...run,
-          status: f.status,
-          finishedAt: f.finishedAt,
-          startedAt: f.startedAt ?? run.startedAt,
-          exitCode: f.exitCode ?? run.exitCode,
-          durationMs: f.durationMs ?? run.durationMs,
-          outputTail: f.outputTail ?? run.outputTail,
-          result: f.result ?? run.result,
-          reason: f.reason ?? run.reason,
-        };
-        this.#runs.set(id, done);
-        return done;
-      }
-      case 'saveIncident': {
-        const incident = { ...(args[0] as IncidentRecord) };
-        const saved = { ...incident, id: provisional ?? incident.id };
-        if (saved.closedAt === null) this.#incidents.set(saved.key, saved);
-        else this.#incidents.delete(saved.key);
-        return saved;
-      }
-      case 'insertDelivery':
-        return provisional;
-      default:
-        return undefined;
+    const about =
+      method === 'startRun' || method === 'finishRun' ? await this.#known(args[0] as number) : undefined;
+    return this.#view.answer(method, args, provisional, about);
+  }
+
+  /**
+   * Bookkeeping in the spool file, which must not stop the flush: should it fail (the state dir's
+   * disk), a write already in PostgreSQL is replayed at the next start as a no-op (its mark).
+   */
+  #spool(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#o.logger.error(
+        { err },
+        `the spool could not record a ${what}; a replay will skip what is already written`,
+      );
+    }
+  }
+
+  /** Its place in the durable spool (undefined: none, or the spool cannot be written). */
+  #spooled(method: string, args: unknown[], provisional: number | undefined): number | undefined {
+    if (!this.#o.spool || this.#cause !== 'unavailable') return undefined;
+    try {
+      return this.#o.spool.push(method, args, provisional);
+    } catch (err) {
+      this.#o.logger.error({ err, write: method }, 'could not spool a write; it is kept in memory only');
+      return undefined;
     }
   }
 
   async #known(id: number): Promise<RunRecord | undefined> {
-    return this.#runs.get(id) ?? (await this.#store.getRun(this.#realId.get(id) ?? id));
-  }
-
-  async #listRuns(q: RunQuery): Promise<RunRecord[]> {
-    const stored = await this.#store.listRuns(q);
-    if (this.#runs.size === 0) return stored;
-    const real = new Map([...this.#realId].map(([p, r]) => [r, p]));
-    const shown = stored.map((r) => this.#runs.get(real.get(r.id) ?? r.id) ?? r);
-    const fresh = [...this.#runs.values()].filter(
-      (r) =>
-        r.id < 0 &&
-        !this.#realId.has(r.id) &&
-        (q.task === undefined || r.task === q.task) &&
-        (q.host === undefined || r.host === q.host) &&
-        (q.statuses === undefined || q.statuses.includes(r.status)),
+    return (
+      this.#view.run(id) ?? ((await this.#read('getRun', [this.#view.real(id)])) as RunRecord | undefined)
     );
-    // The unrecorded runs are the newest ones.
-    return [...fresh.sort((a, b) => a.id - b.id), ...shown].slice(0, q.limit);
   }
 
-  #begin(err: StoreFullError): void {
-    if (this.#since !== null) return;
+  #begin(cause: Cause, err: StoreFullError | StoreUnavailableError): void {
+    if (this.#since !== null) {
+      // Space came back but the server went (or the other way): the newer reason is the one to tell.
+      if (this.#cause === cause) return;
+      this.#cause = cause;
+      if (cause === 'unavailable') this.#beginUnavailable(err);
+      this.#arm();
+      return;
+    }
     this.#since = this.#o.clock.now();
+    this.#cause = cause;
+    if (cause === 'unavailable') this.#beginUnavailable(err);
+    else this.#beginFull(err);
+    this.#arm();
+  }
+
+  #beginUnavailable(err: StoreFullError | StoreUnavailableError): void {
+    const where = this.#o.spool ? `spooled to ${this.#o.spool.path}` : 'kept in memory';
+    const line = `${this.#label} unreachable (${err.code}); host tasks go on, their history is ${where} and written when it returns`;
+    this.#o.say(`caretaker: ${line}`);
+    this.#o.logger.error({ code: err.code }, line);
+    this.#changed(false);
+    if (this.#grace) this.#o.clock.clearTimer(this.#grace);
+    const graceMs = this.#o.unavailableGraceMs ?? 60_000;
+    this.#grace = this.#o.clock.setTimer(() => {
+      this.#grace = null;
+      if (this.#cause !== 'unavailable' || this.#since === null) return;
+      this.#raised = true;
+      this.#o.incident?.open(
+        `caretaker cannot reach ${this.#label} (${err.code}) since ${new Date(this.#since).toISOString()}; host tasks go on and their history is ${where}; cluster tasks are not claimed until it returns`,
+      );
+    }, graceMs);
+  }
+
+  #beginFull(err: StoreFullError | StoreUnavailableError): void {
     const line = `the history cannot be written (${err.message}); run results are kept in memory (up to ${this.#o.maxWrites ?? 10_000} writes) and recorded when space returns`;
     this.#o.say(`caretaker: ${line}`);
     this.#o.logger.error({ code: err.code }, line);
     this.#o.alert(
       `caretaker cannot write its history: ${err.message}. Runs go on; their results are recorded when space returns.`,
     );
-    this.#arm();
   }
 
   #arm(): void {
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
-    this.#timer = this.#o.clock.setTimer(() => {
-      this.#timer = null;
-      void this.flush().then((done) => {
-        if (!done && this.#since !== null) this.#arm();
-      });
-    }, this.#o.retryEveryMs ?? 30_000);
+    this.#timer = this.#o.clock.setTimer(
+      () => {
+        this.#timer = null;
+        this.flush()
+          .then((done) => {
+            if (!done && this.#since !== null) this.#arm();
+          })
+          .catch((err: unknown) => {
+            this.#o.logger.error({ err }, 'writing the backlog failed; trying again later');
+            this.#arm();
+          });
+      },
+      this.#cause === 'unavailable' ? (this.#o.reconnectEveryMs ?? 5_000) : (this.#o.retryEveryMs ?? 30_000),
+    );
   }
 
   /** Writes what waits, in order; true once nothing waits. */
@@ -278,13 +394,25 @@ export class StoreBacklog {
         continue;
       }
       try {
-        const out = await (this.#store[w.method] as (...a: unknown[]) => Promise<unknown>)(...args);
-        if (w.provisional !== undefined)
-          this.#realId.set(w.provisional, typeof out === 'number' ? out : (out as { id: number }).id);
+        const out = await this.#apply(w, args);
+        let mapped: { provisional: number; real: number } | undefined;
+        if (w.provisional !== undefined) {
+          mapped = {
+            provisional: w.provisional,
+            real: typeof out === 'number' ? out : (out as { id: number }).id,
+          };
+          this.#view.mapId(mapped.provisional, mapped.real);
+        }
+        if (w.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(w.seq!, mapped));
         this.#writes.shift();
         written++;
       } catch (err) {
-        if (err instanceof StoreFullError) return false;
+        const cause = causeOf(err);
+        if (cause) {
+          this.#begin(cause, err as StoreFullError | StoreUnavailableError);
+          return false;
+        }
+        if (w.seq !== undefined) this.#spool('done', () => this.#o.spool?.done(w.seq!));
         this.#writes.shift();
         this.#dropped++;
         this.#o.logger.error(
@@ -293,25 +421,50 @@ export class StoreBacklog {
         );
       }
     }
-    if (this.#since !== null) {
-      const dropped = this.#dropped > 0 ? `; ${this.#dropped} could not be kept and are lost` : '';
-      const line = `the history is writable again: ${written} kept write${written === 1 ? '' : 's'} recorded${dropped}`;
+    const dropped = this.#dropped > 0 ? `; ${this.#dropped} could not be kept and are lost` : '';
+    const writes = `${written} kept write${written === 1 ? '' : 's'} recorded${dropped}`;
+    if (this.#cause === 'unavailable') {
+      const line = `${this.#label} is reachable again after ${formatDuration(this.#o.clock.now() - this.#since!)}: ${writes}`;
       this.#o.say(`caretaker: ${line}`);
       this.#o.logger.warn(line);
+      if (this.#raised) this.#o.incident?.close(line);
+    } else if (this.#since !== null) {
+      const line = `the history is writable again: ${writes}`;
+      this.#o.say(`caretaker: ${line}`);
+      this.#o.logger.warn(line);
+    } else if (written > 0) {
+      this.#o.logger.info(`${writes} (spooled before this start)`);
     }
+    const wasUnreachable = this.#cause === 'unavailable';
     this.#since = null;
+    this.#cause = null;
+    this.#raised = false;
     this.#dropped = 0;
-    this.#runs.clear();
-    this.#incidents.clear();
-    this.#realId.clear();
+    this.#view.written();
+    this.#reads.reset();
+    this.#spool('settle', () => this.#o.spool?.settle());
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
+    if (this.#grace) this.#o.clock.clearTimer(this.#grace);
     this.#timer = null;
+    this.#grace = null;
+    if (wasUnreachable) this.#changed(true);
     return true;
+  }
+
+  /** One waiting write; a spooled one is marked applied in its own transaction (see the top). */
+  async #apply(w: Write, args: unknown[]): Promise<unknown> {
+    const once = this.#store as Partial<ApplyOnce>;
+    if (w.seq === undefined || !this.#o.spool || typeof once.applyOnce !== 'function')
+      return this.#call(w.method, args);
+    const { result } = await once.applyOnce(`${this.#o.spool.spoolId}:${w.seq}`, () =>
+      this.#call(w.method, args),
+    );
+    return result;
   }
 
   /** The write's arguments with provisional ids replaced by real ones; null if one is unknown. */
   #mapped(w: Write): unknown[] | null {
-    const real = (id: number | null) => (id === null || id >= 0 ? id : (this.#realId.get(id) ?? null));
+    const real = (id: number | null) => (id === null || id >= 0 ? id : (this.#view.realOf(id) ?? null));
     const args = [...w.args];
     if (BY_ID.includes(w.method)) {
       const id = real(args[0] as number);
@@ -330,14 +483,25 @@ export class StoreBacklog {
     return args;
   }
 
-  /** Writes what it can before the store closes; says what is lost if the disk is still full. */
+  /** Writes what it can before the store closes; says what is lost (or spooled) if it cannot. */
   async close(): Promise<void> {
     if (this.#timer) this.#o.clock.clearTimer(this.#timer);
+    if (this.#grace) this.#o.clock.clearTimer(this.#grace);
     this.#timer = null;
-    if (this.#writes.length > 0 && !(await this.flush()))
+    this.#grace = null;
+    if (this.#writes.length > 0 && !(await this.flush())) {
+      const n = this.#writes.length;
+      const spooled = this.#writes.filter((w) => w.seq !== undefined).length;
+      const writes = `${n} history write${n === 1 ? '' : 's'}`;
       this.#o.say(
-        `caretaker: ${this.#writes.length} history write${this.#writes.length === 1 ? '' : 's'} could not be recorded (the disk is still full) and ${this.#writes.length === 1 ? 'is' : 'are'} lost`,
+        spooled === n
+          ? `caretaker: ${writes} wait in ${this.#o.spool!.path} and will be written when the store is reachable at the next start`
+          : this.#cause === 'unavailable'
+            ? `caretaker: ${writes} could not be recorded (${this.#label} is unreachable); ${spooled} of them wait in the spool, the rest are lost`
+            : `caretaker: ${writes} could not be recorded (the disk is still full) and ${n === 1 ? 'is' : 'are'} lost`,
       );
+    }
+    this.#o.spool?.close();
     try {
       await this.#store.close();
     } catch (err) {

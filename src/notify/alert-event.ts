@@ -13,6 +13,7 @@ const PHRASE: Record<AlertEventKind, string> = {
   anomaly: 'ran unusually',
   start_failure: 'did not start',
   host_lost: 'stopped heartbeating',
+  store_unavailable: 'cannot reach its store',
   test: 'sent a test alert',
 };
 

@@ -14,6 +14,7 @@ const VERB: Record<string, string> = {
   anomaly: 'ANOMALY',
   start_failure: 'DID NOT START',
   host_lost: 'HOST LOST',
+  store_unavailable: 'STORE UNREACHABLE',
   test: 'TEST',
 };
 
@@ -47,6 +48,7 @@ const EMOJI: Record<string, string> = {
   missed: ':red_circle:',
   start_failure: ':red_circle:',
   host_lost: ':red_circle:',
+  store_unavailable: ':red_circle:',
   recovery: ':large_green_circle:',
   warn: ':large_yellow_circle:',
   threshold: ':large_yellow_circle:',

@@ -16,6 +16,7 @@ export const ALERT_EVENTS = [
   'anomaly',
   'start_failure',
   'host_lost',
+  'store_unavailable',
 ] as const;
 /** What happened. `test` is sent only by `caretaker notify-test`. */
 export type AlertEventKind = (typeof ALERT_EVENTS)[number] | 'test';

@@ -77,13 +77,21 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       config: caretaker.config.file,
       timezone: caretaker.config.timezone,
       startedAt: engine.startedAt,
+      store: caretaker.storeStatus(),
       running: engine.running,
       queued: engine.queued,
       upcoming: engine.upcoming.slice(0, 20),
       lastFailures: await caretaker.history({ statuses: [...FAILURE_STATUSES], limit: 5 }),
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
-      fleet: caretaker.config.store.kind === 'postgres' ? await caretaker.hosts() : null,
+      // The fleet is in the store: while it is unreachable (status says so) there is none to show.
+      fleet:
+        caretaker.config.store.kind === 'postgres'
+          ? await caretaker.hosts().catch((err: Error) => {
+              if (err.name === 'StoreUnavailableError') return null;
+              throw err;
+            })
+          : null,
     };
   });
 

@@ -64,12 +64,16 @@ describe.skipIf(noPostgres !== undefined)('store: postgres:// through the CLI', 
       join(dir, 'caretaker.yaml'),
       `version: 1\nstore_env: CT_STORE_URL\nstore_schema: ${schema}\ntasks:\n  hello: { action: shell, with: { command: "echo pw is s3cret-pw" } }\n`,
     );
-    // An unreachable port: the open fails, with one line that masks the password.
+    // An unreachable port: the open fails (an outage, exit 1: only a daemon waits for the server),
+    // with one line that masks the password.
     const bad = cli(['run-task', 'hello', '--wait'], {
       cwd: dir,
       env: { ...process.env, CT_STORE_URL: 'postgres://caretaker:s3cret-pw@127.0.0.1:1/test' },
     });
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      'caretaker: store postgres://caretaker:***@127.0.0.1:1/test unreachable (ECONNREFUSED)',
+    );
     expect(bad.stderr + bad.stdout).not.toContain('s3cret-pw');
     expect(bad.stderr).toContain('postgres://caretaker:***@127.0.0.1:1/test');
     const url = new URL(PG_URL);

@@ -113,7 +113,7 @@ describe.skipIf(tmpfsReason !== undefined)('daemon whose state disk fills up (re
     const byHand = cli(['run-task', 'by-hand', '--wait'], { cwd: dir });
     expect(byHand.code).toBe(0);
     expect(byHand.stdout).toMatch(
-      /^run #-\d+ \(not in the history yet: its disk is full\) of by-hand: success/,
+      /^run #-\d+ \(not in the history yet: recorded once the store takes writes again\) of by-hand: success/,
     );
     expect(byHand.stdout).toContain('by hand');
 

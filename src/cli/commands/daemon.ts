@@ -166,6 +166,8 @@ interface DaemonStatus {
   openIncidents: IncidentRecord[];
   /** The hosts of the fleet on a shared store; null on a host's own store. */
   fleet: HostSummary[] | null;
+  /** Absent from a daemon older than this field. */
+  store?: { reachable: boolean; unreachableSince: number | null; waiting: number };
 }
 
 interface Upcoming {
@@ -282,6 +284,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
           : { running: false },
       configWarning: view.configWarning,
       heartbeat,
+      store: live?.store ?? null,
       watches: view.watches,
       openIncidents: view.openIncidents,
       fleet: view.fleet,
@@ -306,6 +309,13 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
         : `heartbeat: ${relative(now - hbAge, now)}`,
     );
   } else if (hb) io.out(`last heartbeat: ${relative(hb.at, now)} (pid ${hb.pid})`);
+  if (live?.store && !live.store.reachable) {
+    const since = live.store.unreachableSince;
+    const waiting = live.store.waiting;
+    io.out(
+      `store unreachable since ${since === null ? '?' : `${new Date(since).toISOString()} (${relative(since, now)})`}; host tasks go on, ${waiting} history write${waiting === 1 ? '' : 's'} spooled; cluster tasks are not claimed`,
+    );
+  }
   io.out(`config: ${view.configFile}`);
   if (view.fleet) io.out(fleetLine(view.fleet, now));
   if (live && live.running.length + live.queued.length > 0) {

@@ -26,7 +26,7 @@ export function exitCodeForRun(run: RunRecord): number {
 export function renderRun(run: RunRecord, io: Io): void {
   const result = run.result;
   io.out(
-    `run #${run.id}${run.id < 0 ? ' (not in the history yet: its disk is full)' : ''} of ${run.task}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${ms(run.durationMs)}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}`,
+    `run #${run.id}${run.id < 0 ? ' (not in the history yet: recorded once the store takes writes again)' : ''} of ${run.task}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${ms(run.durationMs)}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}`,
   );
   if (result?.summary) io.out(result.summary);
   if (run.reason && run.reason !== result?.summary) io.out(run.reason);

@@ -8,6 +8,8 @@
 import { redactUrl, scrubSecrets } from '../../core/redact-url.js';
 import { pruneStore } from '../prune.js';
 import { StoreOpenError } from '../store-open-error.js';
+import { StoreUnavailableError } from '../store-unavailable-error.js';
+import { unreachableCode } from './pg-errors.js';
 import type {
   ClaimRecord,
   DailyStats,
@@ -53,10 +55,19 @@ export interface PgStoreOptions {
   readonly maxConnections?: number;
 }
 
-/** One line that names the store (password masked) and what went wrong (secrets scrubbed). */
-function openError(url: string, schema: string, err: unknown): StoreOpenError {
+/**
+ * One line that names the store (password masked) and what went wrong (secrets scrubbed): a
+ * server that is not there is StoreUnavailableError (worth waiting for); anything else (a wrong
+ * password, missing rights, no such database) is StoreOpenError (exit 2, the configuration's).
+ */
+function openError(url: string, schema: string, err: unknown): StoreOpenError | StoreUnavailableError {
   const e = err as { message?: string; code?: string };
   const what = (e.message || e.code || String(err)).split('\n')[0]!;
+  const unreachable = unreachableCode(err);
+  if (unreachable !== null)
+    return new StoreUnavailableError(`store ${redactUrl(url)} unreachable (${unreachable})`, unreachable, {
+      cause: err,
+    });
   return new StoreOpenError(
     `cannot open the PostgreSQL store ${redactUrl(url)} (schema ${schema}): ${scrubSecrets(what, url)}`,
   );
@@ -89,7 +100,10 @@ export class PgStore implements Store, HistoryImport {
     this.#fleet = new PgFleetRepo(db);
   }
 
-  /** Connects and migrates; throws StoreOpenError (exit 2) with the password masked. */
+  /**
+   * Connects and migrates; throws StoreOpenError (exit 2) with the password masked, or
+   * StoreUnavailableError when the server cannot be reached (the caller may wait and retry).
+   */
   static async open(opts: PgStoreOptions): Promise<PgStore> {
     const schema = opts.schema ?? DEFAULT_PG_SCHEMA;
     if (schema === '' || schema.length > 63)
@@ -112,6 +126,42 @@ export class PgStore implements Store, HistoryImport {
   /** For tests and benchmarks: one statement in this store's schema (`$S` stands for it). */
   async sql<T extends Record<string, unknown>>(text: string, values: readonly unknown[] = []): Promise<T[]> {
     return (await this.#db.query<T>(text.split('$S').join(this.#db.s), values)).rows;
+  }
+
+  /**
+   * Runs `write` (any store writes) and marks `key` applied in the same transaction, so a spooled
+   * write replayed after a crash between the commit and the spool's own bookkeeping is not
+   * applied twice: a key already marked returns its first result (`applied: false`) and runs
+   * nothing. Marks live in `spool_applied` (created on first use; pruned with the alerts).
+   */
+  async applyOnce<T>(key: string, write: () => Promise<T>): Promise<{ applied: boolean; result: T }> {
+    await this.#spoolTable();
+    const s = this.#db.s;
+    return this.#db.transaction(async () => {
+      const done = await this.#db.query<{ result: T }>(
+        `SELECT result FROM ${s}.spool_applied WHERE key = $1`,
+        [key],
+      );
+      if (done.rows[0]) return { applied: false, result: done.rows[0].result };
+      const result = await write();
+      await this.#db.query(`INSERT INTO ${s}.spool_applied (key, result, applied_at) VALUES ($1, $2, $3)`, [
+        key,
+        JSON.stringify(result ?? null),
+        Date.now(),
+      ]);
+      return { applied: true, result };
+    });
+  }
+
+  #spoolReady = false;
+
+  async #spoolTable(): Promise<void> {
+    if (this.#spoolReady) return;
+    // Not a numbered migration: only a daemon that spooled ever needs it.
+    await this.#db.query(
+      `CREATE TABLE IF NOT EXISTS ${this.#db.s}.spool_applied (key text PRIMARY KEY, result jsonb, applied_at bigint NOT NULL)`,
+    );
+    this.#spoolReady = true;
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -242,8 +292,16 @@ export class PgStore implements Store, HistoryImport {
     return this.#alerts.lastPings();
   }
 
-  pruneAlerts(before: number): Promise<number> {
-    return this.#alerts.prune(before);
+  async pruneAlerts(before: number): Promise<number> {
+    const n = await this.#alerts.prune(before);
+    // Marks of replayed writes matter only until the spool that sent them heard back (seconds).
+    const s = this.#db.s;
+    const marks = await this.#db.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [
+      `${s}.spool_applied`,
+    ]);
+    if (marks.rows[0]?.t)
+      await this.#db.query(`DELETE FROM ${s}.spool_applied WHERE applied_at < $1`, [before]);
+    return n;
   }
 
   // ---- meta ---------------------------------------------------------------------------------
