@@ -40,8 +40,11 @@ function duration(text) {
 }
 
 const trials = Number(flag('trials', quick ? '3' : '20'));
-if (!Number.isInteger(trials) || trials < 1) bad(`--trials: expected a whole number >= 1, got "${flag('trials')}"`);
-const leases = flag('lease', quick ? '2s' : '15s,2s').split(',').map(duration);
+if (!Number.isInteger(trials) || trials < 1)
+  bad(`--trials: expected a whole number >= 1, got "${flag('trials')}"`);
+const leases = flag('lease', quick ? '2s' : '15s,2s')
+  .split(',')
+  .map(duration);
 
 const pool = new pg.Pool({ connectionString: URL, max: 2 });
 const q = async (text, values = []) => (await pool.query(text, values)).rows;
@@ -108,10 +111,11 @@ async function measure(leaseMs) {
       daemons.set(host, startDaemon(dir, host));
       // One at a time: the first migrates the schema, the others find it done.
       await waitFor(`host ${host} to register`, 30_000, async () => {
-        if (daemons.get(host).child.exitCode !== null) throw new Error(`daemon ${host} exited: ${daemons.get(host).output()}`);
-        const rows = await q(`SELECT pid FROM "${schema}".hosts WHERE name = $1 AND stopped_at IS NULL`, [host]).catch(
-          () => [],
-        );
+        if (daemons.get(host).child.exitCode !== null)
+          throw new Error(`daemon ${host} exited: ${daemons.get(host).output()}`);
+        const rows = await q(`SELECT pid FROM "${schema}".hosts WHERE name = $1 AND stopped_at IS NULL`, [
+          host,
+        ]).catch(() => []);
         return rows[0]?.pid === daemons.get(host).child.pid;
       });
     }
@@ -134,18 +138,23 @@ async function measure(leaseMs) {
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       await victim.exited;
-      const second = await waitFor(`trial ${trial}: another host to take the slot over`, leaseMs * 3 + 15_000, async () => {
-        const rows = await q(
-          `SELECT id, host, trigger, started_at, child_pgid FROM "${schema}".runs
+      const second = await waitFor(
+        `trial ${trial}: another host to take the slot over`,
+        leaseMs * 3 + 15_000,
+        async () => {
+          const rows = await q(
+            `SELECT id, host, trigger, started_at, child_pgid FROM "${schema}".runs
            WHERE task = 'long' AND scheduled_for = $1 AND id <> $2 AND started_at IS NOT NULL
            ORDER BY id LIMIT 1`,
-          [slot, first.id],
-        );
-        return rows[0];
-      });
-      const [claim] = await q(`SELECT host, claimed_at, takeovers FROM "${schema}".claims WHERE task = 'long' AND slot = $1`, [
-        slot,
-      ]);
+            [slot, first.id],
+          );
+          return rows[0];
+        },
+      );
+      const [claim] = await q(
+        `SELECT host, claimed_at, takeovers FROM "${schema}".claims WHERE task = 'long' AND slot = $1`,
+        [slot],
+      );
       const totalMs = Number(second.started_at) - killedAt;
       results.push({
         trial,
@@ -157,7 +166,8 @@ async function measure(leaseMs) {
         startMs: Number(second.started_at) - Number(claim.claimed_at),
         sinceStartMs: killedAt - Number(first.started_at),
       });
-      if (second.host === first.host) problems.push(`trial ${trial}: the slot was rerun on the killed host ${first.host}`);
+      if (second.host === first.host)
+        problems.push(`trial ${trial}: the slot was rerun on the killed host ${first.host}`);
       if (claim.takeovers !== 1) problems.push(`trial ${trial}: takeovers = ${claim.takeovers}`);
       // The orphan sleep of the killed daemon, and the takeover's (its run ends failed, the slot done).
       const [orphan] = await q(`SELECT child_pgid FROM "${schema}".runs WHERE id = $1`, [first.id]);
@@ -171,7 +181,8 @@ async function measure(leaseMs) {
         const [r] = await q(`SELECT status, reason FROM "${schema}".runs WHERE id = $1`, [first.id]);
         return r?.status !== 'running' && r;
       });
-      if (old.status !== 'interrupted') problems.push(`trial ${trial}: the killed run is ${old.status}, not interrupted`);
+      if (old.status !== 'interrupted')
+        problems.push(`trial ${trial}: the killed run is ${old.status}, not interrupted`);
       // The killed host comes back and takes part in the next trials.
       daemons.set(first.host, startDaemon(victim.dir, first.host));
       lastSlot = slot;
@@ -181,16 +192,23 @@ async function measure(leaseMs) {
     }
     // Every trial's slot: the killed run and one takeover run, nothing else.
     for (const r of results) {
-      const rows = await q(`SELECT id, host, status FROM "${schema}".runs WHERE task = 'long' AND scheduled_for = $1`, [r.slot]);
-      if (rows.length !== 2) problems.push(`slot ${new Date(r.slot).toISOString()}: ${rows.length} runs: ${JSON.stringify(rows)}`);
+      const rows = await q(
+        `SELECT id, host, status FROM "${schema}".runs WHERE task = 'long' AND scheduled_for = $1`,
+        [r.slot],
+      );
+      if (rows.length !== 2)
+        problems.push(`slot ${new Date(r.slot).toISOString()}: ${rows.length} runs: ${JSON.stringify(rows)}`);
     }
   } finally {
     for (const d of daemons.values()) {
       if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGTERM');
     }
     await Promise.race([Promise.all([...daemons.values()].map((d) => d.exited)), sleep(10_000)]);
-    for (const d of daemons.values()) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    const orphans = await q(`SELECT child_pgid FROM "${schema}".runs WHERE child_pgid IS NOT NULL`).catch(() => []);
+    for (const d of daemons.values())
+      if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+    const orphans = await q(`SELECT child_pgid FROM "${schema}".runs WHERE child_pgid IS NOT NULL`).catch(
+      () => [],
+    );
     for (const o of orphans) killGroup(o.child_pgid);
     await q(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
     rmSync(root, { recursive: true, force: true });
@@ -228,8 +246,13 @@ for (const r of all) {
   console.log(
     `\nlease ${fmt(r.leaseMs)} (slots every ${r.period} s), per trial (from → to: takeover; killed this long after its run started):`,
   );
-  console.log(r.results.map((x) => `${x.from}→${x.to} ${fmt(x.totalMs)} (+${fmt(x.sinceStartMs)})`).join(' · '));
+  console.log(
+    r.results.map((x) => `${x.from}→${x.to} ${fmt(x.totalMs)} (+${fmt(x.sinceStartMs)})`).join(' · '),
+  );
   if (r.problems.length) console.log(`PROBLEMS: ${r.problems.join('; ')}`);
-  else console.log('Every trial: the killed run interrupted, one takeover run on another host, no third run, takeovers = 1.');
+  else
+    console.log(
+      'Every trial: the killed run interrupted, one takeover run on another host, no third run, takeovers = 1.',
+    );
 }
 if (all.some((r) => r.problems.length)) process.exitCode = 1;
