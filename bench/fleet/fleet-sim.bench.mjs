@@ -67,6 +67,11 @@ async function main() {
   console.log(`Machine: ${machineLine()}\n`);
   // Migrate once, before the workers open the schema.
   const admin = await PgStore.open({ url: BASE_URL, schema, maxConnections: 2 });
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.once(sig, () => {
+      console.error(`fleet-sim.bench: ${sig}: dropping schema ${schema}`);
+      admin.sql(`DROP SCHEMA $S CASCADE`).finally(() => process.exit(1));
+    });
   // The machine's floor: one host alone, claiming one slot after another on one connection.
   const alone = [];
   for (let i = 0; i < 300; i++) {
@@ -171,7 +176,8 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
   let done = false;
   Promise.allSettled(children).then(() => (done = true));
   let based = false;
-  while (!done && Date.now() < tEnd + 500) {
+  // Until the workers are done: the window, and the drain of its backlog after it.
+  while (!done) {
     const now = Date.now();
     if (!based && now >= t0) {
       allBefore = allPostgres(read);
@@ -188,8 +194,7 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
       if (!based) continue;
       if (!base.has(pid)) base.set(pid, 0);
     }
-    if (based && Date.now() >= tEnd) break;
-    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(10, (based ? tEnd : t0) - Date.now()))));
+    await new Promise((r) => setTimeout(r, based ? 1000 : Math.min(1000, Math.max(10, t0 - Date.now()))));
   }
   allAfter = allPostgres(read);
   for (const [pid] of last) {
@@ -254,8 +259,10 @@ function report(o) {
   const hostRun = cat('hostRun');
   const workerCpu = o.results.reduce((n, r) => n + r.cpuSeconds, 0);
   const cores = Number(machineLine().split(' ')[0]);
+  // CPU is measured over the window and the drain after it.
+  const span = o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds));
   const share = (s) =>
-    `${((s / (o.seconds * cores)) * 100).toFixed(1)} % of the machine (${((s / o.seconds) * 100).toFixed(0)} % of a core)`;
+    `${((s / (span * cores)) * 100).toFixed(1)} % of the machine (${((s / span) * 100).toFixed(0)} % of a core) over ${span.toFixed(0)} s`;
   console.log(
     `${o.hosts} hosts in ${o.workers} processes (pool of ${o.poolSize} each, ${o.workers * o.poolSize} connections), ${o.seconds} s, ` +
       `${o.tasks} cluster tasks every 10 s (${o.align}), losers ${o.claimFire ? 'record the passed fire (claimFire)' : 'write nothing'}; ` +
@@ -270,7 +277,18 @@ function report(o) {
       '',
       '',
     ],
-    ['claimSlot calls', `${n0(claim.length)} (${n0(claim.length / o.seconds)}/s)`, '', ''],
+    [
+      'claimSlot calls issued in the window',
+      `${n0(sum('claimsIssued'))} (${n0(sum('claimsIssued') / o.seconds)}/s)`,
+      '',
+      '',
+    ],
+    [
+      'claimSlot calls answered (in the window and the drain after it)',
+      `${n0(claim.length)} (${n0(claim.length / (o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))))}/s over ${(o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))).toFixed(0)} s)`,
+      '',
+      '',
+    ],
     [
       'claimSlot latency p50 / p99 / max',
       `${ms(pct(claim, 50))} / ${ms(pct(claim, 99))} / ${ms(pct(claim, 100))}`,
@@ -309,6 +327,12 @@ function report(o) {
     ],
     ['late heartbeats (next beat due before the last ended)', `${sum('lateBeats')}`, '', ''],
     [
+      'operations in flight when the window ended (backlog) / still unanswered after up to a minute of draining',
+      `${n0(sum('backlogAtEnd'))} / ${n0(sum('undrained'))}`,
+      'backlog ≈ one slot’s claims',
+      '',
+    ],
+    [
       'host-task run bookkeeping (3 statements) p50 / p99',
       `${ms(pct(hostRun, 50))} / ${ms(pct(hostRun, 99))} (${n0(hostRun.length / o.seconds)} runs/s)`,
       '',
@@ -320,7 +344,18 @@ function report(o) {
       '',
       '',
     ],
-    ['statements in the window', `${n0(sum('statements'))} (${n0(sum('statements') / o.seconds)}/s)`, '', ''],
+    [
+      'statements answered (window and drain)',
+      `${n0(sum('statements'))} (${n0(sum('statements') / span)}/s)`,
+      '',
+      '',
+    ],
+    [
+      'statements per CPU-second of the fleet’s backends / of the simulating processes',
+      `${n0(sum('statements') / o.cpu.fleet)} / ${n0(sum('statements') / workerCpu)}`,
+      '',
+      '',
+    ],
     [
       'PostgreSQL CPU: the fleet’s backends',
       `${o.cpu.fleet.toFixed(1)} s over ${o.cpu.backends} backends = ${share(o.cpu.fleet)}`,
@@ -367,7 +402,14 @@ async function worker() {
       now: Date.now(),
     });
   const lat = { claim: [], heartbeat: [], beat: [], clusterLate: [], hostRun: [] };
-  const count = { statements: 0, lateBeats: 0 };
+  const count = {
+    statements: 0,
+    lateBeats: 0,
+    backlogAtEnd: 0,
+    undrained: 0,
+    claimsIssued: 0,
+    drainSeconds: 0,
+  };
   const errors = [];
   const won = [];
   const inflight = new Set();
@@ -462,6 +504,7 @@ async function worker() {
 
   // Cluster slots: every host of this process claims each (task, slot).
   const claimAll = (task, slot) => {
+    count.claimsIssued += hosts.length;
     for (const h of hosts)
       track(
         (async () => {
@@ -508,15 +551,32 @@ async function worker() {
     });
   }
 
+  const progress = setInterval(
+    () =>
+      process.stderr.write(
+        `  worker ${process.pid}: ${lat.claim.length} claims, ${lat.heartbeat.length} beats, ${lat.hostRun.length} host runs done; ${inflight.size} in flight\n`,
+      ),
+    10_000,
+  );
   const cpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, Math.max(0, o.t0 - Date.now())));
   const cpuAtStart = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, Math.max(0, o.tEnd - Date.now()) + 50));
-  while (inflight.size) await Promise.all([...inflight]);
+  // What the fleet still owes at the end is a backlog: drained for up to a minute, then reported.
+  const backlogAtEnd = inflight.size;
+  const drainUntil = Date.now() + 60_000;
+  while (inflight.size && Date.now() < drainUntil)
+    await Promise.race([Promise.all([...inflight]), new Promise((r) => setTimeout(r, 1000))]);
+  count.backlogAtEnd = backlogAtEnd;
+  count.undrained = inflight.size;
+  clearInterval(progress);
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system - cpuAtStart.user - cpuAtStart.system) / 1e6;
-  for (const h of hosts) await store.unregisterHost(h.name, h.instance, Date.now());
-  await store.close();
+  if (inflight.size === 0) {
+    for (const h of hosts) await store.unregisterHost(h.name, h.instance, Date.now());
+    await store.close();
+  } // else: the process exits with its backlog unanswered (the connections close with it).
+  count.drainSeconds = (Date.now() - o.tEnd) / 1000;
   const f = (xs) => Float64Array.from(xs);
   process.send(
     {
