@@ -172,7 +172,8 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
   const base = new Map();
   const last = new Map();
   let allBefore;
-  let allAfter;
+  // Every postgres process's latest sample (a backend that exits keeps its last one).
+  const allLast = new Map();
   let done = false;
   Promise.allSettled(children).then(() => (done = true));
   let based = false;
@@ -184,6 +185,7 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
       for (const [pid, s] of last) base.set(pid, read(pid) ?? s);
       based = true;
     }
+    if (based) for (const [pid, v] of allPostgres(read)) allLast.set(pid, v);
     const pids = (await admin.sql(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [APP])).map(
       (r) => String(r.pid),
     );
@@ -196,7 +198,7 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
     }
     await new Promise((r) => setTimeout(r, based ? 1000 : Math.min(1000, Math.max(10, t0 - Date.now()))));
   }
-  allAfter = allPostgres(read);
+  for (const [pid, v] of allPostgres(read)) allLast.set(pid, v);
   for (const [pid] of last) {
     const s = read(pid);
     if (s !== undefined) last.set(pid, s);
@@ -204,7 +206,7 @@ async function sampleBackendCpu(admin, t0, tEnd, children) {
   let fleet = 0;
   for (const [pid, s] of last) fleet += s - (base.get(pid) ?? s);
   let all = 0;
-  for (const [pid, s] of allAfter) all += s - (allBefore?.get(pid) ?? 0);
+  for (const [pid, s] of allLast) all += s - (allBefore?.get(pid) ?? 0);
   return { fleet, all, backends: last.size };
 }
 
