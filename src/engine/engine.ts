@@ -34,7 +34,7 @@ import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
 import { FleetMember } from './fleet-member.js';
 import { ClusterSlots } from './cluster-slots.js';
-import type { ClaimRecord } from '../store/types.js';
+import type { ClaimRecord, StartGuard } from '../store/types.js';
 import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
 /** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
@@ -682,7 +682,15 @@ export class Engine extends EventEmitter<EngineEvents> {
         const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason);
         if (step.missed) this.emit('run:missed', skipped);
       } else {
-        const started = await this.#ledger.start(q, now);
+        const guards = this.#startGuards(step.task);
+        const started = guards.length
+          ? await this.#ledger.startGuarded(q, now, guards)
+          : await this.#ledger.start(q, now);
+        if (!started) {
+          // Another host started past the cap a moment before: look again soon.
+          q.readyAt = now + FLEET_POLL_MS;
+          continue;
+        }
         const timer = this.#timers.get(step.task.id);
         if (timer) {
           timer.lastStartedAt = now;
@@ -881,6 +889,35 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
     }
     return cycles;
+  }
+
+  /**
+   * What must hold fleet-wide when this host starts a run of the task, decided in the store
+   * under a lock: a cluster task has one run at a time in the fleet, and a group's cap counts
+   * the cluster runs of every host.
+   */
+  #startGuards(task: TaskConfig): StartGuard[] {
+    if (this.#store.kind === 'sqlite') return [];
+    const host = this.#config.host;
+    const guards: StartGuard[] = [];
+    if (task.scope === 'cluster')
+      guards.push({ key: `task:${task.id}`, tasks: [task.id], cap: 1, host, local: 0 });
+    const cap = task.group === null ? undefined : this.#config.groups[task.group];
+    // While the store is away a host task still starts (its group counts this host only).
+    if (
+      task.group !== null &&
+      cap !== undefined &&
+      (task.scope === 'cluster' || this.#storeHealth.reachable)
+    ) {
+      const members = this.#config.tasks.filter((t) => t.group === task.group && t.scope === 'cluster');
+      if (members.length > 0) {
+        const local = [...this.#running.values()].filter(
+          (r) => this.#taskOf(r.run.task)?.group === task.group,
+        ).length;
+        guards.push({ key: `group:${task.group}`, tasks: members.map((t) => t.id), cap, host, local });
+      }
+    }
+    return guards;
   }
 
   /** A cluster task's queued and running runs on other hosts (its overlap holds fleet-wide). */

@@ -10,7 +10,7 @@ import type { Config, TaskConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Progress } from '../actions/types.js';
 import { RunWaiters } from './run-waiters.js';
-import type { HostRecord, RunFinish, RunRecord, RunTrigger, Store } from '../store/types.js';
+import type { HostRecord, RunFinish, RunRecord, RunTrigger, StartGuard, Store } from '../store/types.js';
 
 export interface RunFinishedInfo {
   /** The run failed and a retry of it is queued: not the cycle's final word yet. */
@@ -153,6 +153,16 @@ export class RunLedger {
     this.d.logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
     this.settled(final);
     return final;
+  }
+
+  /**
+   * Starts a queued run only if the fleet-wide guards hold (see Store.startRunGuarded); null
+   * when they do not: it stays queued.
+   */
+  async startGuarded(q: Queued, now: number, guards: readonly StartGuard[]): Promise<RunRecord | null> {
+    if (!(await this.d.store.startRunGuarded(q.run.id, now, this.d.pid, guards))) return null;
+    this.queue.delete(q.run.id);
+    return { ...q.run, status: 'running', startedAt: now, pid: this.d.pid };
   }
 
   /** Takes a queued run out of the queue and records it as started. */

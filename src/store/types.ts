@@ -307,6 +307,19 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
+/**
+ * A condition on starting a run, judged fleet-wide under a lock of `key`: fewer than `cap` runs
+ * of `tasks` are running on other hosts than `host`, plus `local` on this one.
+ */
+export interface StartGuard {
+  /** Starts guarded by one key are decided one at a time across the fleet. */
+  readonly key: string;
+  readonly tasks: readonly string[];
+  readonly cap: number;
+  readonly host: string;
+  readonly local: number;
+}
+
 /** A daemon as the fleet sees it (one row per host name). */
 export interface HostRecord {
   readonly name: string;
@@ -438,6 +451,18 @@ export interface FleetStore {
    * since (a host retired long ago leaves `caretaker hosts`); returns how many claims went.
    */
   pruneClaims(before: number): Promise<number>;
+  /**
+   * Records a queued run as started only if every guard holds, decided under the guards' locks
+   * so two hosts never both start past a cap (a cluster task's one run at a time, a group's cap
+   * fleet-wide). False: not started, still queued. A host's own store (SQLite) has no other
+   * hosts: it starts the run.
+   */
+  startRunGuarded(
+    id: number,
+    startedAt: number,
+    pid: number,
+    guards: readonly StartGuard[],
+  ): Promise<boolean>;
   /** The store's own clock (PostgreSQL's), to tell a host whose clock is off (leases use host clocks). */
   storeTime(): Promise<number>;
 }

@@ -257,4 +257,41 @@ describe.skipIf(noPostgres !== undefined)('fleet role on PostgreSQL under concur
     console.log(`  late heartbeat vs 9 takeovers, 40 rounds: renewed first ${renewed}, taken over ${taken}`);
     expect(renewed + taken).toBe(40);
   });
+
+  it('starts one run past a cap of 1 when ten hosts start runs of one group at once', async () => {
+    for (let round = 0; round < 10; round++) {
+      const runs = await Promise.all(
+        stores.map((s, h) =>
+          s.insertRun({
+            task: `grp-${h % 3}`,
+            host: `h${h}`,
+            trigger: 'schedule',
+            scheduledFor: T0 + round,
+            notBefore: T0,
+            queuedAt: T0,
+            status: 'queued',
+            attempt: 1,
+            dryRun: false,
+            pid: 1,
+          }),
+        ),
+      );
+      const started = await Promise.all(
+        stores.map((s, h) =>
+          s.startRunGuarded(runs[h]!.id, T0 + 1, 1, [
+            { key: 'group:db', tasks: ['grp-0', 'grp-1', 'grp-2'], cap: 1, host: `h${h}`, local: 0 },
+          ]),
+        ),
+      );
+      expect(started.filter(Boolean)).toHaveLength(1);
+      const running = await stores[0]!.listRuns({ statuses: ['running'], limit: 100 });
+      expect(running).toHaveLength(1);
+      // The round's winner finishes; the others are cancelled.
+      for (const r of runs)
+        await stores[0]!.finishRun(r.id, {
+          status: r.id === running[0]!.id ? 'success' : 'cancelled',
+          finishedAt: T0 + 2,
+        });
+    }
+  });
 });

@@ -30,6 +30,7 @@ import type {
   SampleInput,
   SampleKey,
   SamplePoint,
+  StartGuard,
   Store,
   TaskState,
 } from '../types.js';
@@ -176,6 +177,15 @@ export class PgStore implements Store, HistoryImport {
 
   startRun(id: number, startedAt: number, pid: number): Promise<void> {
     return this.#runs.start(id, startedAt, pid);
+  }
+
+  startRunGuarded(
+    id: number,
+    startedAt: number,
+    pid: number,
+    guards: readonly StartGuard[],
+  ): Promise<boolean> {
+    return this.#runs.startGuarded(id, startedAt, pid, guards);
   }
 
   finishRun(id: number, f: RunFinish): Promise<RunRecord> {

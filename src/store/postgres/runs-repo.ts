@@ -8,6 +8,7 @@ import {
   FAILURE_STATUSES,
   RUN_STATUSES,
   SUCCESS_STATUSES,
+  type StartGuard,
   type NewRun,
   type RecentRuns,
   type RunFinish,
@@ -179,6 +180,28 @@ export class PgRunsRepo {
 
   async start(id: number, startedAt: number, pid: number): Promise<void> {
     await this.#db.query(this.#sql.start, [id, startedAt, pid], 'ct_run_start');
+  }
+
+  /** See Store.startRunGuarded: the guards' advisory locks (in key order), the counts, the start. */
+  async startGuarded(
+    id: number,
+    startedAt: number,
+    pid: number,
+    guards: readonly StartGuard[],
+  ): Promise<boolean> {
+    return this.#db.transaction(async () => {
+      for (const key of [...new Set(guards.map((g) => g.key))].sort())
+        await this.#db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.#db.s}:start:${key}`]);
+      for (const g of guards) {
+        const r = await this.#db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${this.#db.s}.runs WHERE status = 'running' AND task = ANY($1) AND host <> $2`,
+          [g.tasks, g.host],
+        );
+        if (r.rows[0]!.n + g.local >= g.cap) return false;
+      }
+      await this.start(id, startedAt, pid);
+      return true;
+    });
   }
 
   async finish(id: number, f: RunFinish): Promise<RunRecord> {

@@ -26,6 +26,7 @@ import type {
   SampleInput,
   SampleKey,
   SamplePoint,
+  StartGuard,
   Store,
   TaskState,
 } from '../types.js';
@@ -113,6 +114,17 @@ export class SqliteStore implements Store, HistoryExport {
 
   async startRun(id: number, startedAt: number, pid: number): Promise<void> {
     this.#write(() => this.#runs.start(id, startedAt, pid));
+  }
+
+  /** A host's own file has no other hosts to guard against: the run starts. */
+  async startRunGuarded(
+    id: number,
+    startedAt: number,
+    pid: number,
+    _guards: readonly StartGuard[],
+  ): Promise<boolean> {
+    await this.startRun(id, startedAt, pid);
+    return true;
   }
 
   async finishRun(id: number, f: RunFinish): Promise<RunRecord> {
