@@ -29,6 +29,8 @@ export interface FleetMemberHooks {
 
 /** The fleet's hosts are looked at every this many heartbeats (once per lease). */
 const HOSTS_EVERY_BEATS = 3;
+/** Expired leases are looked for this often (or every heartbeat, if more often). */
+const SCAN_EVERY_MS = 1_000;
 
 export interface FleetMemberOptions {
   readonly store: FleetStore;
@@ -54,6 +56,7 @@ export class FleetMember {
   #joined = false;
   #failingSince: number | null = null;
   #beats = 0;
+  #lastBeatAt: number | null = null;
   /** Hosts this member told lost (and will tell back). */
   readonly #told = new Map<string, HostRecord>();
 
@@ -125,41 +128,31 @@ export class FleetMember {
   startBeating(): void {
     if (this.#timer || !this.#joined) return;
     const tick = () => {
-      this.#timer = this.#o.clock.setTimer(tick, this.#o.config().fleet.heartbeatMs);
-      if (!this.#beating) this.#beating = this.beat().finally(() => (this.#beating = null));
+      const { heartbeatMs } = this.#o.config().fleet;
+      // Expired leases are looked for every second (a read), so a slot is taken over within
+      // about a second of its lease's end; the heartbeat (a write) goes every third of a lease.
+      this.#timer = this.#o.clock.setTimer(tick, Math.min(SCAN_EVERY_MS, heartbeatMs));
+      if (this.#beating) return;
+      const now = this.#o.clock.now();
+      const full = this.#lastBeatAt === null || now - this.#lastBeatAt >= heartbeatMs - 50;
+      if (full) this.#lastBeatAt = now;
+      this.#beating = this.beat(full).finally(() => (this.#beating = null));
     };
     tick();
   }
 
-  /** One heartbeat: renew, stop what was lost, take over what was orphaned. Never throws. */
-  async beat(): Promise<void> {
+  /**
+   * One heartbeat: renew, stop what was lost, take over what was orphaned (with `full` false,
+   * only the last: a look for expired leases between two heartbeats). Never throws.
+   */
+  async beat(full = true): Promise<void> {
     const { store, clock, logger } = this.#o;
     const config = this.#o.config();
     const now = clock.now();
     try {
-      const { registered, lost } = await store.heartbeat(config.host, this.instance, now);
-      if (this.#failingSince !== null) {
-        logger.info(
-          `fleet heartbeat recorded again after ${formatDuration(now - this.#failingSince)} without`,
-        );
-        this.#failingSince = null;
-      }
-      if (!registered) {
-        logger.error(
-          { host: config.host },
-          `host name "${config.host}" is now held by another daemon: this one no longer takes cluster slots`,
-        );
-        this.#joined = false;
-      }
-      for (const claim of lost) {
-        logger.warn(
-          { task: claim.task, slot: new Date(claim.slot).toISOString(), to: claim.host },
-          `${claim.task}: the slot of ${new Date(claim.slot).toISOString()} was taken over by host "${claim.host}" (this host missed its heartbeats); stopping its run here`,
-        );
-        await this.#o.hooks.fence(claim);
-      }
+      if (full) await this.#renew(now);
       if (!this.#joined) return;
-      if (this.#beats++ % HOSTS_EVERY_BEATS === 0) await this.#watchHosts(now);
+      if (full && this.#beats++ % HOSTS_EVERY_BEATS === 0) await this.#watchHosts(now);
       for (const claim of await store.expiredClaims(now)) {
         const task = config.tasks.find((t) => t.id === claim.task);
         if (!task || task.scope !== 'cluster' || !task.enabled) continue;
@@ -173,6 +166,31 @@ export class FleetMember {
           `fleet heartbeat failed: ${(err as Error).message.split('\n')[0]}`,
         );
       }
+    }
+  }
+
+  /** The heartbeat's write: this host's row and its leases; what it lost meanwhile is stopped. */
+  async #renew(now: number): Promise<void> {
+    const { store, logger } = this.#o;
+    const config = this.#o.config();
+    const { registered, lost } = await store.heartbeat(config.host, this.instance, now);
+    if (this.#failingSince !== null) {
+      logger.info(`fleet heartbeat recorded again after ${formatDuration(now - this.#failingSince)} without`);
+      this.#failingSince = null;
+    }
+    if (!registered) {
+      logger.error(
+        { host: config.host },
+        `host name "${config.host}" is now held by another daemon: this one no longer takes cluster slots`,
+      );
+      this.#joined = false;
+    }
+    for (const claim of lost) {
+      logger.warn(
+        { task: claim.task, slot: new Date(claim.slot).toISOString(), to: claim.host },
+        `${claim.task}: the slot of ${new Date(claim.slot).toISOString()} was taken over by host "${claim.host}" (this host missed its heartbeats); stopping its run here`,
+      );
+      await this.#o.hooks.fence(claim);
     }
   }
 
