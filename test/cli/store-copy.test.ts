@@ -430,7 +430,8 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
       cwd: s.dir,
       env: { ...process.env, CT_COPY_URL: 'postgres://ct:hunter22@127.0.0.1:1/test' },
     });
-    expect(unreachable.code).toBe(2);
+    // An unreachable server is an outage, not a wrong input: exit 1 (as every command on a store that is down).
+    expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
     expect(unreachable.stderr).toContain(
       'cannot open the PostgreSQL store postgres://ct:***@127.0.0.1:1/test',
