@@ -20,6 +20,7 @@ import { lazyStatements } from './lazy-statements.js';
 import { toRunRecord, toTaskState, type RunRow } from './run-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { StatsRepo } from './stats-repo.js';
+import { jsonWithoutNul, textWithoutNul } from '../text-without-nul.js';
 
 /** Rows deleted per statement: each write transaction stays short, a running daemon never stalls. */
 const PRUNE_BATCH = 5000;
@@ -76,7 +77,7 @@ export class RunsRepo {
         startedAt: run.startedAt ?? null,
         status: run.status,
         attempt: run.attempt,
-        reason: run.reason ?? null,
+        reason: textWithoutNul(run.reason ?? null),
         dryRun: run.dryRun ? 1 : 0,
         pid: run.pid,
       }) as RunRow;
@@ -109,9 +110,9 @@ export class RunsRepo {
         startedAt: f.startedAt ?? null,
         exitCode: f.exitCode ?? null,
         durationMs: f.durationMs ?? null,
-        outputTail: f.outputTail ?? null,
-        result: f.result == null ? null : JSON.stringify(f.result),
-        reason: f.reason ?? null,
+        outputTail: textWithoutNul(f.outputTail ?? null),
+        result: f.result == null ? null : jsonWithoutNul(f.result),
+        reason: textWithoutNul(f.reason ?? null),
       }) as RunRow | undefined;
       if (!done) throw new Error(`run ${id} does not exist`);
       const succeeded = SUCCESS_STATUSES.includes(f.status);

@@ -45,6 +45,24 @@ export function describeRunsConformance(name: string, make: StoreFactory<RunsSto
       expect(await store.activeRuns('h1')).toEqual([]);
     });
 
+    it('keeps output holding a NUL byte whole, the NUL as U+FFFD (PostgreSQL refuses it, node:sqlite cuts there)', async () => {
+      const store = await fresh(make);
+      const run = await store.insertRun(queued());
+      await store.startRun(run.id, T0 + 10, 1);
+      await store.finishRun(run.id, {
+        status: 'failed',
+        finishedAt: T0 + 20,
+        outputTail: 'a\u0000b',
+        reason: 'r\u0000s',
+        result: { ok: false, summary: 'x\u0000y' },
+      });
+      expect(await store.getRun(run.id)).toMatchObject({
+        outputTail: 'a\uFFFDb',
+        reason: 'r\uFFFDs',
+        result: { summary: 'x\uFFFDy' },
+      });
+    });
+
     it('returns nothing for a run that does not exist, and refuses to finish one', async () => {
       const store = await fresh(make);
       expect(await store.getRun(999_999)).toBeUndefined();
