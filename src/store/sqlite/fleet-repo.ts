@@ -9,59 +9,10 @@
  * (however often the slot changes hands meanwhile), and a claim taken back by its old holder
  * is not reported as lost.
  */
-import type { ClaimRecord, ClaimState, HostRecord, HostRegistration } from '../types.js';
+import type { ClaimRecord, HostRecord, HostRegistration } from '../types.js';
+import { toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
 import { lazyStatements } from './lazy-statements.js';
 import type { SqliteDatabase } from './sqlite-database.js';
-
-interface HostRow {
-  name: string;
-  instance: string;
-  version: string;
-  pid: number;
-  started_at: number;
-  last_seen_at: number;
-  lease_ms: number;
-  tasks: string;
-  stopped_at: number | null;
-}
-
-const toHost = (r: HostRow): HostRecord => ({
-  name: r.name,
-  instance: r.instance,
-  version: r.version,
-  pid: r.pid,
-  startedAt: r.started_at,
-  lastSeenAt: r.last_seen_at,
-  leaseMs: r.lease_ms,
-  tasks: JSON.parse(r.tasks) as string[],
-  stoppedAt: r.stopped_at,
-});
-
-interface ClaimRow {
-  task: string;
-  slot: number;
-  host: string;
-  instance: string;
-  run_id: number | null;
-  claimed_at: number;
-  lease_until: number;
-  state: string;
-  takeovers: number;
-  reason: string | null;
-}
-
-const toClaim = (r: ClaimRow): ClaimRecord => ({
-  task: r.task,
-  slot: r.slot,
-  host: r.host,
-  instance: r.instance,
-  runId: r.run_id,
-  claimedAt: r.claimed_at,
-  leaseUntil: r.lease_until,
-  state: r.state as ClaimState,
-  takeovers: r.takeovers,
-  reason: r.reason,
-});
 
 /** Claims deleted per statement. */
 const PRUNE_BATCH = 5000;

@@ -1,0 +1,56 @@
+/**
+ * The fleet's tables as rows, and their records, for both stores (the same columns on SQLite
+ * and PostgreSQL). A host's tasks are JSON text on SQLite and jsonb (read as an array) on
+ * PostgreSQL.
+ */
+import type { ClaimRecord, ClaimState, HostRecord } from './types.js';
+
+export interface HostRow {
+  name: string;
+  instance: string;
+  version: string;
+  pid: number;
+  started_at: number;
+  last_seen_at: number;
+  lease_ms: number;
+  tasks: string | string[];
+  stopped_at: number | null;
+}
+
+export const toHost = (r: HostRow): HostRecord => ({
+  name: r.name,
+  instance: r.instance,
+  version: r.version,
+  pid: r.pid,
+  startedAt: r.started_at,
+  lastSeenAt: r.last_seen_at,
+  leaseMs: r.lease_ms,
+  tasks: typeof r.tasks === 'string' ? (JSON.parse(r.tasks) as string[]) : r.tasks,
+  stoppedAt: r.stopped_at,
+});
+
+export interface ClaimRow {
+  task: string;
+  slot: number;
+  host: string;
+  instance: string;
+  run_id: number | null;
+  claimed_at: number;
+  lease_until: number;
+  state: string;
+  takeovers: number;
+  reason: string | null;
+}
+
+export const toClaim = (r: ClaimRow): ClaimRecord => ({
+  task: r.task,
+  slot: r.slot,
+  host: r.host,
+  instance: r.instance,
+  runId: r.run_id,
+  claimedAt: r.claimed_at,
+  leaseUntil: r.lease_until,
+  state: r.state as ClaimState,
+  takeovers: r.takeovers,
+  reason: r.reason,
+});
