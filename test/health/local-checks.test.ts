@@ -121,6 +121,28 @@ describe('health: process', () => {
     expect(c.byfile).toMatchObject({ status: 'fail', message: 'not running' });
     expect(c.bycmd).toMatchObject({ status: 'fail', message: 'not running' });
   });
+
+  it('counts a zombie (exited, not yet reaped by its parent) as not running', async () => {
+    const dir = tempDir();
+    // The inner shell writes its pid and exits; the outer one becomes `sleep`, which never reaps it.
+    const parent = spawn('sh', ['-c', `sh -c 'echo $$ > ${join(dir, 'app.pid')}' & exec sleep 30`], {
+      stdio: 'ignore',
+    });
+    onTestFinished(() => void parent.kill('SIGKILL'));
+    const state = (): string | undefined => {
+      try {
+        const pid = readFileSync(join(dir, 'app.pid'), 'utf8').trim();
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0];
+      } catch {
+        return undefined;
+      }
+    };
+    await waitUntil(() => state() === 'Z', 'the inner shell to become a zombie');
+    const spec = { process: [{ name: 'zombie', pid_file: 'app.pid', sample: '100ms' }] };
+    const c = checks((await runAction(healthAction, spec, { baseDir: dir })).result);
+    expect(c.zombie).toMatchObject({ status: 'fail', message: 'not running' });
+  });
 });
 
 describe('health: command', () => {

@@ -32,6 +32,8 @@ async function procStat(pid: number): Promise<{ ticks: number; rss: number } | u
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (Z) or dead (X) process has exited; only its parent has not yet reaped it.
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
     return { ticks: Number(rest[11]) + Number(rest[12]), rss: rssKb * 1024 };
