@@ -183,6 +183,7 @@ export class RunLedger {
 
   /** Records a run's end (the caller settles it once follow-ups such as a retry are decided). */
   finish(runId: number, finish: RunFinish): Promise<RunRecord> {
+    this.#waiters.settling(runId);
     return this.d.store.finishRun(runId, finish);
   }
 

@@ -20,6 +20,8 @@ const RETRIES_KEPT = 1_000;
 export class RunWaiters {
   readonly #waiting = new Map<number, Set<Waiter>>();
   readonly #retriedAs = new Map<number, number>();
+  /** Runs whose end is recorded but not yet told (a retry may still be queued for them). */
+  readonly #settling = new Set<number>();
 
   constructor(private readonly getRun: (id: number) => Promise<RunRecord | undefined>) {}
 
@@ -36,15 +38,29 @@ export class RunWaiters {
       this.#remove(waiter);
       throw new UsageError(`run #${runId} does not exist`);
     }
-    if (current.finishedAt === null || current.status === 'queued' || current.status === 'running')
+    if (
+      current.finishedAt === null ||
+      current.status === 'queued' ||
+      current.status === 'running' ||
+      this.#settling.has(runId)
+    )
       return pending;
     this.#remove(waiter);
     const retry = follow ? this.#retriedAs.get(runId) : undefined;
     return retry === undefined ? current : this.wait(retry, follow);
   }
 
+  /**
+   * A run's end is being recorded; whether it is retried is decided after. A waiter that asks
+   * meanwhile reads a finished run from the store, and must wait for settled() all the same.
+   */
+  settling(runId: number): void {
+    this.#settling.add(runId);
+  }
+
   /** A run finished; `retry` is the run queued to retry it, if any. */
   settled(run: RunRecord, retry?: RunRecord): void {
+    this.#settling.delete(run.id);
     if (retry) {
       this.#retriedAs.set(run.id, retry.id);
       if (this.#retriedAs.size > RETRIES_KEPT)
