@@ -39,6 +39,17 @@ export async function loadConfigFileAsync(file: string, opts: LoadOptions): Prom
   return parseConfigTextAsync(readConfigText(abs), abs, opts);
 }
 
+/** loadConfigFileAsync, with the file's data as read (before the schema), for a second look. */
+export async function loadConfigFileWithData(
+  file: string,
+  opts: LoadOptions,
+): Promise<{ config: Config; data: Record<string, unknown> }> {
+  const abs = resolve(file);
+  const read = readYaml(readConfigText(abs), abs);
+  await opts.registry.load(actionNames(read.data));
+  return { config: checkConfig(read, abs, opts), data: read.data };
+}
+
 /** Parses config text as if it were the file `file` (relative paths resolve against its dir). */
 export function parseConfigText(text: string, file: string, opts: LoadOptions): Config {
   return checkConfig(readYaml(text, file), file, opts);

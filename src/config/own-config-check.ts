@@ -40,8 +40,8 @@ async function parsed(file: string): Promise<unknown> {
   return outcome.file.data;
 }
 
-/** Every `*_env` key of the config with whether its variable is set. */
-export async function envReferences(file: string): Promise<EnvReference[]> {
+/** Every `*_env` key of the config (its data as read) with whether its variable is set. */
+export function envReferences(data: unknown): EnvReference[] {
   const out: EnvReference[] = [];
   const visit = (value: unknown, path: string) => {
     if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}.${i}`));
@@ -55,7 +55,7 @@ export async function envReferences(file: string): Promise<EnvReference[]> {
       }
     }
   };
-  visit(await parsed(file), '');
+  visit(data, '');
   return out;
 }
 

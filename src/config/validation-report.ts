@@ -5,7 +5,7 @@
  */
 import { builtinRegistry } from '../actions/builtin.js';
 import { driftCount, driftLines, type KeyDrift } from '../schema/config-files/config-drift.js';
-import { loadConfigFileAsync } from './load.js';
+import { loadConfigFileWithData } from './load.js';
 import { driftSinceLoaded, envReferences, type EnvReference } from './own-config-check.js';
 
 export interface ValidationReport {
@@ -25,13 +25,14 @@ export interface ValidationReport {
 }
 
 export async function validateConfigFile(file: string): Promise<ValidationReport> {
-  const config = await loadConfigFileAsync(file, { registry: builtinRegistry() });
+  // The data as read serves the env check too: the file is read and parsed once.
+  const { config, data } = await loadConfigFileWithData(file, { registry: builtinRegistry() });
   const since = await driftSinceLoaded(config.file, config.stateDir);
   return {
     file: config.file,
     tasks: config.tasks.length,
     scheduled: config.tasks.filter((t) => t.schedule && t.enabled).length,
-    env: await envReferences(config.file),
+    env: envReferences(data),
     changedSinceLoaded: since && {
       loadedAt: since.loadedAt,
       count: driftCount(since.drift),
