@@ -4,9 +4,9 @@
  * retried as the task's `retries` say (the CLI waits for the last attempt) unless --no-retry.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { findDaemon } from '../../src/server/client.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunRecord } from '../../src/store/types.js';
@@ -81,6 +81,15 @@ describe.each([
     const dir = setup();
     if (daemon) await withDaemon(dir);
     const r = cli(['run-task', 'flaky', '--wait'], { cwd: dir });
+    // It hung once on a loaded CI machine (Node 22, through a daemon or not): what to look at.
+    onTestFailed(async () => {
+      const log = join(dir, '.caretaker', 'logs', 'caretaker.log');
+      console.error(`stderr: ${r.stderr}`);
+      console.error(
+        `runs: ${JSON.stringify((await runs(dir)).map((x) => [x.id, x.trigger, x.status, x.queuedAt, x.notBefore, x.startedAt, x.finishedAt]))}`,
+      );
+      if (existsSync(log)) console.error(`daemon log:\n${readFileSync(log, 'utf8').slice(-6000)}`);
+    });
     expect(r.stdout).toMatch(/^run #3 of flaky: success/);
     expect(r.stdout).toContain('attempt 3');
     expect(r.code).toBe(0);

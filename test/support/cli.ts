@@ -21,7 +21,13 @@ export function cli(
     encoding: 'utf8',
     timeout: 60_000,
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  // A command that hung says so in what the test prints, rather than as an empty stdout.
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: timedOut ? `${r.stderr}[test: caretaker ${args.join(' ')} did not end within 60 s]\n` : r.stderr,
+  };
 }
 
 export function cliAsync(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
