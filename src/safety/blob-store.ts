@@ -17,27 +17,36 @@ export async function sha256File(path: string): Promise<string> {
   return (await readForBlob(path)).sha256;
 }
 
-/** The hash of a file and, when it is small, its content (so storing it needs no second read). */
-async function readForBlob(path: string): Promise<{ sha256: string; content: Buffer | null }> {
+/**
+ * The hash of a file, the number of bytes hashed and, when it is small, its content (so storing
+ * it needs no second read).
+ */
+async function readForBlob(path: string): Promise<{ sha256: string; size: number; content: Buffer | null }> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const { size } = await fh.stat();
     if (size <= SMALL_FILE) {
       const content = await fh.readFile();
-      return { sha256: createHash('sha256').update(content).digest('hex'), content };
+      return { sha256: createHash('sha256').update(content).digest('hex'), size: content.length, content };
     }
   } finally {
     await fh.close();
   }
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return { sha256: hash.digest('hex'), content: null };
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size, content: null };
 }
 
 export interface PutResult {
   readonly sha256: string;
   /** Bytes written now (0 when an identical blob was already stored). */
   readonly added: number;
+  /** The blob's size. */
+  readonly size: number;
   /** The new blob's path, to make durable with `flush` (null when nothing was written). */
   readonly written: string | null;
 }
@@ -75,9 +84,11 @@ export class BlobStore {
    * file changing while it is read can never leave a blob whose name does not match its content.
    * Not yet durable: call `flush` with the written paths before relying on them.
    */
-  async put(source: string): Promise<PutResult> {
+  async put(source: string, opts: { stored?: (sha256: string) => boolean } = {}): Promise<PutResult> {
+    // `stored`: what the caller knows is in the store (under the rollback lock), instead of a stat.
+    const has = (sha: string) => (opts.stored ? Promise.resolve(opts.stored(sha)) : this.has(sha));
     const read = await readForBlob(source);
-    if (await this.has(read.sha256)) return { sha256: read.sha256, added: 0, written: null };
+    if (await has(read.sha256)) return { sha256: read.sha256, added: 0, size: read.size, written: null };
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     try {
       let sha256 = read.sha256;
@@ -88,9 +99,10 @@ export class BlobStore {
         await copyFile(source, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         await chmod(tmp, 0o400);
         sha256 = await sha256File(tmp);
-        if (await this.has(sha256)) {
+        if (await has(sha256)) {
+          const size = (await stat(tmp)).size;
           await unlink(tmp);
-          return { sha256, added: 0, written: null };
+          return { sha256, added: 0, size, written: null };
         }
       }
       await this.#prefix(sha256);
@@ -103,7 +115,7 @@ export class BlobStore {
         await this.#prefix(sha256);
         await rename(tmp, final);
       });
-      return { sha256, added: size, written: final };
+      return { sha256, added: size, size, written: final };
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -160,15 +172,28 @@ export class BlobStore {
     return out;
   }
 
-  /** Deletes blobs not in `referenced` and temp files left by an interrupted put. */
-  async collectGarbage(referenced: ReadonlySet<string>): Promise<{ deleted: number; bytesFreed: number }> {
+  /**
+   * Deletes blobs not in `referenced` and temp files left by an interrupted put. `stored`: every
+   * blob with its size when the caller knows them (see PointIndex), else each blob is stat'ed.
+   */
+  async collectGarbage(
+    referenced: ReadonlySet<string>,
+    stored?: ReadonlyMap<string, number>,
+  ): Promise<{ deleted: number; bytesFreed: number; deletedShas: string[] }> {
     let deleted = 0;
     let bytesFreed = 0;
-    for (const blob of await this.list()) {
+    const deletedShas: string[] = [];
+    const blobs = stored
+      ? [...stored].map(([sha256, size]) => ({ sha256, size, path: this.pathOf(sha256) }))
+      : await this.list();
+    for (const blob of blobs) {
       if (referenced.has(blob.sha256)) continue;
-      await unlink(blob.path);
+      await unlink(blob.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
       deleted++;
       bytesFreed += blob.size;
+      deletedShas.push(blob.sha256);
     }
     let entries: string[] = [];
     try {
@@ -183,7 +208,16 @@ export class BlobStore {
         this.#prefixes.delete(e);
       }
     }
-    return { deleted, bytesFreed };
+    return { deleted, bytesFreed, deletedShas };
+  }
+
+  /** Are there temp files of an interrupted put? (One listing of the store's top directory.) */
+  async hasLeftovers(): Promise<boolean> {
+    try {
+      return (await readdir(this.dir)).some((e) => e.startsWith('tmp-'));
+    } catch {
+      return false;
+    }
   }
 
   /** Total bytes stored. */

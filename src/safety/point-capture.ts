@@ -5,6 +5,7 @@
 import { runInProcessGroup } from '../os/process-group.js';
 import type { Clock } from '../core/clock.js';
 import type { BlobStore } from './blob-store.js';
+import type { PointIndex } from './point-index.js';
 import { RollbackError } from './rollback-error.js';
 import type { ManifestEntry } from './rollback-manifest.js';
 import type { ScannedPath } from './tree-scan.js';
@@ -17,6 +18,8 @@ export interface CaptureOptions {
   readonly signal?: AbortSignal;
   readonly clock: Clock;
   readonly killGraceMs: number;
+  /** Wall time, as the file's own times are (not the engine's clock). */
+  readonly fileTimeNow: () => number;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in the items' order. */
@@ -46,11 +49,17 @@ async function syncfs(dir: string, o: CaptureOptions): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+/**
+ * `index`: what earlier points read (see PointIndex): a file whose stat fields did not change is
+ * not read again, and the store's blobs are known without a stat each.
+ */
 export async function capture(
   blobs: BlobStore,
   scanned: readonly ScannedPath[],
   o: CaptureOptions,
+  index?: PointIndex,
 ): Promise<{ entries: ManifestEntry[]; addedBytes: number }> {
+  const stored = index ? (sha: string) => index.hasBlob(sha) : undefined;
   let addedBytes = 0;
   const written: string[] = [];
   const entries = await pool(scanned, PARALLELISM, async (s): Promise<ManifestEntry> => {
@@ -71,13 +80,20 @@ export async function capture(
           gid: st!.gid,
         };
       case 'file': {
-        const put = await blobs.put(s.path);
-        addedBytes += put.added;
-        if (put.written) written.push(put.written);
+        let sha256 = index?.knownSha(s.path, st!);
+        if (sha256 === undefined) {
+          const readAt = o.fileTimeNow();
+          const put = await blobs.put(s.path, { stored });
+          addedBytes += put.added;
+          if (put.written) written.push(put.written);
+          index?.addBlob(put.sha256, put.size);
+          index?.remember(s.path, st!, put.sha256, readAt);
+          sha256 = put.sha256;
+        }
         return {
           kind: 'file',
           path: s.path,
-          sha256: put.sha256,
+          sha256,
           size: st!.size,
           mode: st!.mode,
           mtimeMs: st!.mtimeMs,

@@ -23,6 +23,7 @@ import {
   type PointSummary,
 } from './rollback-manifest.js';
 import { capture } from './point-capture.js';
+import { PointIndex } from './point-index.js';
 import { RollbackError } from './rollback-error.js';
 import { scanPatterns, toPatterns } from './tree-scan.js';
 import { makeDir } from '../os/make-dir.js';
@@ -39,6 +40,12 @@ export interface RollbackPointsOptions {
   /** Most bytes of blobs kept in all. @default 1GB */
   readonly maxBytes: number;
   readonly killGraceMs?: number;
+  /**
+   * The wall clock that file times are compared with (the point index's racy rule). Not the
+   * engine's clock, which tests move by hand; a test may set this one to read files "later".
+   * @default Date.now
+   */
+  readonly fileTimeNow?: () => number;
 }
 
 export interface TakeInput {
@@ -67,6 +74,7 @@ export class RollbackPoints {
   readonly #lock: ExclusiveLock;
 
   #limits: { maxPoints: number; maxBytes: number };
+  #index: PointIndex | null = null;
 
   constructor(readonly opts: RollbackPointsOptions) {
     this.#limits = { maxPoints: opts.maxPoints, maxBytes: opts.maxBytes };
@@ -85,13 +93,40 @@ export class RollbackPoints {
     return this.opts.guard;
   }
 
-  /** Runs `fn` holding the rollback lock (exported for restore, which must hold it too). */
+  /**
+   * Runs `fn` holding the rollback lock (exported for restore, which must hold it too). The point
+   * index is read afresh under each hold (another process may have changed the store) and
+   * written when `fn` succeeded; after a failure it is dropped, the next hold rebuilds it.
+   */
   locked<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.#lock.run(fn, { signal, what: `the rollback points in ${this.dir}` });
+    return this.#lock.run(
+      async () => {
+        this.#index = null;
+        try {
+          const out = await fn();
+          await (this.#index as PointIndex | null)?.save();
+          return out;
+        } finally {
+          this.#index = null;
+        }
+      },
+      { signal, what: `the rollback points in ${this.dir}` },
+    );
+  }
+
+  /** The point index, for the current hold of the lock. */
+  async #indexLocked(): Promise<PointIndex> {
+    this.#index ??= await PointIndex.load(join(this.dir, 'point-index.json'), this.blobs.dir);
+    return this.#index;
   }
 
   #captureOptions(signal?: AbortSignal) {
-    return { signal, clock: this.opts.clock, killGraceMs: this.opts.killGraceMs ?? 10_000 };
+    return {
+      signal,
+      clock: this.opts.clock,
+      killGraceMs: this.opts.killGraceMs ?? 10_000,
+      fileTimeNow: this.opts.fileTimeNow ?? Date.now,
+    };
   }
 
   gitRunner(signal?: AbortSignal): GitRunner {
@@ -123,6 +158,7 @@ export class RollbackPoints {
       this.blobs,
       [...scanned.values()],
       this.#captureOptions(input.signal),
+      await this.#indexLocked(),
     );
     const runner = this.gitRunner(input.signal);
     const roots = await gitRoots(
@@ -166,7 +202,12 @@ export class RollbackPoints {
       const scanned = await scanPatterns(patterns, this.guard, signal);
       const known = new Set(m.entries.map((e) => e.path));
       const fresh = [...scanned.values()].filter((s) => !known.has(s.path));
-      const { entries, addedBytes: added } = await capture(this.blobs, fresh, this.#captureOptions(signal));
+      const { entries, addedBytes: added } = await capture(
+        this.blobs,
+        fresh,
+        this.#captureOptions(signal),
+        await this.#indexLocked(),
+      );
       const all = [...m.entries, ...entries];
       const files = all.filter((e): e is Extract<ManifestEntry, { kind: 'file' }> => e.kind === 'file');
       const next: PointManifest = {
@@ -301,7 +342,10 @@ export class RollbackPoints {
       }
       for (const e of m.entries) if (e.kind === 'file') referenced.add(e.sha256);
     }
-    return this.blobs.collectGarbage(referenced);
+    const index = await this.#indexLocked();
+    const gc = await this.blobs.collectGarbage(referenced, index.storedBlobs());
+    index.dropBlobs(gc.deletedShas);
+    return { deleted: gc.deleted, bytesFreed: gc.bytesFreed };
   }
 
   /** max_rollback_points, then max_backup_size, oldest first; `keep` is never dropped. */
@@ -314,10 +358,15 @@ export class RollbackPoints {
       await this.#deleteLocked(id);
       deleted.push(id);
     }
-    let gc = await this.#collectLocked();
+    // Blobs lose their last point only when a point goes: without one, collecting would read
+    // every manifest to find nothing (but the temp files of an interrupted put are removed).
+    let gc =
+      deleted.length > 0 || (await this.blobs.hasLeftovers())
+        ? await this.#collectLocked()
+        : { deleted: 0, bytesFreed: 0 };
     let blobsDeleted = gc.deleted;
     let bytesFreed = gc.bytesFreed;
-    while (droppable.length > 0 && (await this.blobs.totalBytes()) > this.#limits.maxBytes) {
+    while (droppable.length > 0 && (await this.#indexLocked()).totalBytes() > this.#limits.maxBytes) {
       const id = droppable.shift()!;
       await this.#deleteLocked(id);
       deleted.push(id);
