@@ -467,9 +467,9 @@ export interface FleetStore {
   storeTime(): Promise<number>;
 }
 
-/** What a token may do; each role may also do everything of the roles before it. */
-export const TOKEN_ROLES = ['viewer', 'operator', 'admin'] as const;
-export type TokenRole = (typeof TOKEN_ROLES)[number];
+import type { TokenRole } from '../core/access-roles.js';
+
+export { TOKEN_ROLES, type TokenRole } from '../core/access-roles.js';
 
 /** An API token as stored: its SHA-256, never the token itself. */
 export interface TokenRecord {

@@ -1,0 +1,127 @@
+/**
+ * The API's gate: who is asking (the control socket acts as admin, as its Unix user; on TCP a
+ * bearer token), whether the route's declared role and the token's task limit allow it, and one
+ * audit row per change and per refusal — written here, from the route's declaration, so no
+ * endpoint has its own. The rules themselves are the facade's (engine/access-control.ts).
+ */
+import { userInfo } from 'node:os';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEntry, Caretaker, Principal } from '../caretaker.js';
+import type { RouteSpec } from './route-access.js';
+
+export type Listener = 'socket' | 'tcp';
+
+interface RequestAccess {
+  readonly principal: Principal | null;
+  readonly source: string;
+  readonly target: string | undefined;
+}
+
+const requests = new WeakMap<FastifyRequest, RequestAccess>();
+
+/** The socket's file mode (0600) lets only the daemon's user (and root) connect: it is that user. */
+function socketActor(): string {
+  try {
+    return `unix:${userInfo().username}`;
+  } catch {
+    return `unix:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+const isPublic = (spec: RouteSpec | undefined): boolean =>
+  spec !== undefined && (typeof spec.public === 'function' ? spec.public() : spec.public === true);
+
+export interface Guard {
+  /** The audit row of a change the route made (or failed to make). */
+  audited(
+    req: FastifyRequest,
+    spec: RouteSpec,
+    outcome: 'ok' | 'failed',
+    detail?: string | null,
+  ): Promise<void>;
+}
+
+export function installGuard(app: FastifyInstance, caretaker: Caretaker, listener: Listener): Guard {
+  const socketPrincipal: Principal = { actor: socketActor(), role: 'admin', tasks: null };
+  // An audit row that cannot be written (a full disk, a store away) must not undo or fail the
+  // change it records: it is logged instead.
+  const write = async (e: AuditEntry) => {
+    try {
+      await (await caretaker.access()).record(e);
+    } catch (err) {
+      caretaker.logger.error({ err, audit: e }, 'could not write an audit row');
+    }
+  };
+  const refuse = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: 401 | 403,
+    e: AuditEntry & { detail: string },
+  ) => {
+    await write(e);
+    return reply.code(status).send({ error: e.detail, exitCode: 2 });
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const spec = req.routeOptions.config.access;
+    if (listener === 'socket') {
+      requests.set(req, { principal: socketPrincipal, source: 'socket', target: await spec?.target?.(req) });
+      return;
+    }
+    const source = req.ip;
+    if (isPublic(spec)) {
+      requests.set(req, { principal: null, source, target: undefined });
+      return;
+    }
+    const action = spec?.action ?? 'read';
+    const path = req.url.split('?')[0]!;
+    let access;
+    let auth;
+    try {
+      access = await caretaker.access();
+      auth = await access.authenticate(req.headers.authorization);
+    } catch (err) {
+      caretaker.logger.error({ err }, 'could not check an API token');
+      return reply
+        .code(503)
+        .send({ error: `cannot check the token now: ${(err as Error).message}`, exitCode: 1 });
+    }
+    if (!auth.ok)
+      return refuse(req, reply, 401, {
+        actor: auth.actor,
+        source,
+        action,
+        target: path,
+        outcome: 'refused',
+        detail: auth.reason,
+      });
+    // An unknown path, for a caller with a valid token: fastify's 404.
+    if (!spec) return;
+    const target = await spec.target?.(req);
+    const allowed = access.authorize(auth.principal, { role: spec.role, task: target });
+    if (!allowed.ok)
+      return refuse(req, reply, 403, {
+        actor: auth.principal.actor,
+        source,
+        action,
+        target: target ?? path,
+        outcome: 'refused',
+        detail: allowed.reason,
+      });
+    requests.set(req, { principal: auth.principal, source, target });
+  });
+
+  return {
+    async audited(req, spec, outcome, detail) {
+      const r = requests.get(req);
+      await write({
+        actor: r?.principal?.actor ?? 'anonymous',
+        source: r?.source ?? req.ip,
+        action: spec.action!,
+        target: r?.target ?? null,
+        outcome,
+        detail: detail ?? null,
+      });
+    },
+  };
+}
