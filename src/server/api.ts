@@ -29,6 +29,18 @@ function runId(text: string): number {
   return Number(text);
 }
 
+/** An answer other than 200 with its status, thrown so that the audit row gets its message. */
+class HttpAnswer extends Error {
+  override name = 'HttpAnswer';
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 function exitCodeOf(err: unknown): number {
   return (err as { exitCode?: number }).exitCode ?? 0;
 }
@@ -62,7 +74,14 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     const err = error as Error & { statusCode?: number };
     const code = exitCodeOf(err);
     // Usage errors (unknown task) are the caller's; a busy task is a conflict; the rest is ours.
-    const status = code === 2 ? 400 : err.name === 'TaskBusyError' ? 409 : (err.statusCode ?? 500);
+    const status =
+      err instanceof HttpAnswer
+        ? err.statusCode
+        : code === 2
+          ? 400
+          : err.name === 'TaskBusyError'
+            ? 409
+            : (err.statusCode ?? 500);
     await reply
       .code(status)
       .send({ error: err.message, name: err.name, exitCode: code || (status >= 500 ? 1 : 2) });
@@ -182,9 +201,8 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     async (req, reply) => {
       const id = runId(req.params.id);
       const ok = await caretaker.cancel(id, 'cancelled through the API');
-      return ok
-        ? { cancelled: true, run: id }
-        : reply.code(404).send({ error: `run #${id} is not queued or running`, exitCode: 2 });
+      if (!ok) throw new HttpAnswer(`run #${id} is not queued or running`, 404);
+      return { cancelled: true, run: id };
     },
   );
 

@@ -118,7 +118,8 @@ export function installGuard(app: FastifyInstance, caretaker: Caretaker, listene
         actor: r?.principal?.actor ?? 'anonymous',
         source: r?.source ?? req.ip,
         action: spec.action!,
-        target: r?.target ?? null,
+        // A target read from the body (a token's name) is known only after onRequest.
+        target: r?.target ?? (await spec.target?.(req)) ?? null,
         outcome,
         detail: detail ?? null,
       });
