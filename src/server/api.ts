@@ -198,7 +198,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
         return /^[1-9]\d{0,15}$/.test(id) ? (await caretaker.getRun(Number(id)))?.task : undefined;
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const id = runId(req.params.id);
       const ok = await caretaker.cancel(id, 'cancelled through the API');
       if (!ok) throw new HttpAnswer(`run #${id} is not queued or running`, 404);
