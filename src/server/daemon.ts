@@ -123,6 +123,9 @@ async function serve(opts: DaemonOptions): Promise<number> {
     return stopping;
   };
 
+  // The certificate is read before anything starts: a wrong path is the configuration's error.
+  const { listen, tls, tokenEnv } = caretaker.config.server;
+  const https = listen && tls ? readTls(tls, caretaker.config.file) : undefined;
   await caretaker.start({ socket });
   // The daemon (not an embedding service) writes the heartbeat `caretaker status` reads.
   await caretaker.startHeartbeat();
@@ -144,10 +147,8 @@ async function serve(opts: DaemonOptions): Promise<number> {
     await control.listen({ path: socket });
     chmodSync(socket, 0o600);
     servers.push(control);
-    const { listen, tls, tokenEnv } = caretaker.config.server;
     let http: string | undefined;
     if (listen) {
-      const https = tls ? readTls(tls, caretaker.config.file) : undefined;
       const api = buildApi(caretaker, {
         listener: 'tcp',
         https,
