@@ -124,4 +124,18 @@ describe('caretaker token', () => {
       'caretaker: --since expects a duration such as 7d, 24h or 2w, got "yesterday"',
     );
   });
+
+  it('a change made by the CLI without a daemon (run-task) is audited as the Unix user; reads are not', () => {
+    const dir = project();
+    expect(cli(['run-task', 'backup'], { cwd: dir }).code).toBe(0);
+    expect(cli(['run-task', 'nope'], { cwd: dir }).code).toBe(2);
+    for (const read of [['history'], ['list-tasks'], ['status'], ['token', 'list'], ['audit']])
+      expect(cli(read, { cwd: dir }).code, read.join(' ')).toBe(0);
+    const audit = JSON.parse(cli(['audit', '--json'], { cwd: dir }).stdout) as Record<string, unknown>[];
+    expect(audit.map((a) => [a.actor, a.source, a.action, a.target, a.outcome])).toEqual([
+      [`unix:${userInfo().username}`, 'cli', 'run', 'nope', 'failed'],
+      [`unix:${userInfo().username}`, 'cli', 'run', 'backup', 'ok'],
+    ]);
+    expect(audit[1]!.detail).toMatch(/^run #\d+$/);
+  });
 });

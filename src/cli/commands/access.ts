@@ -20,13 +20,17 @@ function cliActor(): string {
   }
 }
 
-/** Runs a change and writes its audit row: ok, or failed with the error's message. */
-async function audited<T>(
-  access: AccessControl,
+/**
+ * Runs a change made from the command line without a daemon and writes its audit row (actor the
+ * Unix user, source `cli`): ok, or failed with the error's message.
+ */
+export async function auditedByCli<T>(
+  caretaker: Caretaker,
   what: { action: string; target: string },
   change: () => Promise<T>,
   detail: (out: T) => string | null = () => null,
 ): Promise<T> {
+  const access = await caretaker.access();
   const row = { actor: cliActor(), source: 'cli', ...what };
   let out: T;
   try {
@@ -87,9 +91,9 @@ export async function tokenCreateCommand(
           .split(',')
           .map((t) => t.trim())
           .filter((t) => t !== '');
-  const made = await withAccess(opts, (access) =>
-    audited(
-      access,
+  const made = await withAccess(opts, (access, caretaker) =>
+    auditedByCli(
+      caretaker,
       { action: 'token.create', target: name },
       () => access.createToken({ name, role: opts.role!, expiresInMs, tasks }),
       ({ record: r }) =>
@@ -140,9 +144,9 @@ export async function tokenListCommand(opts: GlobalOptions, io: Io): Promise<num
 }
 
 export async function tokenRevokeCommand(name: string, opts: GlobalOptions, io: Io): Promise<number> {
-  const { record, already } = await withAccess(opts, (access) =>
-    audited(
-      access,
+  const { record, already } = await withAccess(opts, (access, caretaker) =>
+    auditedByCli(
+      caretaker,
       { action: 'token.revoke', target: name },
       () => access.revokeToken(name),
       (o) => (o.already ? `already revoked at ${iso(o.record.revokedAt)}` : null),
