@@ -22,6 +22,7 @@ import type { ExportFormat } from './core/dataset.js';
 import type { PriorityBreakdown } from './core/priority.js';
 import type { WrittenFile } from './actions/export-files.js';
 import type { AccessControl } from './engine/access-control.js';
+import type { BrowserSessions } from './engine/browser-sessions.js';
 import type { DeadManWatch, WatchStatus } from './engine/dead-man-watch.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import type { HolderInfo, StateLock } from './engine/state-lock.js';
@@ -69,6 +70,7 @@ export type {
   Principal,
   TokenView,
 } from './engine/access-control.js';
+export type { BrowserSessions, Login, SessionCheck } from './engine/browser-sessions.js';
 export type { TokenRole } from './core/access-roles.js';
 export type { PriorityBreakdown } from './core/priority.js';
 export type { Progress } from './core/action-result.js';
@@ -174,6 +176,7 @@ export class Caretaker {
   #live: Engine | null = null;
   #health: StoreHealth | null = null;
   #access: Promise<AccessControl> | null = null;
+  #sessions: Promise<BrowserSessions> | null = null;
 
   /**
    * Made by `openCaretaker` (the declarations the config names, imported on demand) or by the
@@ -301,6 +304,18 @@ export class Caretaker {
       });
     })();
     return this.#access;
+  }
+
+  /** The dashboard's browser sessions (engine/browser-sessions.ts), in this process's memory. */
+  sessions(): Promise<BrowserSessions> {
+    this.#sessions ??= (async () => {
+      const [{ BrowserSessions }, access] = await Promise.all([
+        import('./engine/browser-sessions.js'),
+        this.access(),
+      ]);
+      return new BrowserSessions(access, this.#clock);
+    })();
+    return this.#sessions;
   }
 
   #rollbacksOf(): Promise<RollbackPoints> {

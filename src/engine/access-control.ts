@@ -195,11 +195,25 @@ export class AccessControl {
           ? 'the Authorization header is not "Bearer TOKEN"'
           : 'this endpoint needs a token: Authorization: Bearer TOKEN (caretaker token create)',
       };
-    const presented = sha256(m[1]!);
+    return this.authenticateToken(m[1]!);
+  }
+
+  /** Checks a token itself (a bearer token, or one given to log in with). */
+  async authenticateToken(token: string): Promise<Authentication> {
+    return this.authenticateHash(hashToken(token));
+  }
+
+  /**
+   * Checks a token by its SHA-256 (a browser session keeps only that): the token must still be
+   * there, not revoked, not expired — so revoking a token also ends its sessions.
+   */
+  async authenticateHash(hash: string): Promise<Authentication> {
+    const presented = Buffer.from(hash, 'hex');
+    if (presented.length !== 32) return { ok: false, actor: 'anonymous', reason: 'the token is not valid' };
     const legacy = this.#o.legacyToken?.();
     if (legacy?.value && timingSafeEqual(presented, sha256(legacy.value)))
       return { ok: true, principal: { actor: `env:${legacy.env}`, role: 'admin', tasks: null } };
-    const record = await this.#o.store.tokenByHash(presented.toString('hex'));
+    const record = await this.#o.store.tokenByHash(hash);
     if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), presented))
       return { ok: false, actor: 'anonymous', reason: 'the token is not valid' };
     const now = this.#o.clock.now();

@@ -9,7 +9,7 @@ import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from '../version.js';
-import { installGuard, type Listener } from './guard.js';
+import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type Listener } from './guard.js';
 import { requireDeclaredRoutes, router } from './routes.js';
 
 export interface ApiOptions {
@@ -68,7 +68,8 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     },
   }) as unknown as FastifyInstance;
   requireDeclaredRoutes(app);
-  const route = router(app, installGuard(app, caretaker, opts.listener ?? 'socket'));
+  const tls = opts.https !== undefined;
+  const route = router(app, installGuard(app, caretaker, opts.listener ?? 'socket', tls));
 
   app.setErrorHandler(async (error, _req, reply) => {
     const err = error as Error & { statusCode?: number };
@@ -224,6 +225,52 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     { method: 'POST', url: '/v1/pings/:name/fail', ...pingRoute },
     async (req) => ping(req.params.name, true, req.body?.message),
   );
+
+  // ---- browser sessions (the dashboard) ----------------------------------------------------
+
+  // Log in with a token: a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) and the
+  // CSRF token every change made with it must send as X-CSRF-Token. Failed logins are limited
+  // per client address (429). Served without a token: the token is in the body.
+  route<{ Body: { token?: unknown } | undefined }>(
+    { method: 'POST', url: '/login', role: 'viewer', public: true, action: 'login' },
+    async (req, reply) => {
+      if (!sameOrigin(req, tls, true))
+        throw new HttpAnswer(
+          `a login must come from this server's pages (Origin ${req.headers.origin})`,
+          403,
+        );
+      const token = req.body?.token;
+      if (typeof token !== 'string' || token === '')
+        throw new UsageError('login expects a JSON body { "token": "ct_…" }');
+      const login = await (await caretaker.sessions()).login(token, req.ip);
+      if (!login.ok) {
+        actAs(req, login.actor);
+        if (login.retryAfterS !== undefined) void reply.header('retry-after', String(login.retryAfterS));
+        throw new HttpAnswer(login.reason, login.status);
+      }
+      actAs(req, login.principal);
+      void reply.header(
+        'set-cookie',
+        `${SESSION_COOKIE}=${login.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${login.maxAgeS}${tls ? '; Secure' : ''}`,
+      );
+      return {
+        actor: login.principal.actor,
+        role: login.principal.role,
+        csrf: login.csrf,
+        expiresAt: login.expiresAt,
+      };
+    },
+  );
+
+  route({ method: 'POST', url: '/logout', role: 'viewer', action: 'logout' }, async (req, reply) => {
+    const cookie = sessionCookieOf(req);
+    const ended = cookie !== undefined && (await caretaker.sessions()).logout(cookie);
+    void reply.header(
+      'set-cookie',
+      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${tls ? '; Secure' : ''}`,
+    );
+    return { loggedOut: ended };
+  });
 
   // ---- the daemon and its tokens (admin) ----------------------------------------------------
 

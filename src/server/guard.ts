@@ -12,9 +12,47 @@ import type { RouteSpec } from './route-access.js';
 export type Listener = 'socket' | 'tcp';
 
 interface RequestAccess {
-  readonly principal: Principal | null;
+  principal: Principal | null;
   readonly source: string;
   readonly target: string | undefined;
+}
+
+/** The browser session's cookie (see POST /login). */
+export const SESSION_COOKIE = 'ct_session';
+
+/** One cookie's value from a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Does a browser's request come from a page of this server? `Origin` must be this server's own
+ * scheme://host (browsers send it with every POST); absent, only when `allowAbsent`.
+ */
+export function sameOrigin(req: FastifyRequest, tls: boolean, allowAbsent: boolean): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return allowAbsent;
+  return origin === `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+}
+
+/** The session that a request's cookie names, when it has no bearer token. */
+export function sessionCookieOf(req: FastifyRequest): string | undefined {
+  return req.headers.authorization === undefined
+    ? cookieValue(req.headers.cookie, SESSION_COOKIE)
+    : undefined;
+}
+
+/** Who the audit row of this request names, once a handler knows it (a login). */
+export function actAs(req: FastifyRequest, principal: Principal | string): void {
+  const r = requests.get(req);
+  const p =
+    typeof principal === 'string' ? { actor: principal, role: 'viewer' as const, tasks: [] } : principal;
+  if (r) r.principal = p;
+  else requests.set(req, { principal: p, source: req.ip, target: undefined });
 }
 
 const requests = new WeakMap<FastifyRequest, RequestAccess>();
@@ -36,12 +74,17 @@ export interface Guard {
   audited(
     req: FastifyRequest,
     spec: RouteSpec,
-    outcome: 'ok' | 'failed',
+    outcome: 'ok' | 'failed' | 'refused',
     detail?: string | null,
   ): Promise<void>;
 }
 
-export function installGuard(app: FastifyInstance, caretaker: Caretaker, listener: Listener): Guard {
+export function installGuard(
+  app: FastifyInstance,
+  caretaker: Caretaker,
+  listener: Listener,
+  tls = false,
+): Guard {
   const socketPrincipal: Principal = { actor: socketActor(), role: 'admin', tasks: null };
   // An audit row that cannot be written (a full disk, a store away) must not undo or fail the
   // change it records: it is logged instead.
@@ -75,11 +118,38 @@ export function installGuard(app: FastifyInstance, caretaker: Caretaker, listene
     }
     const action = spec?.action ?? 'read';
     const path = req.url.split('?')[0]!;
+    const cookie = sessionCookieOf(req);
+    const change = req.method !== 'GET' && req.method !== 'HEAD';
+    // A change made with a cookie comes from a page of this server (Origin) and carries the
+    // session's CSRF token: another site can make the browser send the cookie, not these.
+    if (cookie !== undefined && change && !sameOrigin(req, tls, false))
+      return refuse(req, reply, 403, {
+        actor: 'anonymous',
+        source,
+        action,
+        target: path,
+        outcome: 'refused',
+        detail: `a change made with a session cookie must come from this server's pages (Origin ${req.headers.origin ?? 'missing'})`,
+      });
     let access;
     let auth;
     try {
       access = await caretaker.access();
-      auth = await access.authenticate(req.headers.authorization);
+      if (cookie !== undefined) {
+        const session = await (
+          await caretaker.sessions()
+        ).check(cookie, change ? { csrf: [req.headers['x-csrf-token']].flat()[0] } : undefined);
+        if (!session.ok)
+          return refuse(req, reply, session.status, {
+            actor: session.actor,
+            source,
+            action,
+            target: path,
+            outcome: 'refused',
+            detail: session.reason,
+          });
+        auth = session;
+      } else auth = await access.authenticate(req.headers.authorization);
     } catch (err) {
       caretaker.logger.error({ err }, 'could not check an API token');
       return reply

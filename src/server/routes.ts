@@ -38,6 +38,12 @@ export function declaredRoutes(app: object): readonly RouteSpec[] {
   return declared.get(app) ?? [];
 }
 
+/** 401, 403 and 429 are refusals (a failed login); other errors are failures. */
+function outcomeOf(status: number): 'ok' | 'failed' | 'refused' {
+  if (status < 400) return 'ok';
+  return status === 401 || status === 403 || status === 429 ? 'refused' : 'failed';
+}
+
 /** Why a change failed, for its audit row: the error's message, or the status of a reply sent. */
 function failure(reply: FastifyReply, payload: unknown): string {
   const error = (payload as { error?: unknown } | null)?.error;
@@ -63,12 +69,18 @@ export function router(app: FastifyInstance, guard: Guard) {
           try {
             out = await handler(req, reply);
           } catch (err) {
-            await guard.audited(req, audit, 'failed', (err as Error).message);
+            const status = (err as { statusCode?: unknown }).statusCode;
+            await guard.audited(
+              req,
+              audit,
+              typeof status === 'number' ? outcomeOf(status) : 'failed',
+              (err as Error).message,
+            );
             throw err;
           }
           const failed = reply.statusCode >= 400;
           if (failed || audit.auditSuccess !== false)
-            await guard.audited(req, audit, failed ? 'failed' : 'ok', failed ? failure(reply, out) : null);
+            await guard.audited(req, audit, outcomeOf(reply.statusCode), failed ? failure(reply, out) : null);
           return out;
         };
     app.route<RG>({

@@ -102,7 +102,9 @@ describe('API access: roles on every route', () => {
       expect(['viewer', 'operator', 'admin'], name).toContain(spec.role);
       if (spec.method !== 'GET') expect(spec.action, `${name} names its audit action`).toBeTruthy();
       if (spec.public === true) {
-        expect((await call(s.tcp, spec)).statusCode, `${name} without a token`).toBe(200);
+        // Reached without a token (POST /login answers 400 to an empty body: its handler ran).
+        const open = await call(s.tcp, spec);
+        expect([401, 403], `${name} without a token: ${open.body}`).not.toContain(open.statusCode);
         continue;
       }
       const below = roleBelow(spec.role);
