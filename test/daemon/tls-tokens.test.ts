@@ -51,18 +51,36 @@ function get(
   path: string,
   ca: Buffer,
   token?: string,
-): Promise<{ status: number; body: string }> {
+  body?: unknown,
+): Promise<{ status: number; body: string; cookie: string }> {
   return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
-      { host: '127.0.0.1', port, path, ca, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        ca,
+        method: payload ? 'POST' : 'GET',
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload ? { 'content-type': 'application/json', origin: `https://127.0.0.1:${port}` } : {}),
+        },
+      },
       (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text,
+            cookie: String(res.headers['set-cookie'] ?? ''),
+          }),
+        );
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 
@@ -91,7 +109,7 @@ describe('server.tls and tokens on a running daemon (real processes)', () => {
     const d = await start(dir);
     try {
       // The certificate is the one configured: verified against it as the only CA.
-      expect(await get(port, '/healthz', ca)).toEqual({ status: 200, body: '{"ok":true}' });
+      expect(await get(port, '/healthz', ca)).toMatchObject({ status: 200, body: '{"ok":true}' });
       expect((await get(port, '/v1/tasks', ca)).status).toBe(401);
 
       const made = cli(['token', 'create', 'dash', '--role', 'viewer'], { cwd: dir });
@@ -100,6 +118,11 @@ describe('server.tls and tokens on a running daemon (real processes)', () => {
       const tasks = await get(port, '/v1/tasks', ca, token);
       expect(tasks.status).toBe(200);
       expect(JSON.parse(tasks.body)).toMatchObject([{ id: 'hello' }]);
+
+      // A browser session over HTTPS: the cookie is Secure.
+      const login = await get(port, '/login', ca, undefined, { token });
+      expect(login.status, login.body).toBe(200);
+      expect(login.cookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
 
       expect(cli(['token', 'revoke', 'dash'], { cwd: dir }).code).toBe(0);
       const after = await get(port, '/v1/tasks', ca, token);
