@@ -237,7 +237,8 @@ export class AccessControl {
     const last = Math.max(this.#touched.get(record.name) ?? -Infinity, record.lastUsedAt ?? -Infinity);
     if (now - last < TOKEN_TOUCH_EVERY_MS) return;
     this.#touched.set(record.name, now);
-    await this.#o.store.touchToken(record.name, now);
+    // Best effort: a store that cannot take the write (a full disk) must not lock the API out.
+    await this.#o.store.touchToken(record.name, now).catch(() => this.#touched.delete(record.name));
   }
 
   /**
