@@ -83,9 +83,11 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
           : err.name === 'TaskBusyError'
             ? 409
             : (err.statusCode ?? 500);
-    await reply
-      .code(status)
-      .send({ error: err.message, name: err.name, exitCode: code || (status >= 500 ? 1 : 2) });
+    await reply.code(status).send({
+      error: err.message,
+      ...(err instanceof HttpAnswer ? {} : { name: err.name }),
+      exitCode: code || (status >= 500 ? 1 : 2),
+    });
   });
 
   // ---- reads (viewer) ---------------------------------------------------------------------
