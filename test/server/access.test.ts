@@ -12,7 +12,9 @@ import type { Caretaker } from '../../src/caretaker.js';
 import { roleBelow, type TokenRole } from '../../src/core/access-roles.js';
 import { createCaretaker, defineAction, ManualClock } from '../../src/index.js';
 import { buildApi } from '../../src/server/api.js';
-import { declaredRoutes, type RouteSpec } from '../../src/server/routes.js';
+import Fastify from 'fastify';
+import { installGuard } from '../../src/server/guard.js';
+import { declaredRoutes, requireDeclaredRoutes, router, type RouteSpec } from '../../src/server/routes.js';
 import { tempDir } from '../support/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12);
@@ -144,6 +146,25 @@ describe('API access: roles on every route', () => {
     expect(String(error)).toContain('GET /v1/sneaky declares no role');
     const r = await s.tcp.inject({ method: 'GET', url: '/v1/sneaky', headers: bearer(s.tokens.admin) });
     expect(r.statusCode).not.toBe(200);
+  });
+
+  it('a route declared public by a function (the hook /metrics uses for metrics.public) is open only while it says so', async () => {
+    const s = await setup();
+    const app = Fastify();
+    requireDeclaredRoutes(app);
+    const route = router(app, installGuard(app, s.caretaker, 'tcp'));
+    let open = false;
+    route(
+      { method: 'GET', url: '/metrics', role: 'viewer', public: () => open },
+      async () => 'caretaker_up 1\n',
+    );
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(s.tokens.viewer) })).statusCode,
+    ).toBe(200);
+    open = true;
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toBe('caretaker_up 1\n');
+    await app.close();
   });
 
   it('unauthenticated TCP requests get nothing but /healthz, also for unknown paths and HEAD', async () => {
