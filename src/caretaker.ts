@@ -66,7 +66,6 @@ export type {
   AccessControl,
   AuditEntry,
   Authentication,
-  Caller,
   Principal,
   TokenView,
 } from './engine/access-control.js';

@@ -70,12 +70,6 @@ export interface NewTokenRequest {
   readonly tasks?: readonly string[] | null;
 }
 
-/** Who made a change from outside the API (the CLI): the actor and the source of its audit row. */
-export interface Caller {
-  readonly actor: string;
-  readonly source: string;
-}
-
 export interface AccessControlOptions {
   readonly store: AccessStore;
   readonly clock: Clock;
