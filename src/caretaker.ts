@@ -21,6 +21,8 @@ import type { Clock } from './core/clock.js';
 import type { ExportFormat } from './core/dataset.js';
 import type { PriorityBreakdown } from './core/priority.js';
 import type { WrittenFile } from './actions/export-files.js';
+import type { AccessControl } from './engine/access-control.js';
+import type { BrowserSessions } from './engine/browser-sessions.js';
 import type { DeadManWatch, WatchStatus } from './engine/dead-man-watch.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import type { HolderInfo, StateLock } from './engine/state-lock.js';
@@ -60,6 +62,15 @@ export type { ManualRunOptions } from './engine/manual-run.js';
 export type { TaskSummary, UpcomingRun } from './engine/task-overview.js';
 export type { HostSummary, HostState } from './engine/fleet-overview.js';
 export type { WatchStatus } from './engine/dead-man-watch.js';
+export type {
+  AccessControl,
+  AuditEntry,
+  Authentication,
+  Principal,
+  TokenView,
+} from './engine/access-control.js';
+export type { BrowserSessions, Login, SessionCheck } from './engine/browser-sessions.js';
+export type { TokenRole } from './core/access-roles.js';
 export type { PriorityBreakdown } from './core/priority.js';
 export type { Progress } from './core/action-result.js';
 export type { HealthReport } from './report/health-report.js';
@@ -70,7 +81,14 @@ export type { SummaryReport } from './report/summary-report.js';
 export type { TestOutcome } from './notify/notifier.js';
 export type { PointSummary } from './safety/rollback-manifest.js';
 export type { WrittenFile } from './actions/export-files.js';
-export type { IncidentRecord, PingRecord, RunRecord, RunStatus, RunTrigger } from './store/types.js';
+export type {
+  AuditRecord,
+  IncidentRecord,
+  PingRecord,
+  RunRecord,
+  RunStatus,
+  RunTrigger,
+} from './store/types.js';
 export { FAILURE_STATUSES, SUCCESS_STATUSES } from './store/types.js';
 export { ManualClock, SystemClock } from './engine/clock.js';
 
@@ -156,6 +174,8 @@ export class Caretaker {
   #lock: StateLock | null = null;
   #live: Engine | null = null;
   #health: StoreHealth | null = null;
+  #access: Promise<AccessControl> | null = null;
+  #sessions: Promise<BrowserSessions> | null = null;
 
   /**
    * Made by `openCaretaker` (the declarations the config names, imported on demand) or by the
@@ -259,6 +279,42 @@ export class Caretaker {
       await backlog.flush();
     }
     return backlog.store;
+  }
+
+  /** Tokens and the audit log (engine/access-control.ts), on this caretaker's store and clock. */
+  access(): Promise<AccessControl> {
+    this.#access ??= (async () => {
+      const [{ AccessControl }, store] = await Promise.all([
+        import('./engine/access-control.js'),
+        this.#storeOf(),
+      ]);
+      return new AccessControl({
+        store,
+        clock: this.#clock,
+        knownTargets: () => [
+          ...this.#config.tasks.map((t) => t.id),
+          ...this.#config.alerting.watches.map((w) => w.name),
+        ],
+        // The variable is read at each check: set or changed for a restart, it is what counts.
+        legacyToken: () => ({
+          env: this.#config.server.tokenEnv,
+          value: process.env[this.#config.server.tokenEnv],
+        }),
+      });
+    })();
+    return this.#access;
+  }
+
+  /** The dashboard's browser sessions (engine/browser-sessions.ts), in this process's memory. */
+  sessions(): Promise<BrowserSessions> {
+    this.#sessions ??= (async () => {
+      const [{ BrowserSessions }, access] = await Promise.all([
+        import('./engine/browser-sessions.js'),
+        this.access(),
+      ]);
+      return new BrowserSessions(access, this.#clock);
+    })();
+    return this.#sessions;
   }
 
   #rollbacksOf(): Promise<RollbackPoints> {

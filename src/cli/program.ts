@@ -196,6 +196,48 @@ export function buildProgram(
       .option('--dry-run', 'show what would be restored and deleted, change nothing'),
     async (o, io, id) => (await import('./commands/rollback.js')).rollbackCommand(id!, o, io),
   );
+  const access = () => import('./commands/access.js');
+  const tokenCmd = program
+    .command('token')
+    .description('API tokens: create (shown once, stored as SHA-256), list, revoke')
+    .exitOverride();
+  wire(
+    tokenCmd
+      .command('create')
+      .argument('<name>', 'a name for the token (the actor in the audit log)')
+      .description('make a token and print it once')
+      .option(
+        '--role <role>',
+        'viewer (reads), operator (also runs, cancels, pauses, restores) or admin (everything)',
+      )
+      .option('--expires <duration>', 'it stops working after this, e.g. 30d (default: never)')
+      .option(
+        '--tasks <ids>',
+        'operator only: the tasks (and watches) it may act on, e.g. backup,rotate-logs',
+      ),
+    async (o, io, name) => (await access()).tokenCreateCommand(name!, o, io),
+  );
+  wire(
+    tokenCmd
+      .command('list')
+      .description('tokens with role, tasks, expiry, last use; warns of those expiring within 7 days'),
+    async (o, io) => (await access()).tokenListCommand(o, io),
+  );
+  wire(
+    tokenCmd
+      .command('revoke')
+      .argument('<name>', 'the token to revoke')
+      .description('refuse a token from now on'),
+    async (o, io, name) => (await access()).tokenRevokeCommand(name!, o, io),
+  );
+  wire(
+    program
+      .command('audit')
+      .description('who did what: changes and refused requests from the audit log, newest first')
+      .option('--since <duration>', 'how far back, e.g. 24h or 30d', '7d')
+      .option('--limit <n>', 'at most this many rows', '1000'),
+    async (o, io) => (await access()).auditCommand(o, io),
+  );
   const importCmd = program
     .command('import')
     .description('print caretaker tasks equivalent to another tool’s configuration')

@@ -144,7 +144,11 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
     },
     shutdownGraceMs: raw.shutdown_grace ?? DEFAULTS.shutdownGraceMs,
     fleet: fleetTiming(raw.lease ?? DEFAULTS.leaseMs),
-    server: { listen: listenAddr, tokenEnv: raw.server?.token_env ?? DEFAULTS.tokenEnv },
+    server: {
+      listen: listenAddr,
+      tokenEnv: raw.server?.token_env ?? DEFAULTS.tokenEnv,
+      tls: raw.server?.tls ? { cert: abs(raw.server.tls.cert), key: abs(raw.server.tls.key) } : null,
+    },
     priority: {
       weights: { ...DEFAULT_WEIGHTS, ...raw.priority?.weights },
       categories: { ...DEFAULT_CATEGORY_MULTIPLIERS, ...raw.priority?.categories },

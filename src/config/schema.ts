@@ -229,7 +229,16 @@ export const configSchema = z.strictObject({
       token_env: z
         .string()
         .optional()
-        .describe('Environment variable holding the API token. @default CARETAKER_TOKEN'),
+        .describe(
+          'Legacy: an environment variable holding one admin token for the TCP API (prefer `caretaker token create`). @default CARETAKER_TOKEN',
+        ),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).describe('PEM certificate (chain) file, relative to this file.'),
+          key: z.string().min(1).describe('PEM private key file, relative to this file.'),
+        })
+        .optional()
+        .describe('Serve the TCP API over HTTPS with this certificate and key.'),
     })
     .optional(),
   priority: z

@@ -89,7 +89,10 @@ export interface Config {
   readonly fleet: { readonly leaseMs: number; readonly heartbeatMs: number };
   readonly server: {
     readonly listen: { readonly host: string; readonly port: number } | null;
+    /** Legacy: the variable holding one admin token for the TCP API. */
     readonly tokenEnv: string;
+    /** HTTPS on the TCP listener: absolute paths of the PEM files. */
+    readonly tls: { readonly cert: string; readonly key: string } | null;
   };
   readonly priority: {
     readonly weights: PriorityWeights;

@@ -23,7 +23,8 @@ type Masked =
   | 'updateDelivery'
   | 'recordPing'
   | 'releaseSlot'
-  | 'takeOver';
+  | 'takeOver'
+  | 'appendAudit';
 const MASKS: {
   [K in Masked]: (secrets: readonly string[], ...args: Parameters<Store[K]>) => Parameters<Store[K]>;
 } = {
@@ -51,6 +52,8 @@ const MASKS: {
     { ...outcome, reason: text(outcome.reason, s) ?? null },
   ],
   takeOver: (s, t) => [{ ...t, reason: redact(t.reason, s) }],
+  // A failed change's detail quotes its error.
+  appendAudit: (s, e) => [{ ...e, detail: text(e.detail, s) ?? null }],
 };
 
 /** The store, with secrets masked in everything written to it. `secrets` is asked at each write. */

@@ -1,17 +1,22 @@
 /**
- * The daemon's HTTP API. Served on the control socket (filesystem permissions guard it) and,
- * when `server.listen` is set, on TCP, where every mutating endpoint needs the bearer token.
- * Thin: every route is one call into the facade.
+ * The daemon's HTTP API. Served on the control socket (filesystem permissions guard it; it acts
+ * as admin) and, when `server.listen` is set, on TCP (HTTPS with `server.tls`), where every
+ * request but `/healthz` needs a token whose role allows the route (guard.ts). Every route is
+ * added with its access declaration (routes.ts) and is one call into the facade.
  */
-import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
+import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from '../version.js';
+import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type Listener } from './guard.js';
+import { requireDeclaredRoutes, router } from './routes.js';
 
 export interface ApiOptions {
-  /** When set, POST/PUT/DELETE need `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  /** Where this instance listens: the control socket (admin) or TCP (tokens). @default 'socket' */
+  readonly listener?: Listener;
+  /** TCP only: serve HTTPS with this certificate and key (PEM). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Called by POST /v1/stop after the reply is sent. */
   readonly onStop?: () => void;
   readonly onReload?: () => Promise<void>;
@@ -24,6 +29,18 @@ function runId(text: string): number {
   return Number(text);
 }
 
+/** An answer other than 200 with its status, thrown so that the audit row gets its message. */
+class HttpAnswer extends Error {
+  override name = 'HttpAnswer';
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 function exitCodeOf(err: unknown): number {
   return (err as { exitCode?: number }).exitCode ?? 0;
 }
@@ -33,8 +50,15 @@ function noSchemaCompiler(): never {
   throw new Error('the caretaker API routes declare no schemas');
 }
 
+type Params<K extends string> = { Params: Record<K, string> };
+const param =
+  (key: string) =>
+  (req: { params: unknown }): string | undefined =>
+    (req.params as Record<string, string | undefined>)[key];
+
 export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyInstance {
   const app = Fastify({
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
     logger: false,
     forceCloseConnections: true,
     // Without compilers of our own, fastify loads ajv and fast-json-stringify (about 110 modules,
@@ -42,33 +66,36 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     schemaController: {
       compilersFactory: { buildValidator: () => noSchemaCompiler, buildSerializer: () => noSchemaCompiler },
     },
-  });
-
-  if (opts.token !== undefined) {
-    const expected = Buffer.from(`Bearer ${opts.token}`);
-    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (req.method === 'GET' || req.method === 'HEAD') return;
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        await reply.code(401).send({ error: 'a valid bearer token is required for this endpoint' });
-      }
-    });
-  }
+  }) as unknown as FastifyInstance;
+  requireDeclaredRoutes(app);
+  const tls = opts.https !== undefined;
+  const route = router(app, installGuard(app, caretaker, opts.listener ?? 'socket', tls));
 
   app.setErrorHandler(async (error, _req, reply) => {
     const err = error as Error & { statusCode?: number };
     const code = exitCodeOf(err);
     // Usage errors (unknown task) are the caller's; a busy task is a conflict; the rest is ours.
-    const status = code === 2 ? 400 : err.name === 'TaskBusyError' ? 409 : (err.statusCode ?? 500);
-    await reply
-      .code(status)
-      .send({ error: err.message, name: err.name, exitCode: code || (status >= 500 ? 1 : 2) });
+    const status =
+      err instanceof HttpAnswer
+        ? err.statusCode
+        : code === 2
+          ? 400
+          : err.name === 'TaskBusyError'
+            ? 409
+            : (err.statusCode ?? 500);
+    await reply.code(status).send({
+      error: err.message,
+      ...(err instanceof HttpAnswer ? {} : { name: err.name }),
+      exitCode: code || (status >= 500 ? 1 : 2),
+    });
   });
 
-  app.get('/healthz', async () => ({ ok: true }));
+  // ---- reads (viewer) ---------------------------------------------------------------------
+
+  route({ method: 'GET', url: '/healthz', role: 'viewer', public: true }, async () => ({ ok: true }));
 
   // Everything `caretaker status` shows, in one call: the CLI then needs no configuration of its own.
-  app.get('/v1/status', async () => {
+  route({ method: 'GET', url: '/v1/status', role: 'viewer' }, async () => {
     const engine = caretaker.engineStatus();
     return {
       version: VERSION,
@@ -92,90 +119,228 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
               throw err;
             })
           : null,
+      // Tokens that stop working within 7 days: the warning users most asked for.
+      expiringTokens: await (await caretaker.access()).expiringTokens().catch(() => []),
     };
   });
 
-  app.get('/v1/tasks', async () => caretaker.tasks());
+  route({ method: 'GET', url: '/v1/tasks', role: 'viewer' }, async () => caretaker.tasks());
 
-  app.get<{ Params: { id: string } }>('/v1/tasks/:id/priority', async (req) =>
+  route<Params<'id'>>({ method: 'GET', url: '/v1/tasks/:id/priority', role: 'viewer' }, async (req) =>
     caretaker.priority(req.params.id),
   );
 
-  app.post<{
-    Params: { id: string };
-    Body: { dryRun?: boolean; wait?: boolean; force?: boolean; retry?: boolean } | undefined;
-  }>('/v1/tasks/:id/runs', async (req, reply) => {
-    const body = req.body ?? {};
-    const run = await caretaker.runNow(req.params.id, {
-      dryRun: body.dryRun,
-      force: body.force,
-      retry: body.retry,
-      wait: false,
-    });
-    // Outside its window, a manual run starts anyway: the answer says so.
-    const notice = await caretaker.manualRunNotice(req.params.id);
-    const answer = body.wait ? await caretaker.waitForRun(run.id, { followRetries: true }) : run;
-    return reply.code(body.wait ? 200 : 202).send(notice ? { ...answer, notice } : answer);
-  });
-
-  app.get<{ Querystring: { task?: string; limit?: string } }>('/v1/runs', async (req) =>
-    caretaker.history({ task: req.query.task, limit: Math.min(Number(req.query.limit ?? 20) || 20, 10_000) }),
+  route<{ Querystring: { task?: string; limit?: string } }>(
+    { method: 'GET', url: '/v1/runs', role: 'viewer' },
+    async (req) =>
+      caretaker.history({
+        task: req.query.task,
+        limit: Math.min(Number(req.query.limit ?? 20) || 20, 10_000),
+      }),
   );
 
-  app.get<{ Params: { id: string }; Querystring: { wait?: string } }>('/v1/runs/:id', async (req, reply) => {
-    const id = runId(req.params.id);
-    // The same answer for a run that does not exist, waiting or not.
-    const run = await caretaker.getRun(id);
-    if (!run) return reply.code(404).send({ error: `run #${id} does not exist`, exitCode: 2 });
-    return req.query.wait ? caretaker.waitForRun(id) : run;
-  });
+  route<Params<'id'> & { Querystring: { wait?: string } }>(
+    { method: 'GET', url: '/v1/runs/:id', role: 'viewer' },
+    async (req, reply) => {
+      const id = runId(req.params.id);
+      // The same answer for a run that does not exist, waiting or not.
+      const run = await caretaker.getRun(id);
+      if (!run) return reply.code(404).send({ error: `run #${id} does not exist`, exitCode: 2 });
+      return req.query.wait ? caretaker.waitForRun(id) : run;
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/cancel', async (req, reply) => {
-    const id = runId(req.params.id);
-    const ok = await caretaker.cancel(id, 'cancelled through the API');
-    return ok
-      ? { cancelled: true }
-      : reply.code(404).send({ error: `run #${id} is not queued or running`, exitCode: 2 });
-  });
+  route({ method: 'GET', url: '/v1/watches', role: 'viewer' }, async () => caretaker.watches());
 
-  // Dead-man pings from jobs outside caretaker: POST /v1/pings/NAME (or /v1/pings/NAME/fail).
+  route<{ Querystring: { open?: string; limit?: string } }>(
+    { method: 'GET', url: '/v1/incidents', role: 'viewer' },
+    async (req) =>
+      caretaker.incidents({
+        open: req.query.open === undefined ? undefined : req.query.open !== '0' && req.query.open !== 'false',
+        limit: Math.min(Number(req.query.limit ?? 100) || 100, 10_000),
+      }),
+  );
+
+  route<{ Querystring: { days?: string } }>(
+    { method: 'GET', url: '/v1/report', role: 'viewer' },
+    async (req) => caretaker.summaryReport(Math.min(Math.max(Number(req.query.days ?? 7) || 7, 1), 3_650)),
+  );
+
+  // ---- changes (operator) -------------------------------------------------------------------
+
+  route<
+    Params<'id'> & {
+      Body: { dryRun?: boolean; wait?: boolean; force?: boolean; retry?: boolean } | undefined;
+    }
+  >(
+    { method: 'POST', url: '/v1/tasks/:id/runs', role: 'operator', action: 'run', target: param('id') },
+    async (req, reply) => {
+      const body = req.body ?? {};
+      const run = await caretaker.runNow(req.params.id, {
+        dryRun: body.dryRun,
+        force: body.force,
+        retry: body.retry,
+        wait: false,
+      });
+      // Outside its window, a manual run starts anyway: the answer says so.
+      const notice = await caretaker.manualRunNotice(req.params.id);
+      const answer = body.wait ? await caretaker.waitForRun(run.id, { followRetries: true }) : run;
+      return reply.code(body.wait ? 200 : 202).send(notice ? { ...answer, notice } : answer);
+    },
+  );
+
+  route<Params<'id'>>(
+    {
+      method: 'POST',
+      url: '/v1/runs/:id/cancel',
+      role: 'operator',
+      action: 'cancel',
+      // A run belongs to a task: a token limited to some tasks cancels only their runs.
+      target: async (req) => {
+        const id = param('id')(req) ?? '';
+        return /^[1-9]\d{0,15}$/.test(id) ? (await caretaker.getRun(Number(id)))?.task : undefined;
+      },
+    },
+    async (req) => {
+      const id = runId(req.params.id);
+      const ok = await caretaker.cancel(id, 'cancelled through the API');
+      if (!ok) throw new HttpAnswer(`run #${id} is not queued or running`, 404);
+      return { cancelled: true, run: id };
+    },
+  );
+
+  // Dead-man pings from jobs outside caretaker: POST /v1/pings/NAME (or /v1/pings/NAME/fail). The
+  // pings table records each; the audit log only refusals and failures (a ping every few minutes
+  // would drown it).
   const ping = async (name: string, fail: boolean, message: unknown) =>
     caretaker.ping(name, {
       ok: !fail,
       message: typeof message === 'string' ? message.slice(0, 1_000) : undefined,
       source: 'api',
     });
-  app.post<{ Params: { name: string }; Body: { fail?: boolean; message?: string } | undefined }>(
-    '/v1/pings/:name',
+  const pingRoute = { role: 'operator', action: 'ping', target: param('name'), auditSuccess: false } as const;
+  route<Params<'name'> & { Body: { fail?: boolean; message?: string } | undefined }>(
+    { method: 'POST', url: '/v1/pings/:name', ...pingRoute },
     async (req) => ping(req.params.name, req.body?.fail === true, req.body?.message),
   );
-  app.post<{ Params: { name: string }; Body: { message?: string } | undefined }>(
-    '/v1/pings/:name/fail',
+  route<Params<'name'> & { Body: { message?: string } | undefined }>(
+    { method: 'POST', url: '/v1/pings/:name/fail', ...pingRoute },
     async (req) => ping(req.params.name, true, req.body?.message),
   );
 
-  app.get('/v1/watches', async () => caretaker.watches());
+  // ---- browser sessions (the dashboard) ----------------------------------------------------
 
-  app.get<{ Querystring: { open?: string; limit?: string } }>('/v1/incidents', async (req) =>
-    caretaker.incidents({
-      open: req.query.open === undefined ? undefined : req.query.open !== '0' && req.query.open !== 'false',
-      limit: Math.min(Number(req.query.limit ?? 100) || 100, 10_000),
-    }),
+  // Log in with a token: a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) and the
+  // CSRF token every change made with it must send as X-CSRF-Token. Failed logins are limited
+  // per client address (429). Served without a token: the token is in the body.
+  route<{ Body: { token?: unknown } | undefined }>(
+    { method: 'POST', url: '/login', role: 'viewer', public: true, action: 'login' },
+    async (req, reply) => {
+      if (!sameOrigin(req, tls, true))
+        throw new HttpAnswer(
+          `a login must come from this server's pages (Origin ${req.headers.origin})`,
+          403,
+        );
+      const token = req.body?.token;
+      if (typeof token !== 'string' || token === '')
+        throw new UsageError('login expects a JSON body { "token": "ct_…" }');
+      const login = await (await caretaker.sessions()).login(token, req.ip);
+      if (!login.ok) {
+        actAs(req, login.actor);
+        if (login.retryAfterS !== undefined) void reply.header('retry-after', String(login.retryAfterS));
+        throw new HttpAnswer(login.reason, login.status);
+      }
+      actAs(req, login.principal);
+      void reply.header(
+        'set-cookie',
+        `${SESSION_COOKIE}=${login.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${login.maxAgeS}${tls ? '; Secure' : ''}`,
+      );
+      return {
+        actor: login.principal.actor,
+        role: login.principal.role,
+        csrf: login.csrf,
+        expiresAt: login.expiresAt,
+      };
+    },
   );
 
-  app.get<{ Querystring: { days?: string } }>('/v1/report', async (req) =>
-    caretaker.summaryReport(Math.min(Math.max(Number(req.query.days ?? 7) || 7, 1), 3_650)),
-  );
+  route({ method: 'POST', url: '/logout', role: 'viewer', action: 'logout' }, async (req, reply) => {
+    const cookie = sessionCookieOf(req);
+    const ended = cookie !== undefined && (await caretaker.sessions()).logout(cookie);
+    void reply.header(
+      'set-cookie',
+      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${tls ? '; Secure' : ''}`,
+    );
+    return { loggedOut: ended };
+  });
 
-  app.post('/v1/reload', async () => {
+  // ---- the daemon and its tokens (admin) ----------------------------------------------------
+
+  route({ method: 'POST', url: '/v1/reload', role: 'admin', action: 'reload' }, async () => {
     await opts.onReload?.();
     return { reloaded: true, tasks: caretaker.config.tasks.length };
   });
 
-  app.post('/v1/stop', async (_req, reply) => {
+  route({ method: 'POST', url: '/v1/stop', role: 'admin', action: 'stop' }, async (_req, reply) => {
     await reply.send({ stopping: true });
     setImmediate(() => opts.onStop?.());
   });
+
+  route({ method: 'GET', url: '/v1/tokens', role: 'admin' }, async () =>
+    (await caretaker.access()).listTokens(),
+  );
+
+  route<{ Body: { name?: unknown; role?: unknown; expires?: unknown; tasks?: unknown } | undefined }>(
+    {
+      method: 'POST',
+      url: '/v1/tokens',
+      role: 'admin',
+      action: 'token.create',
+      target: (req) => {
+        const name = (req.body as { name?: unknown } | undefined)?.name;
+        return typeof name === 'string' ? name : undefined;
+      },
+    },
+    async (req, reply) => {
+      const b = req.body ?? {};
+      const expires = typeof b.expires === 'string' ? parseDuration(b.expires) : undefined;
+      if (b.expires !== undefined && expires === undefined)
+        throw new UsageError(`expires expects a duration such as 30d, got ${JSON.stringify(b.expires)}`);
+      const made = await (
+        await caretaker.access()
+      ).createToken({
+        name: String(b.name ?? ''),
+        role: String(b.role ?? ''),
+        expiresInMs: expires ?? null,
+        tasks: Array.isArray(b.tasks) ? b.tasks.map(String) : null,
+      });
+      return reply.code(201).send(made);
+    },
+  );
+
+  route<Params<'name'>>(
+    {
+      method: 'POST',
+      url: '/v1/tokens/:name/revoke',
+      role: 'admin',
+      action: 'token.revoke',
+      target: param('name'),
+    },
+    async (req) => (await caretaker.access()).revokeToken(req.params.name),
+  );
+
+  route<{ Querystring: { since?: string; limit?: string } }>(
+    { method: 'GET', url: '/v1/audit', role: 'admin' },
+    async (req) => {
+      const since = req.query.since === undefined ? undefined : parseDuration(req.query.since);
+      if (req.query.since !== undefined && since === undefined)
+        throw new UsageError(`since expects a duration such as 7d, got "${req.query.since}"`);
+      return (await caretaker.access()).audit({
+        since: since === undefined ? undefined : Date.now() - since,
+        limit: Math.min(Number(req.query.limit ?? 1_000) || 1_000, 100_000),
+      });
+    },
+  );
 
   return app;
 }

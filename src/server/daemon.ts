@@ -3,8 +3,8 @@
  * control socket (and TCP when configured), reloads on SIGHUP, and stops gracefully on
  * SIGTERM/SIGINT.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -39,6 +39,21 @@ export function socketPathFor(stateDir: string): string {
     tmpdir(),
     `caretaker-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`,
   );
+}
+
+/** The PEM files of `server.tls`; one line naming the key and the file when one cannot be read. */
+function readTls(tls: { cert: string; key: string }, file: string): { cert: Buffer; key: Buffer } {
+  const read = (key: 'cert' | 'key') => {
+    try {
+      return readFileSync(tls[key]);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError([
+        { file, line: 0, column: 0, path: `server.tls.${key}`, message: `cannot read ${tls[key]} (${why})` },
+      ]);
+    }
+  };
+  return { cert: read('cert'), key: read('key') };
 }
 
 /**
@@ -108,6 +123,9 @@ async function serve(opts: DaemonOptions): Promise<number> {
     return stopping;
   };
 
+  // The certificate is read before anything starts: a wrong path is the configuration's error.
+  const { listen, tls, tokenEnv } = caretaker.config.server;
+  const https = listen && tls ? readTls(tls, caretaker.config.file) : undefined;
   await caretaker.start({ socket });
   // The daemon (not an embedding service) writes the heartbeat `caretaker status` reads.
   await caretaker.startHeartbeat();
@@ -121,23 +139,30 @@ async function serve(opts: DaemonOptions): Promise<number> {
   process.on('SIGHUP', onHup);
   try {
     rmSync(socket, { force: true }); // we hold the lock: any socket file left here is stale
-    const control = buildApi(caretaker, { onStop: () => void stop('stop requested'), onReload: reload });
+    const control = buildApi(caretaker, {
+      listener: 'socket',
+      onStop: () => void stop('stop requested'),
+      onReload: reload,
+    });
     await control.listen({ path: socket });
     chmodSync(socket, 0o600);
     servers.push(control);
-    const listen = caretaker.config.server.listen;
     let http: string | undefined;
     if (listen) {
-      let token = process.env[caretaker.config.server.tokenEnv];
-      if (!token) {
-        logger.warn(`${caretaker.config.server.tokenEnv} is not set: the TCP API is read-only until it is`);
-        token = randomBytes(32).toString('hex');
-      }
-      const api = buildApi(caretaker, { token, onStop: () => void stop('stop requested'), onReload: reload });
+      const api = buildApi(caretaker, {
+        listener: 'tcp',
+        https,
+        onStop: () => void stop('stop requested'),
+        onReload: reload,
+      });
       await api.listen({ host: listen.host, port: listen.port });
       servers.push(api);
-      http = `${listen.host}:${listen.port}`;
-    }
+      http = `${https ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+      logger.info(
+        `API on ${http}: every request but /healthz needs a token (caretaker token create)${process.env[tokenEnv] ? `; $${tokenEnv} is accepted as a legacy admin token` : ''}`,
+      );
+    } else if (tls)
+      logger.warn('server.tls is set but server.listen is not: there is no TCP API to serve over HTTPS');
     caretaker.updateHolder({
       pid: process.pid,
       host: caretaker.config.host,

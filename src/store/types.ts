@@ -467,11 +467,75 @@ export interface FleetStore {
   storeTime(): Promise<number>;
 }
 
+import type { TokenRole } from '../core/access-roles.js';
+
+export { TOKEN_ROLES, type TokenRole } from '../core/access-roles.js';
+
+/** An API token as stored: its SHA-256, never the token itself. */
+export interface TokenRecord {
+  /** Unique, also after revocation (the audit names actors by it). */
+  readonly name: string;
+  readonly role: TokenRole;
+  /** SHA-256 of the token, lowercase hex. */
+  readonly hash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+  /** The tasks (and watches) an operator token may act on; null for all. */
+  readonly tasks: readonly string[] | null;
+}
+
+export type NewToken = Omit<TokenRecord, 'lastUsedAt' | 'revokedAt'>;
+
+export type AuditOutcome = 'ok' | 'refused' | 'failed';
+
+/** One row of the append-only audit log: a change someone made, or a request refused. */
+export interface AuditRecord {
+  readonly id: number;
+  readonly at: number;
+  /** A token's name, `unix:USER` (the control socket, the CLI), or `env:NAME` (the legacy token). */
+  readonly actor: string;
+  /** The client address, `socket` or `cli`. */
+  readonly source: string;
+  /** e.g. `run`, `cancel`, `reload`, `token.create`. */
+  readonly action: string;
+  /** The task, run, token… acted on; null when the action has none. */
+  readonly target: string | null;
+  readonly outcome: AuditOutcome;
+  /** Why it was refused or failed, or a short note. */
+  readonly detail: string | null;
+}
+
+/**
+ * API tokens and the audit log (test/store/conformance/access.ts). The audit is append-only:
+ * nothing updates or deletes its rows, the history prune included.
+ */
+export interface AccessStore {
+  /** Stores a new token; TokenExistsError when one of that name exists (revoked or not). */
+  insertToken(token: NewToken): Promise<TokenRecord>;
+  /** Every token, revoked and expired ones too, by name. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** The token whose hash this is, if any (revoked and expired ones too: the caller judges). */
+  tokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Records a use of the token. */
+  touchToken(name: string, at: number): Promise<void>;
+  /**
+   * Revokes a token (at `at`, or keeps an earlier revocation's instant); the record after, or
+   * undefined when no token has that name.
+   */
+  revokeToken(name: string, at: number): Promise<TokenRecord | undefined>;
+  appendAudit(entry: Omit<AuditRecord, 'id'>): Promise<AuditRecord>;
+  /** Newest first. */
+  listAudit(q: { readonly since?: number; readonly limit: number }): Promise<AuditRecord[]>;
+}
+
 /**
  * The whole store: every role, plus what concerns the store as one thing. Writes that fail
  * because the disk is full throw StoreFullError (store/store-full-error.ts).
  */
-export interface Store extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, FleetStore {
+export interface Store
+  extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, FleetStore, AccessStore {
   readonly kind: string;
   /** Each role's prune, at one day-aligned cutoff (see store/prune.ts). */
   prune(opts: PruneOptions): Promise<PruneResult>;

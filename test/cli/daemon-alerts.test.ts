@@ -55,7 +55,11 @@ tasks:
     expect(await failed.json()).toMatchObject({ ok: false });
     expect(cli(['ping', 'nightly'], { cwd: dir, env }).code).toBe(0); // through the socket
 
-    const watches = (await (await fetch(`http://127.0.0.1:${port}/v1/watches`)).json()) as {
+    // Reads need a token on TCP too (only /healthz is open).
+    expect((await fetch(`http://127.0.0.1:${port}/v1/watches`)).status).toBe(401);
+    const watches = (await (
+      await fetch(`http://127.0.0.1:${port}/v1/watches`, { headers: { authorization: auth.authorization } })
+    ).json()) as {
       name: string;
       state: string;
       lastPing: { source: string };

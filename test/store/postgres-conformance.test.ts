@@ -10,6 +10,7 @@ import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { StoreOpenError } from '../../src/store/store-open-error.js';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error.js';
+import { describeAccessConformance } from './conformance/access.js';
 import { describeAlertsConformance } from './conformance/alerts.js';
 import { describeFleetConformance } from './conformance/fleet.js';
 import type { StoreFactory } from './conformance/harness.js';
@@ -61,6 +62,7 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
   describeFleetConformance(name, make);
+  describeAccessConformance(name, make);
   describeStoreConformance(name, make);
 
   describe('opening', () => {

@@ -1,4 +1,5 @@
 /** Every role's conformance suite on the SQLite store, on each driver this Node can load. */
+import { describeAccessConformance } from './conformance/access.js';
 import { describeAlertsConformance } from './conformance/alerts.js';
 import { describeFleetConformance } from './conformance/fleet.js';
 import { describeMetaConformance } from './conformance/meta.js';
@@ -19,5 +20,6 @@ forEachSqliteDriver((driver) => {
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
   describeFleetConformance(name, make);
+  describeAccessConformance(name, make);
   describeStoreConformance(name, make);
 });

@@ -3,7 +3,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostSummary, IncidentRecord, RunRecord, TaskSummary, WatchStatus } from '../../caretaker.js';
+import type {
+  HostSummary,
+  IncidentRecord,
+  RunRecord,
+  TaskSummary,
+  TokenView,
+  WatchStatus,
+} from '../../caretaker.js';
 import {
   defaultShutdownGraceMs,
   heartbeatAge,
@@ -18,6 +25,7 @@ import {
 } from '../../caretaker-tools.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { UsageError } from '../../errors/usage-error.js';
+import { expiringLine } from './access.js';
 import { findDaemon } from '../../server/client.js';
 import {
   configPath,
@@ -168,6 +176,8 @@ interface DaemonStatus {
   fleet: HostSummary[] | null;
   /** Absent from a daemon older than this field. */
   store?: { reachable: boolean; unreachableSince: number | null; waiting: number };
+  /** Tokens expiring within 7 days (absent from an older daemon). */
+  expiringTokens?: TokenView[];
 }
 
 interface Upcoming {
@@ -189,6 +199,7 @@ interface StatusView {
   readonly fleet: HostSummary[] | null;
   /** The configuration has errors: what is shown comes from the store alone. */
   readonly configWarning: string | null;
+  readonly expiringTokens: readonly TokenView[];
 }
 
 function upcomingOf(tasks: TaskSummary[]): Upcoming[] {
@@ -217,6 +228,7 @@ async function statusView(
       openIncidents: live.openIncidents,
       fleet: live.fleet ?? null,
       configWarning,
+      expiringTokens: live.expiringTokens ?? [],
     };
   }
   let caretaker;
@@ -239,6 +251,7 @@ async function statusView(
         openIncidents: await history.incidents({ open: true, limit: 20 }),
         fleet: null,
         configWarning: warning,
+        expiringTokens: [],
       };
     } finally {
       await history.close();
@@ -255,6 +268,8 @@ async function statusView(
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
       fleet: caretaker.config.store.kind === 'postgres' ? await caretaker.hosts() : null,
       configWarning: null,
+      // A history older than the tokens table (read-only: not migrated) has none.
+      expiringTokens: await (await caretaker.access()).expiringTokens().catch(() => []),
     };
   } finally {
     await caretaker.close();
@@ -283,6 +298,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
           ? { running: true, responding: false, pid: readHolder(stateDir)?.pid ?? null }
           : { running: false },
       configWarning: view.configWarning,
+      expiringTokens: view.expiringTokens,
       heartbeat,
       store: live?.store ?? null,
       watches: view.watches,
@@ -317,6 +333,8 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
     );
   }
   io.out(`config: ${view.configFile}`);
+  const expiring = expiringLine(view.expiringTokens, now);
+  if (expiring) io.out(`tokens: ${expiring}`);
   if (view.fleet) io.out(fleetLine(view.fleet, now));
   if (live && live.running.length + live.queued.length > 0) {
     io.out('\nrunning and waiting:');

@@ -1,4 +1,5 @@
 /** list-rollbacks [--task ID] and rollback ID --reason TEXT [--dry-run]. */
+import { auditedByCli } from './access.js';
 import { formatSize } from '../../core/size.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
@@ -58,10 +59,13 @@ export async function rollbackCommand(
     throw new UsageError('rollback needs --reason TEXT: why the files are being restored (kept in history)');
   const caretaker = await openCaretaker(opts);
   try {
-    const { report, run } = await caretaker.rollback(id, {
-      reason: opts.reason,
-      dryRun: opts.dryRun === true,
-    });
+    const restore = () => caretaker.rollback(id, { reason: opts.reason!, dryRun: opts.dryRun === true });
+    // A dry run changes nothing: not audited.
+    const { report, run } = opts.dryRun
+      ? await restore()
+      : await auditedByCli(caretaker, { action: 'rollback', target: id }, restore, (o) =>
+          oneLine(`${o.run ? `run #${o.run.id} of ${o.run.task}; ` : ''}reason: ${opts.reason!}`, 300),
+        );
     if (opts.json) {
       printJson(io, { ...report, run });
       return 0;

@@ -4,6 +4,7 @@
  * hold a manual run back (one line says so); `retries` apply unless --no-retry. In GitHub Actions (or with --format github) a finished run is also
  * printed as workflow annotations and a line of the job summary.
  */
+import { auditedByCli } from './access.js';
 import { appendFileSync } from 'node:fs';
 import { UsageError } from '../../errors/usage-error.js';
 import { SUCCESS_STATUSES, type RunRecord } from '../../caretaker.js';
@@ -115,12 +116,17 @@ export async function runTaskCommand(
       io.err(`run #${r.id} of ${r.task}: ${r.status}; it will be retried (--no-retry: do not)`);
   });
   try {
-    const queued = await caretaker.runNow(id, {
-      dryRun: opts.dryRun === true,
-      force: opts.force === true,
-      retry: opts.retry !== false,
-      wait: false,
-    });
+    const start = () =>
+      caretaker.runNow(id, {
+        dryRun: opts.dryRun === true,
+        force: opts.force === true,
+        retry: opts.retry !== false,
+        wait: false,
+      });
+    // Run here, not through a daemon (which audits its own): the audit row is this command's.
+    const queued = await auditedByCli(caretaker, { action: 'run', target: id }, start, (r) =>
+      r.dryRun ? `run #${r.id} (dry run)` : `run #${r.id}`,
+    );
     const notice = await caretaker.manualRunNotice(id);
     if (notice) io.err(notice);
     const run = await caretaker.waitForRun(queued.id, { followRetries: true });

@@ -173,6 +173,36 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
     WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM ${s}.incidents WHERE closed_at IS NULL GROUP BY key);
   CREATE UNIQUE INDEX incidents_open_key ON ${s}.incidents (key) WHERE closed_at IS NULL;
   `,
+  // 4: API tokens and the append-only audit log, as SQLite's migration 7.
+  (s) => `
+  CREATE TABLE ${s}.tokens (
+    name         text   PRIMARY KEY,
+    role         text   NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    hash         text   NOT NULL UNIQUE,
+    created_at   bigint NOT NULL,
+    expires_at   bigint,
+    last_used_at bigint,
+    revoked_at   bigint,
+    tasks        text
+  );
+
+  CREATE TABLE ${s}.audit (
+    id      bigserial PRIMARY KEY,
+    at      bigint NOT NULL,
+    actor   text   NOT NULL,
+    source  text   NOT NULL,
+    action  text   NOT NULL,
+    target  text,
+    outcome text   NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+    detail  text
+  );
+  CREATE INDEX audit_by_time ON ${s}.audit (at);
+  -- Append-only: the database itself refuses to change or delete a row.
+  CREATE FUNCTION ${s}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'the audit log is append-only'; END$$;
+  CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON ${s}.audit
+    FOR EACH ROW EXECUTE FUNCTION ${s}.audit_append_only();
+  `,
 ];
 
 /**

@@ -11,6 +11,7 @@ import { StoreOpenError } from '../store-open-error.js';
 import { StoreUnavailableError } from '../store-unavailable-error.js';
 import { unreachableCode } from './pg-errors.js';
 import type {
+  AuditRecord,
   ClaimRecord,
   DailyStats,
   DeliveryRecord,
@@ -19,6 +20,7 @@ import type {
   HostRegistration,
   IncidentRecord,
   NewRun,
+  NewToken,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -33,8 +35,10 @@ import type {
   StartGuard,
   Store,
   TaskState,
+  TokenRecord,
 } from '../types.js';
 import type { CopyMark, HistoryImport, HostTaskState, StatsSnapshot } from '../copy-roles.js';
+import { PgAccessRepo } from './access-repo.js';
 import { PgAlertsRepo } from './alerts-repo.js';
 import { PgImportRepo } from './import-repo.js';
 import { PgFleetRepo } from './fleet-repo.js';
@@ -83,6 +87,7 @@ export class PgStore implements Store, HistoryImport {
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
   readonly #import: PgImportRepo;
+  readonly #access: PgAccessRepo;
   readonly #fleet: PgFleetRepo;
 
   private constructor(
@@ -99,6 +104,7 @@ export class PgStore implements Store, HistoryImport {
     this.#meta = new PgMetaRepo(db);
     this.#import = new PgImportRepo(db);
     this.#fleet = new PgFleetRepo(db);
+    this.#access = new PgAccessRepo(db);
   }
 
   /**
@@ -361,6 +367,36 @@ export class PgStore implements Store, HistoryImport {
 
   importPings(pings: readonly PingRecord[]): Promise<number> {
     return this.#import.importPings(pings);
+  }
+
+  // ---- access -------------------------------------------------------------------------------
+
+  async insertToken(token: NewToken): Promise<TokenRecord> {
+    return this.#access.insert(token);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.#access.list();
+  }
+
+  async tokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    return this.#access.byHash(hash);
+  }
+
+  async touchToken(name: string, at: number): Promise<void> {
+    return this.#access.touch(name, at);
+  }
+
+  async revokeToken(name: string, at: number): Promise<TokenRecord | undefined> {
+    return this.#access.revoke(name, at);
+  }
+
+  async appendAudit(entry: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {
+    return this.#access.append(entry);
+  }
+
+  async listAudit(q: { readonly since?: number; readonly limit: number }): Promise<AuditRecord[]> {
+    return this.#access.listAudit(q);
   }
 
   // ---- fleet --------------------------------------------------------------------------------

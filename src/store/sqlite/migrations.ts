@@ -181,4 +181,32 @@ export const MIGRATIONS: readonly string[] = [
     WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM incidents WHERE closed_at IS NULL GROUP BY key);
   CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE closed_at IS NULL;
   `,
+  // 7: API tokens (their SHA-256 only) and the append-only audit log (AccessStore).
+  `
+  CREATE TABLE tokens (
+    name         TEXT    PRIMARY KEY,
+    role         TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    hash         TEXT    NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    revoked_at   INTEGER,
+    tasks        TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT    NOT NULL,
+    source  TEXT    NOT NULL,
+    action  TEXT    NOT NULL,
+    target  TEXT,
+    outcome TEXT    NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+    detail  TEXT
+  );
+  CREATE INDEX audit_by_time ON audit (at);
+  -- Append-only: the database itself refuses to change or delete a row.
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
 ];

@@ -7,6 +7,7 @@
  */
 import { pruneStore } from '../prune.js';
 import type {
+  AuditRecord,
   ClaimRecord,
   DailyStats,
   DeliveryRecord,
@@ -15,6 +16,7 @@ import type {
   HostRegistration,
   IncidentRecord,
   NewRun,
+  NewToken,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -29,8 +31,10 @@ import type {
   StartGuard,
   Store,
   TaskState,
+  TokenRecord,
 } from '../types.js';
 import type { HistoryExport, HostTaskState } from '../copy-roles.js';
+import { AccessRepo } from './access-repo.js';
 import { AlertsRepo } from './alerts-repo.js';
 import type { SqliteDatabase, SqliteDriverName } from './driver.js';
 import { FleetRepo } from './fleet-repo.js';
@@ -70,6 +74,7 @@ export class SqliteStore implements Store, HistoryExport {
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
   readonly #export: ExportRepo;
+  readonly #access: AccessRepo;
   readonly #fleet: FleetRepo;
   readonly #deferCheckpoints: boolean;
   #writes = 0;
@@ -89,6 +94,7 @@ export class SqliteStore implements Store, HistoryExport {
     this.#meta = new MetaRepo(db);
     this.#export = new ExportRepo(db);
     this.#fleet = new FleetRepo(db);
+    this.#access = new AccessRepo(db);
   }
 
   /** Which SQLite driver this store runs on. */
@@ -273,6 +279,36 @@ export class SqliteStore implements Store, HistoryExport {
 
   async allPings(): Promise<PingRecord[]> {
     return this.#export.allPings();
+  }
+
+  // ---- access -------------------------------------------------------------------------------
+
+  async insertToken(token: NewToken): Promise<TokenRecord> {
+    return this.#write(() => this.#access.insert(token));
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.#access.list();
+  }
+
+  async tokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    return this.#access.byHash(hash);
+  }
+
+  async touchToken(name: string, at: number): Promise<void> {
+    this.#write(() => this.#access.touch(name, at));
+  }
+
+  async revokeToken(name: string, at: number): Promise<TokenRecord | undefined> {
+    return this.#write(() => this.#access.revoke(name, at));
+  }
+
+  async appendAudit(entry: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {
+    return this.#write(() => this.#access.append(entry));
+  }
+
+  async listAudit(q: { readonly since?: number; readonly limit: number }): Promise<AuditRecord[]> {
+    return this.#access.listAudit(q);
   }
 
   // ---- fleet --------------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+/**
+ * Browser sessions for the dashboard: log in once with a token, then a session cookie. The
+ * session keeps the token's SHA-256 only and checks it again at every request (a revoked or
+ * expired token ends its sessions at once); every change made with the cookie needs the
+ * session's CSRF token; failed logins are limited per client address. Sessions live in the
+ * daemon's memory: a restart logs everyone out, which is the safe side.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { hashToken, type AccessControl, type Principal } from './access-control.js';
+
+/** A session lasts this long (less when its token expires sooner). */
+export const SESSION_MS = 12 * 3_600_000;
+/** Failed logins allowed per client address within LOGIN_WINDOW_MS. */
+export const LOGIN_FAILURES_ALLOWED = 5;
+export const LOGIN_WINDOW_MS = 60_000;
+const MAX_SESSIONS = 10_000;
+const MAX_TRACKED_SOURCES = 10_000;
+
+interface Session {
+  readonly tokenHash: string;
+  readonly csrf: string;
+  readonly expiresAt: number;
+}
+
+export type Login =
+  | {
+      readonly ok: true;
+      /** The cookie's value: shown to the browser only, kept here as its SHA-256. */
+      readonly id: string;
+      readonly csrf: string;
+      readonly expiresAt: number;
+      /** The cookie's Max-Age, in seconds. */
+      readonly maxAgeS: number;
+      readonly principal: Principal;
+    }
+  | {
+      readonly ok: false;
+      readonly status: 401 | 429;
+      readonly actor: string;
+      readonly reason: string;
+      readonly retryAfterS?: number;
+    };
+
+export type SessionCheck =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly status: 401 | 403; readonly actor: string; readonly reason: string };
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function csrfMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class BrowserSessions {
+  readonly #access: AccessControl;
+  readonly #clock: Clock;
+  /** By the SHA-256 of the cookie's value. */
+  readonly #sessions = new Map<string, Session>();
+  /** Failed login instants per client address, oldest first. */
+  readonly #failures = new Map<string, number[]>();
+
+  constructor(access: AccessControl, clock: Clock) {
+    this.#access = access;
+    this.#clock = clock;
+  }
+
+  async login(token: string, source: string): Promise<Login> {
+    const now = this.#clock.now();
+    const recent = (this.#failures.get(source) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
+    if (recent.length >= LOGIN_FAILURES_ALLOWED) {
+      const retryAfterS = Math.max(1, Math.ceil((recent[0]! + LOGIN_WINDOW_MS - now) / 1_000));
+      return {
+        ok: false,
+        status: 429,
+        actor: 'anonymous',
+        reason: `too many failed logins from ${source}; try again in ${retryAfterS}s`,
+        retryAfterS,
+      };
+    }
+    const auth = await this.#access.authenticateToken(token);
+    if (!auth.ok) {
+      this.#failed(source, recent, now);
+      return { ok: false, status: 401, actor: auth.actor, reason: auth.reason };
+    }
+    this.#failures.delete(source);
+    this.#purge(now);
+    const tokenHash = hashToken(token);
+    const expiry = (await this.#access.listTokens()).find((t) => t.name === auth.principal.actor)?.expiresAt;
+    const expiresAt = Math.min(now + SESSION_MS, expiry ?? Infinity);
+    const id = randomBytes(32).toString('base64url');
+    const csrf = randomBytes(32).toString('base64url');
+    this.#sessions.set(digest(id), { tokenHash, csrf, expiresAt });
+    const maxAgeS = Math.max(1, Math.floor((expiresAt - now) / 1_000));
+    return { ok: true, id, csrf, expiresAt, maxAgeS, principal: auth.principal };
+  }
+
+  /**
+   * The principal of a session cookie, its token checked again; a change (`csrf` given, possibly
+   * undefined) also needs the session's CSRF token, compared in constant time.
+   */
+  async check(id: string, change?: { readonly csrf: string | undefined }): Promise<SessionCheck> {
+    const key = digest(id);
+    const s = this.#sessions.get(key);
+    if (!s || s.expiresAt <= this.#clock.now()) {
+      this.#sessions.delete(key);
+      return { ok: false, status: 401, actor: 'anonymous', reason: 'the session has ended: log in again' };
+    }
+    const auth = await this.#access.authenticateHash(s.tokenHash);
+    if (!auth.ok) {
+      this.#sessions.delete(key);
+      return { ok: false, status: 401, actor: auth.actor, reason: `${auth.reason}: its session has ended` };
+    }
+    if (change && !csrfMatches(s.csrf, change.csrf))
+      return {
+        ok: false,
+        status: 403,
+        actor: auth.principal.actor,
+        reason:
+          'a change made with a session cookie needs its X-CSRF-Token header (the csrf of the login answer)',
+      };
+    return { ok: true, principal: auth.principal };
+  }
+
+  logout(id: string): boolean {
+    return this.#sessions.delete(digest(id));
+  }
+
+  #failed(source: string, recent: number[], now: number): void {
+    if (!this.#failures.has(source) && this.#failures.size >= MAX_TRACKED_SOURCES) {
+      for (const [k, times] of this.#failures)
+        if (times.every((t) => t <= now - LOGIN_WINDOW_MS)) this.#failures.delete(k);
+      // Still full (an attack from many addresses): forget the oldest-tracked one.
+      if (this.#failures.size >= MAX_TRACKED_SOURCES)
+        this.#failures.delete(this.#failures.keys().next().value!);
+    }
+    this.#failures.set(source, [...recent, now]);
+  }
+
+  #purge(now: number): void {
+    for (const [k, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(k);
+    while (this.#sessions.size >= MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!);
+  }
+}
