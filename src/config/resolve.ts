@@ -145,6 +145,10 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
     shutdownGraceMs: raw.shutdown_grace ?? DEFAULTS.shutdownGraceMs,
     fleet: fleetTiming(raw.lease ?? DEFAULTS.leaseMs),
     server: { listen: listenAddr, tokenEnv: raw.server?.token_env ?? DEFAULTS.tokenEnv },
+    metrics: {
+      public: raw.metrics?.public ?? false,
+      textfile: raw.metrics?.textfile === undefined ? null : abs(raw.metrics.textfile),
+    },
     priority: {
       weights: { ...DEFAULT_WEIGHTS, ...raw.priority?.weights },
       categories: { ...DEFAULT_CATEGORY_MULTIPLIERS, ...raw.priority?.categories },

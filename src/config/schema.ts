@@ -232,6 +232,24 @@ export const configSchema = z.strictObject({
         .describe('Environment variable holding the API token. @default CARETAKER_TOKEN'),
     })
     .optional(),
+  metrics: z
+    .strictObject({
+      public: z
+        .boolean()
+        .optional()
+        .describe(
+          'Serve GET /metrics on TCP without a token (Prometheus scrapes with no credentials). @default false',
+        ),
+      textfile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Also write the metrics to this file after each run (atomically), for node_exporter's textfile collector; relative to this file.",
+        ),
+    })
+    .optional()
+    .describe('Prometheus metrics (GET /metrics).'),
   priority: z
     .strictObject({
       weights: z

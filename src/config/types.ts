@@ -91,6 +91,8 @@ export interface Config {
     readonly listen: { readonly host: string; readonly port: number } | null;
     readonly tokenEnv: string;
   };
+  /** Prometheus metrics: `public` lets TCP scrapes in without a token; `textfile`: an absolute path. */
+  readonly metrics: { readonly public: boolean; readonly textfile: string | null };
   readonly priority: {
     readonly weights: PriorityWeights;
     readonly categories: Readonly<Record<string, number>>;

@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { UsageError } from '../errors/usage-error.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../report/prometheus-text.js';
 import { VERSION } from '../version.js';
 
 export interface ApiOptions {
@@ -94,6 +95,11 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
           : null,
     };
   });
+
+  // Prometheus scrapes this (docs/metrics.md); unauthenticated on TCP only with `metrics.public`.
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(PROMETHEUS_CONTENT_TYPE).send(await caretaker.prometheusMetrics()),
+  );
 
   app.get('/v1/tasks', async () => caretaker.tasks());
 

@@ -25,6 +25,7 @@ import type {
   RecentRuns,
   RunFinish,
   RunFigure,
+  RunTotal,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -236,6 +237,10 @@ export class PgStore implements Store, HistoryImport {
 
   runFigures(since: number): Promise<RunFigure[]> {
     return this.#stats.figures(since);
+  }
+
+  runTotals(host?: string): Promise<RunTotal[]> {
+    return this.#stats.totals(host);
   }
 
   // ---- samples ------------------------------------------------------------------------------

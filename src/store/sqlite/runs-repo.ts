@@ -117,6 +117,14 @@ export class RunsRepo {
       if (!done) throw new Error(`run ${id} does not exist`);
       const succeeded = SUCCESS_STATUSES.includes(f.status);
       const failed = FAILURE_STATUSES.includes(f.status);
+      if (done.dry_run === 0 && isExecution(done.trigger as RunTrigger))
+        this.#stats.addTotal({
+          task: done.task,
+          host: done.host,
+          status: f.status,
+          durationMs: f.durationMs,
+          missed: f.missed === true,
+        });
       if (done.dry_run === 0 && isExecution(done.trigger as RunTrigger) && (succeeded || failed)) {
         this.#s.state.run({
           task: done.task,
