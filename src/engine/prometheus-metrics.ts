@@ -46,15 +46,18 @@ const FINISHED_WITH_RESULT: RunStatus[] = ['success', 'warning', 'failed'];
 const CHECK_STATUS = { ok: 0, warn: 1, fail: 2 } as const;
 const seconds = (ms: number) => ms / 1000;
 
+/** 23.33 / 100 is 0.23329999999999998 in binary: 12 significant digits say what was measured. */
+const tidy = (x: number) => Number(x.toPrecision(12));
+
 /** A check's headline value in base units, and the unit it is then in. */
 function baseUnit(value: number, unit: string | undefined): { value: number; unit: string } {
   switch (unit) {
     case 'ms':
-      return { value: value / 1000, unit: 'seconds' };
+      return { value: tidy(value / 1000), unit: 'seconds' };
     case 'days':
-      return { value: value * 86_400, unit: 'seconds' };
+      return { value: tidy(value * 86_400), unit: 'seconds' };
     case '%':
-      return { value: value / 100, unit: 'ratio' };
+      return { value: tidy(value / 100), unit: 'ratio' };
     default:
       return { value, unit: unit ?? '' };
   }

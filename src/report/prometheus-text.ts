@@ -26,8 +26,12 @@ export interface MetricFamily {
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NEEDS_ESCAPE = /[\\"\n]/;
+/** Label names already checked: one scrape writes the same few thousands of times. */
+const checkedNames = new Set<string>();
 
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
@@ -43,24 +47,26 @@ export function formatValue(v: number): string {
 }
 
 function labelText(labels: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return '';
-  const parts: string[] = [];
-  for (const k of keys) {
-    // A label name comes from our code, never from a user: a wrong one is our bug.
-    if (!LABEL_NAME.test(k)) throw new Error(`invalid Prometheus label name "${k}"`);
-    parts.push(`${k}="${escapeLabelValue(labels[k]!)}"`);
+  let out = '';
+  for (const k in labels) {
+    if (!checkedNames.has(k)) {
+      // A label name comes from our code, never from a user: a wrong one is our bug.
+      if (!LABEL_NAME.test(k)) throw new Error(`invalid Prometheus label name "${k}"`);
+      checkedNames.add(k);
+    }
+    out += `${out === '' ? '{' : ','}${k}="${escapeLabelValue(labels[k]!)}"`;
   }
-  return `{${parts.join(',')}}`;
+  return out === '' ? '' : `${out}}`;
 }
 
 /** The families as one exposition text (every family keeps its HELP and TYPE, samples or not). */
 export function writeExposition(families: readonly MetricFamily[]): string {
-  let out = '';
+  const lines: string[] = [];
   for (const f of families) {
-    out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+    lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples)
-      out += `${f.name}${s.suffix ?? ''}${labelText(s.labels)} ${formatValue(s.value)}\n`;
+      lines.push(`${f.name}${s.suffix ?? ''}${labelText(s.labels)} ${formatValue(s.value)}`);
   }
-  return out;
+  lines.push('');
+  return lines.join('\n');
 }
