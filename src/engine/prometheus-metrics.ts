@@ -63,13 +63,14 @@ function baseUnit(value: number, unit: string | undefined): { value: number; uni
   }
 }
 
-/** The latest finished, real (not dry) run of a task with a result, on this host in a fleet. */
+/** The latest real (not dry) run of a task in these statuses with a result, on this host in a fleet. */
 async function latestResult(
   store: Store,
   task: string,
   host: string | undefined,
+  statuses: readonly RunStatus[],
 ): Promise<RunRecord | undefined> {
-  const runs = await store.listRuns({ task, host, limit: 5, statuses: FINISHED_WITH_RESULT });
+  const runs = await store.listRuns({ task, host, limit: 5, statuses });
   return runs.find((r) => !r.dryRun && r.result !== null);
 }
 
@@ -154,20 +155,26 @@ export async function gatherMetrics(i: MetricsInput): Promise<MetricFamily[]> {
   const checkValue: Sample[] = [];
   const diskFull: Sample[] = [];
   const kinds = new Set(['backup', 'verify-backups', 'health']);
+  // Backups: the latest that succeeded (a failed one after it must not hide when the last good
+  // archive was made and verified: the "not verified in a day" alert has to keep firing).
+  // Health: the latest, whatever its outcome (a failing check fails the run).
   const latest = await Promise.all(
-    config.tasks.map((t) => (kinds.has(t.action) ? latestResult(store, t.id, own) : undefined)),
+    config.tasks.map((t) =>
+      kinds.has(t.action)
+        ? latestResult(store, t.id, own, t.action === 'health' ? FINISHED_WITH_RESULT : SUCCESS_STATUSES)
+        : undefined,
+    ),
   );
   config.tasks.forEach((t, n) => {
     const run = latest[n];
     const details = run?.result?.details as Record<string, unknown> | undefined;
     if (!run || !details) return;
-    const ok = SUCCESS_STATUSES.includes(run.status);
     const at = seconds(run.finishedAt ?? 0);
-    if (t.action === 'backup' && ok) {
+    if (t.action === 'backup') {
       if (typeof details.bytesOut === 'number')
         size.push({ labels: l({ task: t.id }), value: details.bytesOut });
       if (details.verified === true) verified.push({ labels: l({ task: t.id }), value: at });
-    } else if (t.action === 'verify-backups' && ok && Number(details.checked) > 0) {
+    } else if (t.action === 'verify-backups' && Number(details.checked) > 0) {
       verified.push({ labels: l({ task: t.id }), value: at });
     } else if (t.action === 'health') {
       for (const c of (details.checks as CheckResult[] | undefined) ?? []) {

@@ -5,7 +5,7 @@
  * with only this host's runs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fleetSchema } from '../support/fleet.js';
@@ -137,6 +137,17 @@ tasks:
     expect(full).toBe(Date.parse(forecast.fullAt!) / 1000);
     expect(full * 1000).toBeGreaterThan(T0);
     lint(await h.ct.prometheusMetrics());
+
+    // A verification that fails later does not hide when the archives were last verified good.
+    for (const f of readdirSync(join(h.dir, 'archives')))
+      if (f.endsWith('.tar.gz')) truncateSync(join(h.dir, 'archives', f), 100);
+    await h.advance(60_000);
+    expect((await h.ct.runNow('verify')).status).toBe('failed');
+    const later = parse(await h.ct.prometheusMetrics());
+    expect(later.get('caretaker_backup_last_verified_timestamp_seconds{task="verify"}')).toBe(
+      verify.finishedAt! / 1000,
+    );
+    expect(later.get('caretaker_task_runs_total{task="verify",status="failed"}')).toBe(1);
   });
 });
 
