@@ -4,7 +4,7 @@
 // a user would otherwise put in a cron job for node_exporter's textfile collector), and the same
 // GROUP BY query in-process (better-sqlite3 / node:sqlite through the store's own driver).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fillHistory } from './fill-history.mjs';
@@ -132,4 +132,5 @@ try {
 } finally {
   spawnSync(process.execPath, [BIN, 'stop', '-c', join(dir, 'caretaker.yaml')]);
   daemon.kill();
+  rmSync(dir, { recursive: true, force: true }); // a million runs and their WAL: gigabytes
 }
