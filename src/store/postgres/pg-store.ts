@@ -352,6 +352,14 @@ export class PgStore implements Store, HistoryImport {
     return this.#import.mergeStats(source, delta, snapshot);
   }
 
+  totalsSnapshot(source: string): Promise<readonly RunTotal[] | undefined> {
+    return this.#import.totalsSnapshot(source);
+  }
+
+  mergeTotals(source: string, delta: readonly RunTotal[], snapshot: readonly RunTotal[]): Promise<number> {
+    return this.#import.mergeTotals(source, delta, snapshot);
+  }
+
   mergeTaskStates(states: readonly HostTaskState[]): Promise<number> {
     return this.#import.mergeTaskStates(states);
   }
