@@ -29,6 +29,7 @@ import type { HolderInfo, StateLock } from './engine/state-lock.js';
 import type { ManualRollbackOutcome } from './engine/manual-rollback.js';
 import type { ManualRunOptions } from './engine/manual-run.js';
 import type { Supervision } from './engine/supervision.js';
+import type { MetricsTextfile } from './engine/metrics-textfile.js';
 import type { StoreHealth } from './engine/store-health.js';
 import type { Signal } from './notify/incidents.js';
 import { upcomingRuns, type TaskSummary, type UpcomingRun } from './engine/task-overview.js';
@@ -176,6 +177,7 @@ export class Caretaker {
   #health: StoreHealth | null = null;
   #access: Promise<AccessControl> | null = null;
   #sessions: Promise<BrowserSessions> | null = null;
+  #textfile: MetricsTextfile | null = null;
 
   /**
    * Made by `openCaretaker` (the declarations the config names, imported on demand) or by the
@@ -428,11 +430,28 @@ export class Caretaker {
       throw err;
     }
     this.#live = engine;
+    await this.#startTextfile(engine);
     this.#logger.info(
       { tasks: this.#config.tasks.length, stateDir: this.#config.stateDir, version: VERSION },
       'caretaker started',
     );
     await this.#recordLoaded();
+  }
+
+  /**
+   * `metrics.textfile`: written once now and after every run that finishes (the path is read at
+   * each write, so a reload that sets or removes it takes effect at the next run).
+   */
+  async #startTextfile(engine: Engine): Promise<void> {
+    const { MetricsTextfile } = await import('./engine/metrics-textfile.js');
+    const textfile = new MetricsTextfile({
+      text: () => this.prometheusMetrics(),
+      path: () => this.#config.metrics.textfile,
+      logger: this.#logger,
+    });
+    this.#textfile = textfile;
+    engine.on('run:finished', () => void textfile.update());
+    await textfile.update();
   }
 
   /** Lets `caretaker validate` (and read-only commands) see what changed in the file since. */
@@ -449,6 +468,8 @@ export class Caretaker {
   /** Stops scheduling, lets running tasks finish (up to the shutdown grace), releases the lock. */
   async stop(graceMs?: number): Promise<void> {
     if (this.#engine) await (await this.#engine).stop(graceMs);
+    // The runs the stop ended are in the textfile before the store closes.
+    if (this.#textfile) await this.#textfile.update();
     if (this.#supervision) await (await this.#supervision).stop();
     this.#live = null;
     this.#lock?.release();
@@ -565,6 +586,25 @@ export class Caretaker {
     const [{ computeMetrics }, store] = await Promise.all([import('./report/metrics.js'), this.#storeOf()]);
     const today = Math.floor(this.#clock.now() / 86_400_000);
     return computeMetrics(await store.dailyStats(today - days + 1), days, today);
+  }
+
+  /**
+   * The Prometheus text exposition of this host (GET /metrics, the metrics textfile), read from
+   * the store now: see engine/prometheus-metrics.ts.
+   */
+  async prometheusMetrics(): Promise<string> {
+    const [{ prometheusText }, store] = await Promise.all([
+      import('./engine/prometheus-metrics.js'),
+      this.#storeOf(),
+    ]);
+    return prometheusText({
+      config: this.#config,
+      store,
+      engine: this.#running(),
+      version: VERSION,
+      // Pause/resume is not in this version: no task is paused.
+      paused: new Set<string>(),
+    });
   }
 
   /**

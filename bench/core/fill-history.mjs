@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from './support.mjs';
 
 const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
-const { bucketOf } = await import(join(ROOT, 'dist/store/duration-histogram.js'));
+const { bucketOf, totalBucketOf } = await import(join(ROOT, 'dist/store/duration-histogram.js'));
 
 export async function fillHistory(dbPath, { runs, taskIds, days = 90, now = Date.now() }) {
   const store = new SqliteStore(dbPath);
@@ -13,6 +13,7 @@ export async function fillHistory(dbPath, { runs, taskIds, days = 90, now = Date
     db.prepare(`INSERT INTO runs (task, host, trigger, scheduled_for, not_before, queued_at, started_at, finished_at, status, attempt, exit_code, duration_ms, output_tail, result_json, dry_run, pid)
   VALUES (?, 'bench', 'schedule', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, 0, 1)`);
   const rollups = new Map();
+  const totals = new Map(); // the lifetime totals (run_totals) finishing these runs would have kept
   db.transaction(() => {
     for (let i = 0; i < runs; i++) {
       const task = taskIds[i % taskIds.length];
@@ -41,6 +42,13 @@ export async function fillHistory(dbPath, { runs, taskIds, days = 90, now = Date
       const b = bucketOf(ms);
       r.hist[b] = (r.hist[b] ?? 0) + 1;
       rollups.set(key, r);
+      const tkey = `${task}|${ok ? 'success' : 'failed'}`;
+      const t = totals.get(tkey) ?? { runs: 0, ms: 0, durations: {} };
+      t.runs++;
+      t.ms += ms;
+      const tb = totalBucketOf(ms);
+      t.durations[tb] = (t.durations[tb] ?? 0) + 1;
+      totals.set(tkey, t);
     }
     const up = db.prepare(
       `INSERT INTO run_stats_daily (task, day, runs, successes, failures, total_ms, max_ms, histogram) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -48,6 +56,13 @@ export async function fillHistory(dbPath, { runs, taskIds, days = 90, now = Date
     for (const [key, r] of rollups) {
       const [task, day] = key.split('|');
       up.run(task, Number(day), r.runs, r.successes, r.failures, r.total, r.max, JSON.stringify(r.hist));
+    }
+    const tot = db.prepare(
+      `INSERT INTO run_totals (task, host, status, runs, missed, total_ms, durations) VALUES (?, 'bench', ?, ?, 0, ?, ?)`,
+    );
+    for (const [key, t] of totals) {
+      const [task, status] = key.split('|');
+      tot.run(task, status, t.runs, t.ms, JSON.stringify(t.durations));
     }
   });
   await store.close();

@@ -149,6 +149,10 @@ export function resolveConfig({ raw, options, file, dir, registry, host }: Resol
       tokenEnv: raw.server?.token_env ?? DEFAULTS.tokenEnv,
       tls: raw.server?.tls ? { cert: abs(raw.server.tls.cert), key: abs(raw.server.tls.key) } : null,
     },
+    metrics: {
+      public: raw.metrics?.public ?? false,
+      textfile: raw.metrics?.textfile === undefined ? null : abs(raw.metrics.textfile),
+    },
     priority: {
       weights: { ...DEFAULT_WEIGHTS, ...raw.priority?.weights },
       categories: { ...DEFAULT_CATEGORY_MULTIPLIERS, ...raw.priority?.categories },

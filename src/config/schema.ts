@@ -241,6 +241,24 @@ export const configSchema = z.strictObject({
         .describe('Serve the TCP API over HTTPS with this certificate and key.'),
     })
     .optional(),
+  metrics: z
+    .strictObject({
+      public: z
+        .boolean()
+        .optional()
+        .describe(
+          'Serve GET /metrics on TCP without a token (Prometheus scrapes with no credentials). @default false',
+        ),
+      textfile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Also write the metrics to this file after each run (atomically), for node_exporter's textfile collector; relative to this file.",
+        ),
+    })
+    .optional()
+    .describe('Prometheus metrics (GET /metrics).'),
   priority: z
     .strictObject({
       weights: z

@@ -94,6 +94,8 @@ export interface Config {
     /** HTTPS on the TCP listener: absolute paths of the PEM files. */
     readonly tls: { readonly cert: string; readonly key: string } | null;
   };
+  /** Prometheus metrics: `public` lets TCP scrapes in without a token; `textfile`: an absolute path. */
+  readonly metrics: { readonly public: boolean; readonly textfile: string | null };
   readonly priority: {
     readonly weights: PriorityWeights;
     readonly categories: Readonly<Record<string, number>>;

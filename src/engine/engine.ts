@@ -557,7 +557,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const d of decisions) {
         if (d.kind === 'catch-up') await this.#fire(task, d.fire, 'catch-up', d.note, now);
         else {
-          const skipped = await this.#ledger.skipFire(task, d.fire, d.reason);
+          // Every skip decided here stands for missed slots (alerted on only where `missed`).
+          const skipped = await this.#ledger.skipFire(task, d.fire, d.reason, true);
           await this.#slots.skipped(task, d.fire, d.reason);
           if (d.missed) this.emit('run:missed', skipped);
         }
@@ -645,7 +646,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#stopping) return;
     for (const step of expiredRuns([...this.#queue.values()], now, (id) => this.#taskOf(id))) {
       if (step.kind !== 'skip') continue;
-      const skipped = await this.#ledger.finishQueued(step.entry, 'skipped', step.reason);
+      const skipped = await this.#ledger.finishQueued(step.entry, 'skipped', step.reason, true);
       this.emit('run:missed', skipped);
     }
     let ready = [...this.#queue.values()].filter((q) => q.readyAt <= now);
@@ -679,7 +680,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (step.kind === 'defer') q.readyAt = step.readyAt;
       else if (step.kind === 'cancel') await this.#ledger.finishQueued(q, 'cancelled', step.reason);
       else if (step.kind === 'skip') {
-        const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason);
+        const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason, step.missed);
         if (step.missed) this.emit('run:missed', skipped);
       } else {
         const guards = this.#startGuards(step.task);

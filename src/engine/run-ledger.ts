@@ -132,8 +132,11 @@ export class RunLedger {
     });
   }
 
-  /** Records a schedule fire that will not run, with the reason, and claims the fire. */
-  async skipFire(task: TaskConfig, fire: number, reason: string): Promise<RunRecord> {
+  /**
+   * Records a schedule fire that will not run, with the reason, and claims the fire. `missed`:
+   * it stands for scheduled runs missed (counted as such in the lifetime totals).
+   */
+  async skipFire(task: TaskConfig, fire: number, reason: string, missed = false): Promise<RunRecord> {
     const now = this.d.clock.now();
     const run = await this.d.store.insertRun({
       task: task.id,
@@ -149,7 +152,12 @@ export class RunLedger {
       reason,
       claimFire: true,
     });
-    const final = await this.d.store.finishRun(run.id, { status: 'skipped', finishedAt: now, reason });
+    const final = await this.d.store.finishRun(run.id, {
+      status: 'skipped',
+      finishedAt: now,
+      reason,
+      missed,
+    });
     this.d.logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
     this.settled(final);
     return final;
@@ -172,10 +180,20 @@ export class RunLedger {
     return { ...q.run, status: 'running', startedAt: now, pid: this.d.pid };
   }
 
-  /** Ends a queued run without running it. */
-  async finishQueued(q: Queued, status: 'cancelled' | 'skipped', reason: string): Promise<RunRecord> {
+  /** Ends a queued run without running it (`missed`: see skipFire). */
+  async finishQueued(
+    q: Queued,
+    status: 'cancelled' | 'skipped',
+    reason: string,
+    missed = false,
+  ): Promise<RunRecord> {
     this.queue.delete(q.run.id);
-    const final = await this.d.store.finishRun(q.run.id, { status, finishedAt: this.d.clock.now(), reason });
+    const final = await this.d.store.finishRun(q.run.id, {
+      status,
+      finishedAt: this.d.clock.now(),
+      reason,
+      missed,
+    });
     this.d.logger.warn({ task: q.run.task, run: q.run.id }, `${q.run.task} ${status}: ${reason}`);
     this.settled(final);
     return final;

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors/usage-error.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../report/prometheus-text.js';
 import { VERSION } from '../version.js';
 import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type Listener } from './guard.js';
 import { requireDeclaredRoutes, router } from './routes.js';
@@ -123,6 +124,12 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       expiringTokens: await (await caretaker.access()).expiringTokens().catch(() => []),
     };
   });
+
+  // Prometheus scrapes this (docs/metrics.md); unauthenticated on TCP only with `metrics.public`.
+  route(
+    { method: 'GET', url: '/metrics', role: 'viewer', public: () => caretaker.config.metrics.public },
+    async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await caretaker.prometheusMetrics()),
+  );
 
   route({ method: 'GET', url: '/v1/tasks', role: 'viewer' }, async () => caretaker.tasks());
 

@@ -17,7 +17,7 @@
  */
 import type { CopyMark, HistoryExport, HistoryImport, StatsSnapshot } from './copy-roles.js';
 import { mergeHistograms } from './duration-histogram.js';
-import type { DailyStats, RunRecord } from './types.js';
+import type { DailyStats, RunRecord, RunTotal } from './types.js';
 
 export interface CopyCounts {
   readonly runs: number;
@@ -94,6 +94,32 @@ export function statsDelta(now: readonly DailyStats[], before: StatsSnapshot | u
 }
 
 /** The snapshot after adding `now`: every row the source has, plus the ones it pruned since. */
+const totalKey = (t: RunTotal) => `${t.task}\u0000${t.host}\u0000${t.status}`;
+
+/** What each (task, host, status) of the source's lifetime totals gained since `before`. */
+export function totalsDelta(now: readonly RunTotal[], before: readonly RunTotal[] | undefined): RunTotal[] {
+  const old = new Map((before ?? []).map((t) => [totalKey(t), t]));
+  const out: RunTotal[] = [];
+  for (const t of now) {
+    const o = old.get(totalKey(t));
+    const durations: Record<string, number> = {};
+    for (const [k, v] of Object.entries(t.durations)) {
+      const gained = v - (o?.durations[k] ?? 0);
+      if (gained > 0) durations[k] = gained;
+    }
+    const runs = Math.max(0, t.runs - (o?.runs ?? 0));
+    if (runs === 0) continue;
+    out.push({
+      ...t,
+      runs,
+      missed: Math.max(0, t.missed - (o?.missed ?? 0)),
+      totalMs: Math.max(0, t.totalMs - (o?.totalMs ?? 0)),
+      durations,
+    });
+  }
+  return out;
+}
+
 function nextSnapshot(now: readonly DailyStats[], before: StatsSnapshot | undefined): DailyStats[] {
   const rows = new Map((before ?? []).map((d) => [`${d.task}\u0000${d.day}`, d]));
   for (const d of now) {
@@ -169,6 +195,11 @@ export async function copyHistory(
   const stats = await source.dailyStats(0);
   const before = await target.statsSnapshot(key);
   const dailyStats = await target.mergeStats(key, statsDelta(stats, before), nextSnapshot(stats, before));
+
+  // The lifetime totals (the Prometheus counters) as the rollup: what the source gained since.
+  const totals = await source.runTotals();
+  const totalsBefore = await target.totalsSnapshot(key);
+  await target.mergeTotals(key, totalsDelta(totals, totalsBefore), totals);
 
   let samples = 0;
   for (const k of await source.sampleKeys()) {

@@ -10,6 +10,7 @@ import type {
   IncidentRecord,
   PingRecord,
   RunRecord,
+  RunTotal,
   SampleKey,
   SamplePoint,
   TaskState,
@@ -32,6 +33,8 @@ export interface HistoryExport {
   /** The state of every task on every host this database has seen. */
   allTaskStates(): Promise<HostTaskState[]>;
   dailyStats(sinceDay: number): Promise<DailyStats[]>;
+  /** The lifetime totals of every host this database has seen. */
+  runTotals(): Promise<RunTotal[]>;
   sampleKeys(): Promise<SampleKey[]>;
   sampleSeries(task: string, key: string, since: number): Promise<SamplePoint[]>;
   listIncidents(q: { open?: boolean; limit: number }): Promise<IncidentRecord[]>;
@@ -74,6 +77,10 @@ export interface HistoryImport {
    * records `snapshot` as what was added, in one transaction: each source counts exactly once.
    */
   mergeStats(source: string, delta: readonly DailyStats[], snapshot: StatsSnapshot): Promise<number>;
+  /** The source's lifetime totals as they were last added (see mergeStats). */
+  totalsSnapshot(source: string): Promise<readonly RunTotal[] | undefined>;
+  /** Adds `delta` to the lifetime totals and records `snapshot`, in one transaction. */
+  mergeTotals(source: string, delta: readonly RunTotal[], snapshot: readonly RunTotal[]): Promise<number>;
   /**
    * Merges task states: each field keeps the later of the two (the newest finish brings its
    * status, run and failure streak). Returns how many rows changed.

@@ -60,3 +60,19 @@ export function denseQuantile(hist: Float64Array, q: number): number | null {
   }
   return bucketValue(hist.length - 1);
 }
+
+/**
+ * The upper bounds (ms) of the lifetime duration totals (RunTotal.durations): fixed, so they can
+ * be Prometheus histogram buckets (`le`). A duration above the last is in bucket
+ * TOTAL_BUCKETS_MS.length (+Inf). Never changed: stored indices refer to these bounds (the
+ * stores' migrations bucketed the runs kept by them).
+ */
+export const TOTAL_BUCKETS_MS: readonly number[] = [
+  100, 500, 1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000,
+  21_600_000, 86_400_000,
+];
+
+export function totalBucketOf(ms: number): number {
+  for (let i = 0; i < TOTAL_BUCKETS_MS.length; i++) if (ms <= TOTAL_BUCKETS_MS[i]!) return i;
+  return TOTAL_BUCKETS_MS.length;
+}

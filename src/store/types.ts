@@ -94,6 +94,8 @@ export interface RunFinish {
   readonly outputTail?: string | null;
   readonly result?: ActionResult | null;
   readonly reason?: string | null;
+  /** A skip that stands for scheduled runs missed (counted in RunTotal.missed). */
+  readonly missed?: boolean;
 }
 
 export interface TaskState {
@@ -129,6 +131,23 @@ export interface RunFigure {
   readonly finishedAt: number;
   readonly status: RunStatus;
   readonly durationMs: number | null;
+}
+
+/**
+ * Lifetime counts of the finished executions (not dry runs or records) of one task on one host
+ * with one final status: never pruned, so they are counters (Prometheus `_total`) that only go up
+ * across restarts, prunes and hosts. Durations in the fixed buckets of TOTAL_BUCKETS_MS.
+ */
+export interface RunTotal {
+  readonly task: string;
+  readonly host: string;
+  readonly status: FinalStatus;
+  readonly runs: number;
+  /** Of these, skips that stood for missed scheduled runs. */
+  readonly missed: number;
+  readonly totalMs: number;
+  /** Bucket index (store/duration-histogram.ts totalBucketOf) → count, not cumulative. */
+  readonly durations: Readonly<Record<string, number>>;
 }
 
 export interface RecentRuns {
@@ -261,6 +280,8 @@ export interface StatsStore {
    * host come from the runs still kept (see report/host-metrics.ts).
    */
   runFigures(since: number): Promise<RunFigure[]>;
+  /** The lifetime totals (never pruned) of one host, or of every host. */
+  runTotals(host?: string): Promise<RunTotal[]>;
 }
 
 export interface SamplesStore {

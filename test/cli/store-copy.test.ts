@@ -110,7 +110,12 @@ async function statsOf(source: string, schema: string) {
   const src = new SqliteStore(source, { readonly: true });
   const dst = await PgStore.open({ url: PG_URL, schema });
   try {
-    return { source: await src.dailyStats(0), target: await dst.dailyStats(0) };
+    return {
+      source: await src.dailyStats(0),
+      target: await dst.dailyStats(0),
+      sourceTotals: await src.runTotals(),
+      targetTotals: await dst.runTotals(),
+    };
   } finally {
     await src.close();
     await dst.close();
@@ -241,8 +246,11 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
     expect(third.copied.runs).toBe(200);
     expect(third.copied.taskStates).toBe(2);
     expect(await targetRuns(s.schema)).toHaveLength(500);
-    const { source, target } = await statsOf(s.db, s.schema);
+    const { source, target, sourceTotals, targetTotals } = await statsOf(s.db, s.schema);
     expect(target).toEqual(source);
+    // The lifetime totals (Prometheus counters) too, each run counted once over three copies.
+    expect(sourceTotals.reduce((n, t) => n + t.runs, 0)).toBe(500);
+    expect(targetTotals).toEqual(sourceTotals);
   });
 
   it('a copy killed -9 after a batch, or inside one, is resumed: the rest copied, nothing twice', async () => {
@@ -301,9 +309,11 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
     expect(deleted).toBeGreaterThan(250);
     const r = copyJson(s);
     expect(r.copied.runs).toBe(600 - deleted);
-    const { source, target } = await statsOf(s.db, s.schema);
+    const { source, target, sourceTotals, targetTotals } = await statsOf(s.db, s.schema);
     expect(source.reduce((n, d) => n + d.runs, 0)).toBe(600);
     expect(target).toEqual(source);
+    expect(targetTotals.reduce((n, t) => n + t.runs, 0)).toBe(600);
+    expect(targetTotals).toEqual(sourceTotals);
   });
 
   it('adds to a rollup the target already has (another host), exactly once', async () => {

@@ -100,6 +100,53 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
       }
     });
 
+    it('starts the lifetime totals of an upgraded schema from the runs it kept', async () => {
+      const schema = freshSchema();
+      try {
+        await admin(async (c) => {
+          await c.query(`CREATE SCHEMA "${schema}"`);
+          await c.query(
+            `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`,
+          );
+          for (let v = 1; v <= 3; v++) {
+            await c.query(PG_MIGRATIONS[v - 1]!(`"${schema}"`));
+            await c.query(`INSERT INTO "${schema}".migrations VALUES ($1, 0)`, [v]);
+          }
+          const add = `INSERT INTO "${schema}".runs (task, host, trigger, queued_at, finished_at, status, duration_ms, dry_run)
+            VALUES ($1, 'h1', $2, 1, 2, $3, $4, $5)`;
+          await c.query(add, ['job', 'schedule', 'success', 40, false]);
+          await c.query(add, ['job', 'schedule', 'success', 7_000, false]);
+          await c.query(add, ['job', 'manual', 'failed', 200, false]);
+          await c.query(add, ['job', 'schedule', 'success', 5, true]); // a dry run: not counted
+          await c.query(add, ['job', 'rollback', 'success', 5, false]); // a record: not counted
+        });
+        const store = await PgStore.open({ url: PG_URL, schema });
+        expect(await store.runTotals()).toEqual([
+          {
+            task: 'job',
+            host: 'h1',
+            status: 'failed',
+            runs: 1,
+            missed: 0,
+            totalMs: 200,
+            durations: { '1': 1 },
+          },
+          {
+            task: 'job',
+            host: 'h1',
+            status: 'success',
+            runs: 2,
+            missed: 0,
+            totalMs: 7_040,
+            durations: { '0': 1, '4': 1 },
+          },
+        ]);
+        await store.close();
+      } finally {
+        await dropSchema(schema);
+      }
+    });
+
     it('quotes the schema name', async () => {
       const schema = `ct "odd" ${randomBytes(3).toString('hex')}`;
       try {

@@ -54,6 +54,44 @@ forEachSqliteDriver((driver) => {
       await store.close();
     });
 
+    it('starts the lifetime totals of an upgraded database from the runs it kept', async () => {
+      const path = join(tempDir('ct-store-'), 'caretaker.db');
+      const old = openSqlite(path, { driver });
+      for (let i = 0; i < 6; i++) old.exec(MIGRATIONS[i]!);
+      old.pragma('user_version = 6');
+      const add = old.prepare(
+        `INSERT INTO runs (task, host, trigger, queued_at, finished_at, status, duration_ms, dry_run) VALUES (?, 'h1', ?, 1, 2, ?, ?, ?)`,
+      );
+      add.run('job', 'schedule', 'success', 40, 0);
+      add.run('job', 'schedule', 'success', 7_000, 0);
+      add.run('job', 'manual', 'failed', 200, 0);
+      add.run('job', 'schedule', 'success', 5, 1); // a dry run: not counted
+      add.run('job', 'rollback', 'success', 5, 0); // a record: not counted
+      old.close();
+      const store = new SqliteStore(path, { driver });
+      expect(await store.runTotals()).toEqual([
+        {
+          task: 'job',
+          host: 'h1',
+          status: 'failed',
+          runs: 1,
+          missed: 0,
+          totalMs: 200,
+          durations: { '1': 1 },
+        },
+        {
+          task: 'job',
+          host: 'h1',
+          status: 'success',
+          runs: 2,
+          missed: 0,
+          totalMs: 7_040,
+          durations: { '0': 1, '4': 1 },
+        },
+      ]);
+      await store.close();
+    });
+
     it('counts finished runs per task for the prune from an index, not from every row', async () => {
       const store = new SqliteStore(join(tempDir('ct-store-'), 'caretaker.db'), { driver });
       // The statement RunsRepo.prune runs first (overCount): with only runs_by_task (task, id) it

@@ -12,6 +12,7 @@ import type {
   IncidentRecord,
   PingRecord,
   RunRecord,
+  RunTotal,
   SampleKey,
   SamplePoint,
 } from '../types.js';
@@ -25,6 +26,7 @@ const text = (v: string | null): string | null => pgText(v);
 
 const markKey = (source: string) => `copy:${source}:runs`;
 const statsKey = (source: string) => `copy:${source}:stats`;
+const totalsKey = (source: string) => `copy:${source}:totals`;
 
 /** Snapshot rows as compact arrays: [task, day, runs, successes, failures, totalMs, maxMs, histogram]. */
 type SnapshotRow = [string, number, number, number, number, number, number, Record<string, number>];
@@ -75,6 +77,16 @@ export class PgImportRepo implements HistoryImport {
           histogram = (SELECT coalesce(jsonb_object_agg(k, n), '{}'::jsonb) FROM (
             SELECT key AS k, sum(value::bigint) AS n FROM (
               SELECT * FROM jsonb_each_text(d.histogram) UNION ALL SELECT * FROM jsonb_each_text(excluded.histogram)) u
+            GROUP BY key) g)`,
+      totals: `INSERT INTO ${s}.run_totals AS t (task, host, status, runs, missed, total_ms, durations)
+        SELECT task, host, status, runs, missed, total_ms, durations
+        FROM jsonb_to_recordset($1::jsonb) AS x(task text, host text, status text, runs bigint, missed bigint,
+          total_ms bigint, durations jsonb)
+        ON CONFLICT (task, host, status) DO UPDATE SET runs = t.runs + excluded.runs, missed = t.missed + excluded.missed,
+          total_ms = t.total_ms + excluded.total_ms,
+          durations = (SELECT coalesce(jsonb_object_agg(k, n), '{}'::jsonb) FROM (
+            SELECT key AS k, sum(value::bigint) AS n FROM (
+              SELECT * FROM jsonb_each_text(t.durations) UNION ALL SELECT * FROM jsonb_each_text(excluded.durations)) u
             GROUP BY key) g)`,
       // The newest finish of the two brings its status, run and failure streak; instants keep the later.
       states: `INSERT INTO ${s}.task_state AS t (task, host, last_fire, last_started_at, last_finished_at, last_status,
@@ -233,6 +245,30 @@ export class PgImportRepo implements HistoryImport {
     ]);
     return this.#transaction(statsKey(source), JSON.stringify(rows), async (c) =>
       delta.length === 0 ? 0 : ((await c.query(this.#sql.stats, [json(delta.map(statsRow))])).rowCount ?? 0),
+    );
+  }
+
+  async totalsSnapshot(source: string): Promise<readonly RunTotal[] | undefined> {
+    const v = await this.#meta(totalsKey(source));
+    return v === undefined ? undefined : (JSON.parse(v) as RunTotal[]);
+  }
+
+  async mergeTotals(
+    source: string,
+    delta: readonly RunTotal[],
+    snapshot: readonly RunTotal[],
+  ): Promise<number> {
+    const rows = delta.map((t) => ({
+      task: t.task,
+      host: t.host,
+      status: t.status,
+      runs: t.runs,
+      missed: t.missed,
+      total_ms: t.totalMs,
+      durations: t.durations,
+    }));
+    return this.#transaction(totalsKey(source), JSON.stringify(snapshot), async (c) =>
+      rows.length === 0 ? 0 : ((await c.query(this.#sql.totals, [json(rows)])).rowCount ?? 0),
     );
   }
 

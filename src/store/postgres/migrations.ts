@@ -203,6 +203,43 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
   CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON ${s}.audit
     FOR EACH ROW EXECUTE FUNCTION ${s}.audit_append_only();
   `,
+  // 5: reserved for paused tasks (branch `pause`); the merge puts that migration here.
+  () => `SELECT 1`,
+  // 6: lifetime totals per task, host and final status, as SQLite's migration 9.
+  (s) => `
+  CREATE TABLE ${s}.run_totals (
+    task      text   NOT NULL,
+    host      text   NOT NULL,
+    status    text   NOT NULL,
+    runs      bigint NOT NULL DEFAULT 0,
+    missed    bigint NOT NULL DEFAULT 0,
+    total_ms  bigint NOT NULL DEFAULT 0,
+    durations jsonb  NOT NULL DEFAULT '{}',
+    PRIMARY KEY (task, host, status)
+  );
+  INSERT INTO ${s}.run_totals (task, host, status, runs, total_ms, durations)
+    SELECT task, host, status, sum(n), sum(ms), jsonb_object_agg(b::text, n) FROM (
+      SELECT task, host, status, CASE
+          WHEN coalesce(duration_ms, 0) <= 100 THEN 0
+          WHEN coalesce(duration_ms, 0) <= 500 THEN 1
+          WHEN coalesce(duration_ms, 0) <= 1000 THEN 2
+          WHEN coalesce(duration_ms, 0) <= 5000 THEN 3
+          WHEN coalesce(duration_ms, 0) <= 10000 THEN 4
+          WHEN coalesce(duration_ms, 0) <= 30000 THEN 5
+          WHEN coalesce(duration_ms, 0) <= 60000 THEN 6
+          WHEN coalesce(duration_ms, 0) <= 300000 THEN 7
+          WHEN coalesce(duration_ms, 0) <= 600000 THEN 8
+          WHEN coalesce(duration_ms, 0) <= 1800000 THEN 9
+          WHEN coalesce(duration_ms, 0) <= 3600000 THEN 10
+          WHEN coalesce(duration_ms, 0) <= 7200000 THEN 11
+          WHEN coalesce(duration_ms, 0) <= 21600000 THEN 12
+          WHEN coalesce(duration_ms, 0) <= 86400000 THEN 13
+          ELSE 14 END AS b, count(*) AS n, coalesce(sum(duration_ms), 0) AS ms FROM ${s}.runs
+        WHERE finished_at IS NOT NULL AND NOT dry_run AND trigger NOT IN ('rollback', 'restore')
+          AND status NOT IN ('queued', 'running')
+        GROUP BY task, host, status, b) x
+    GROUP BY task, host, status;
+  `,
 ];
 
 /**

@@ -27,6 +27,7 @@ import type {
   RecentRuns,
   RunFinish,
   RunFigure,
+  RunTotal,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -244,6 +245,10 @@ export class PgStore implements Store, HistoryImport {
     return this.#stats.figures(since);
   }
 
+  runTotals(host?: string): Promise<RunTotal[]> {
+    return this.#stats.totals(host);
+  }
+
   // ---- samples ------------------------------------------------------------------------------
 
   recordSamples(task: string, at: number, samples: readonly SampleInput[]): Promise<void> {
@@ -351,6 +356,14 @@ export class PgStore implements Store, HistoryImport {
 
   mergeStats(source: string, delta: readonly DailyStats[], snapshot: StatsSnapshot): Promise<number> {
     return this.#import.mergeStats(source, delta, snapshot);
+  }
+
+  totalsSnapshot(source: string): Promise<readonly RunTotal[] | undefined> {
+    return this.#import.totalsSnapshot(source);
+  }
+
+  mergeTotals(source: string, delta: readonly RunTotal[], snapshot: readonly RunTotal[]): Promise<number> {
+    return this.#import.mergeTotals(source, delta, snapshot);
   }
 
   mergeTaskStates(states: readonly HostTaskState[]): Promise<number> {

@@ -3,7 +3,7 @@
  * task state it touches, and a finish with the task state and daily statistics it updates, are
  * each one statement (data-modifying CTEs: atomic, one round trip), prepared once per connection.
  */
-import { bucketOf } from '../duration-histogram.js';
+import { bucketOf, totalBucketOf } from '../duration-histogram.js';
 import {
   FAILURE_STATUSES,
   RUN_STATUSES,
@@ -133,7 +133,15 @@ export class PgRunsRepo {
           ON CONFLICT (day, task) DO UPDATE SET runs = d.runs + 1, successes = d.successes + excluded.successes,
             failures = d.failures + excluded.failures, total_ms = d.total_ms + excluded.total_ms,
             max_ms = greatest(d.max_ms, excluded.max_ms),
-            histogram = d.histogram || jsonb_build_object($14::text, coalesce((d.histogram ->> $14::text)::bigint, 0) + 1))
+            histogram = d.histogram || jsonb_build_object($14::text, coalesce((d.histogram ->> $14::text)::bigint, 0) + 1)),
+        -- Lifetime totals (never pruned): every finished execution, whatever its status; $15 missed, $16 bucket.
+        totals AS (
+          INSERT INTO ${s}.run_totals AS t (task, host, status, runs, missed, total_ms, durations)
+          SELECT task, host, status, 1, CASE WHEN $15::boolean THEN 1 ELSE 0 END, $13, jsonb_build_object($16::text, 1)
+          FROM done WHERE NOT dry_run AND ${EXECUTION}
+          ON CONFLICT (task, host, status) DO UPDATE SET runs = t.runs + 1, missed = t.missed + excluded.missed,
+            total_ms = t.total_ms + excluded.total_ms,
+            durations = t.durations || jsonb_build_object($16::text, coalesce((t.durations ->> $16::text)::bigint, 0) + 1))
         SELECT * FROM done`,
       notBefore: `UPDATE ${s}.runs SET not_before = $2 WHERE id = $1`,
       child: `UPDATE ${s}.runs SET child_pgid = $2, child_started = $3 WHERE id = $1`,
@@ -225,6 +233,8 @@ export class PgRunsRepo {
         Math.floor(f.finishedAt / DAY_MS),
         ms,
         String(bucketOf(ms)),
+        f.missed === true,
+        String(totalBucketOf(ms)),
       ],
       'ct_run_finish',
     );

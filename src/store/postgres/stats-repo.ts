@@ -2,7 +2,7 @@
  * The daily rollup in PostgreSQL (one row per task and UTC day, histogram as jsonb). The runs
  * repository adds to it in the statement that finishes a run; this one reads and prunes it.
  */
-import type { DailyStats, RunFigure } from '../types.js';
+import type { DailyStats, FinalStatus, RunFigure, RunTotal } from '../types.js';
 import type { PgDatabase } from './pg-database.js';
 
 interface StatsRow {
@@ -73,5 +73,32 @@ export class PgStatsRepo {
   async prune(beforeDay: number): Promise<number> {
     return (await this.#db.query(`DELETE FROM ${this.#db.s}.run_stats_daily WHERE day < $1`, [beforeDay]))
       .rowCount;
+  }
+
+  async totals(host?: string): Promise<RunTotal[]> {
+    const s = this.#db.s;
+    const r = await this.#db.query<{
+      task: string;
+      host: string;
+      status: string;
+      runs: number;
+      missed: number;
+      total_ms: number;
+      durations: Record<string, number>;
+    }>(
+      host === undefined
+        ? `SELECT * FROM ${s}.run_totals ORDER BY task COLLATE "C", host COLLATE "C", status COLLATE "C"`
+        : `SELECT * FROM ${s}.run_totals WHERE host = $1 ORDER BY task COLLATE "C", status COLLATE "C"`,
+      host === undefined ? [] : [host],
+    );
+    return r.rows.map((x) => ({
+      task: x.task,
+      host: x.host,
+      status: x.status as FinalStatus,
+      runs: Number(x.runs),
+      missed: Number(x.missed),
+      totalMs: Number(x.total_ms),
+      durations: x.durations,
+    }));
   }
 }

@@ -209,4 +209,42 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // 8: reserved for paused tasks (branch `pause`); the merge puts that migration here.
+  `SELECT 1;`,
+  // 9: lifetime totals per task, host and final status (Prometheus counters: never pruned, so they
+  // only go up), with durations in fixed buckets; started from the runs kept.
+  `
+  CREATE TABLE run_totals (
+    task      TEXT    NOT NULL,
+    host      TEXT    NOT NULL,
+    status    TEXT    NOT NULL,
+    runs      INTEGER NOT NULL DEFAULT 0,
+    missed    INTEGER NOT NULL DEFAULT 0,
+    total_ms  INTEGER NOT NULL DEFAULT 0,
+    durations TEXT    NOT NULL DEFAULT '{}',
+    PRIMARY KEY (task, host, status)
+  ) WITHOUT ROWID;
+  INSERT INTO run_totals (task, host, status, runs, total_ms, durations)
+    SELECT task, host, status, sum(n), sum(ms), json_group_object(b, n) FROM (
+      SELECT task, host, status, CASE
+          WHEN coalesce(duration_ms, 0) <= 100 THEN 0
+          WHEN coalesce(duration_ms, 0) <= 500 THEN 1
+          WHEN coalesce(duration_ms, 0) <= 1000 THEN 2
+          WHEN coalesce(duration_ms, 0) <= 5000 THEN 3
+          WHEN coalesce(duration_ms, 0) <= 10000 THEN 4
+          WHEN coalesce(duration_ms, 0) <= 30000 THEN 5
+          WHEN coalesce(duration_ms, 0) <= 60000 THEN 6
+          WHEN coalesce(duration_ms, 0) <= 300000 THEN 7
+          WHEN coalesce(duration_ms, 0) <= 600000 THEN 8
+          WHEN coalesce(duration_ms, 0) <= 1800000 THEN 9
+          WHEN coalesce(duration_ms, 0) <= 3600000 THEN 10
+          WHEN coalesce(duration_ms, 0) <= 7200000 THEN 11
+          WHEN coalesce(duration_ms, 0) <= 21600000 THEN 12
+          WHEN coalesce(duration_ms, 0) <= 86400000 THEN 13
+          ELSE 14 END AS b, count(*) AS n, coalesce(sum(duration_ms), 0) AS ms FROM runs
+        WHERE finished_at IS NOT NULL AND dry_run = 0 AND trigger NOT IN ('rollback', 'restore')
+          AND status NOT IN ('queued', 'running')
+        GROUP BY task, host, status, b)
+    GROUP BY task, host, status;
+  `,
 ];

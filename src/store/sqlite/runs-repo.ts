@@ -18,7 +18,7 @@ import {
 } from '../types.js';
 import { lazyStatements } from './lazy-statements.js';
 import { toRunRecord, toTaskState, type RunRow } from './run-row.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 import type { StatsRepo } from './stats-repo.js';
 import { jsonWithoutNul, textWithoutNul } from '../text-without-nul.js';
 
@@ -29,6 +29,7 @@ export class RunsRepo {
   readonly #db: SqliteDatabase;
   readonly #stats: StatsRepo;
   readonly #s;
+  readonly #lists = new Map<string, SqliteStatement>();
 
   constructor(db: SqliteDatabase, stats: StatsRepo) {
     this.#db = db;
@@ -117,6 +118,14 @@ export class RunsRepo {
       if (!done) throw new Error(`run ${id} does not exist`);
       const succeeded = SUCCESS_STATUSES.includes(f.status);
       const failed = FAILURE_STATUSES.includes(f.status);
+      if (done.dry_run === 0 && isExecution(done.trigger as RunTrigger))
+        this.#stats.addTotal({
+          task: done.task,
+          host: done.host,
+          status: f.status,
+          durationMs: f.durationMs,
+          missed: f.missed === true,
+        });
       if (done.dry_run === 0 && isExecution(done.trigger as RunTrigger) && (succeeded || failed)) {
         this.#s.state.run({
           task: done.task,
@@ -178,7 +187,11 @@ export class RunsRepo {
       where.push(`status IN (${q.statuses.map((st) => `'${st}'`).join(', ')})`);
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...params, q.limit) as RunRow[]).map(toRunRecord);
+    // A few shapes of query, asked again and again (GET /metrics asks one per backup and health
+    // task at every scrape): each prepared once.
+    let statement = this.#lists.get(sql);
+    if (!statement) this.#lists.set(sql, (statement = this.#db.prepare(sql)));
+    return (statement.all(...params, q.limit) as RunRow[]).map(toRunRecord);
   }
 
   active(host: string): RunRecord[] {

@@ -23,6 +23,7 @@ import type {
   RecentRuns,
   RunFinish,
   RunFigure,
+  RunTotal,
   RunQuery,
   RunRecord,
   SampleInput,
@@ -183,6 +184,10 @@ export class SqliteStore implements Store, HistoryExport {
 
   async runFigures(since: number): Promise<RunFigure[]> {
     return this.#stats.figures(since);
+  }
+
+  async runTotals(host?: string): Promise<RunTotal[]> {
+    return this.#stats.totals(host);
   }
 
   // ---- samples ------------------------------------------------------------------------------

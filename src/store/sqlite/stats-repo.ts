@@ -3,8 +3,8 @@
  * and a log-bucketed duration histogram (store/duration-histogram.ts). RunsRepo adds to it in
  * the transaction that finishes a run.
  */
-import { bucketOf } from '../duration-histogram.js';
-import type { DailyStats, RunFigure } from '../types.js';
+import { bucketOf, totalBucketOf } from '../duration-histogram.js';
+import type { DailyStats, FinalStatus, RunFigure, RunTotal } from '../types.js';
 import { lazyStatements } from './lazy-statements.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -31,6 +31,13 @@ export class StatsRepo {
       since: `SELECT * FROM run_stats_daily WHERE day >= ? ORDER BY day, task`,
       sinceForTask: `SELECT * FROM run_stats_daily WHERE day >= ? AND task = ? ORDER BY day`,
       prune: `DELETE FROM run_stats_daily WHERE day < ?`,
+      totalDurations: `SELECT durations FROM run_totals WHERE task = ? AND host = ? AND status = ?`,
+      total: `INSERT INTO run_totals (task, host, status, runs, missed, total_ms, durations)
+        VALUES (@task, @host, @status, 1, @missed, @ms, @durations)
+        ON CONFLICT (task, host, status) DO UPDATE SET runs = runs + 1, missed = missed + @missed,
+          total_ms = total_ms + @ms, durations = @durations`,
+      totals: `SELECT * FROM run_totals ORDER BY task, host, status`,
+      totalsOfHost: `SELECT * FROM run_totals WHERE host = ? ORDER BY task, status`,
       figures: `SELECT task, host, finished_at AS finishedAt, status, duration_ms AS durationMs FROM runs
         WHERE finished_at >= ? AND dry_run = 0 AND trigger NOT IN ('rollback', 'restore')
           AND status IN ('success', 'warning', 'failed', 'timeout', 'interrupted')`,
@@ -53,6 +60,49 @@ export class StatsRepo {
       ms,
       histogram: JSON.stringify(hist),
     });
+  }
+
+  /**
+   * Counts one finished execution (any final status) in the lifetime totals; runs inside the
+   * caller's transaction.
+   */
+  addTotal(e: {
+    readonly task: string;
+    readonly host: string;
+    readonly status: FinalStatus;
+    readonly durationMs: number | null | undefined;
+    readonly missed: boolean;
+  }): void {
+    const ms = Math.max(0, Math.round(e.durationMs ?? 0));
+    const existing = this.#s.totalDurations.get(e.task, e.host, e.status) as
+      { durations: string } | undefined;
+    const durations = existing ? (JSON.parse(existing.durations) as Record<string, number>) : {};
+    const b = totalBucketOf(ms);
+    durations[b] = (durations[b] ?? 0) + 1;
+    this.#s.total.run({
+      task: e.task,
+      host: e.host,
+      status: e.status,
+      missed: e.missed ? 1 : 0,
+      ms,
+      durations: JSON.stringify(durations),
+    });
+  }
+
+  totals(host?: string): RunTotal[] {
+    const rows = (host === undefined ? this.#s.totals.all() : this.#s.totalsOfHost.all(host)) as Record<
+      string,
+      number | string
+    >[];
+    return rows.map((r) => ({
+      task: r.task as string,
+      host: r.host as string,
+      status: r.status as FinalStatus,
+      runs: r.runs as number,
+      missed: r.missed as number,
+      totalMs: r.total_ms as number,
+      durations: JSON.parse(r.durations as string) as Record<string, number>,
+    }));
   }
 
   dailyStats(sinceDay: number, task?: string): DailyStats[] {

@@ -54,6 +54,39 @@ export function describeStatsConformance(name: string, make: StoreFactory<RunsSt
       expect(await store.dailyStats(DAY0 + 4)).toEqual([]);
     });
 
+    it('keeps lifetime totals per task, host and final status that prunes do not lower', async () => {
+      const store = await fresh(make);
+      await ran(store, { status: 'success', finishedAt: T0, durationMs: 50 }, { host: 'h1' });
+      await ran(store, { status: 'success', finishedAt: T0 + DAY, durationMs: 2_000 }, { host: 'h1' });
+      await ran(store, { status: 'failed', finishedAt: T0, durationMs: 90_000_000 }, { host: 'h1' });
+      await ran(store, { status: 'skipped', finishedAt: T0, missed: true }, { host: 'h1' });
+      await ran(store, { status: 'skipped', finishedAt: T0 }, { host: 'h1' });
+      await ran(store, { status: 'cancelled', finishedAt: T0, durationMs: 5 }, { host: 'h2' });
+      // Not executions: a dry run and a rollback record are never counted.
+      await ran(store, { status: 'success', finishedAt: T0 }, { host: 'h1', dryRun: true });
+      await ran(store, { status: 'success', finishedAt: T0 }, { host: 'h1', trigger: 'rollback' });
+      await store.pruneStats(DAY0 + 10);
+      await store.pruneRuns({ before: T0 + 10 * DAY, keepRunsPerTask: 1 });
+      const h1 = await store.runTotals('h1');
+      expect(h1.map((t) => [t.task, t.host, t.status, t.runs, t.missed])).toEqual([
+        ['job', 'h1', 'failed', 1, 0],
+        ['job', 'h1', 'skipped', 2, 1],
+        ['job', 'h1', 'success', 2, 0],
+      ]);
+      const success = h1.find((t) => t.status === 'success')!;
+      expect(success.totalMs).toBe(2_050);
+      // Fixed buckets: 50 ms in the first (<= 100 ms), 2 s in the fourth (<= 5 s), 25 h past the last.
+      expect(success.durations).toEqual({ '0': 1, '3': 1 });
+      expect(h1.find((t) => t.status === 'failed')!.durations).toEqual({ '14': 1 });
+      const all = await store.runTotals();
+      expect(all.map((t) => `${t.host}:${t.status}`)).toEqual([
+        'h1:failed',
+        'h1:skipped',
+        'h1:success',
+        'h2:cancelled',
+      ]);
+    });
+
     it('prunes the days before a day, and only those', async () => {
       const store = await fresh(make);
       for (let d = 0; d < 5; d++) await ran(store, { status: 'success', finishedAt: T0 + d * DAY });
