@@ -2,6 +2,7 @@
 import { describeAlertsConformance } from './conformance/alerts.js';
 import { describeFleetConformance } from './conformance/fleet.js';
 import { describeMetaConformance } from './conformance/meta.js';
+import { describePausesConformance } from './conformance/pauses.js';
 import { describeRunsConformance } from './conformance/runs.js';
 import { describeSamplesConformance } from './conformance/samples.js';
 import { describeStatsConformance } from './conformance/stats.js';
@@ -18,6 +19,7 @@ forEachSqliteDriver((driver) => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describePausesConformance(name, make);
   describeFleetConformance(name, make);
   describeStoreConformance(name, make);
 });

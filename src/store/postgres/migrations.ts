@@ -173,6 +173,19 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
     WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM ${s}.incidents WHERE closed_at IS NULL GROUP BY key);
   CREATE UNIQUE INDEX incidents_open_key ON ${s}.incidents (key) WHERE closed_at IS NULL;
   `,
+  // 4: reserved for the tokens and audit log (branch `access`, developed at the same time); the
+  // merge puts that migration here.
+  () => `SELECT 1`,
+  // 5: paused tasks (PausesStore), as SQLite's migration 8: one row per task, so a pause holds on
+  // every host of the fleet.
+  (s) => `
+  CREATE TABLE ${s}.pauses (
+    task      text   PRIMARY KEY,
+    paused_by text   NOT NULL,
+    reason    text,
+    paused_at bigint NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -19,6 +19,7 @@ import type {
   HostRegistration,
   IncidentRecord,
   NewRun,
+  PauseRecord,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -39,6 +40,7 @@ import { PgAlertsRepo } from './alerts-repo.js';
 import { PgImportRepo } from './import-repo.js';
 import { PgFleetRepo } from './fleet-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
+import { PgPausesRepo } from './pauses-repo.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
 import { PgRunsRepo } from './runs-repo.js';
@@ -82,6 +84,7 @@ export class PgStore implements Store, HistoryImport {
   readonly #samples: PgSamplesRepo;
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
+  readonly #pauses: PgPausesRepo;
   readonly #import: PgImportRepo;
   readonly #fleet: PgFleetRepo;
 
@@ -97,6 +100,7 @@ export class PgStore implements Store, HistoryImport {
     this.#samples = new PgSamplesRepo(db);
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
+    this.#pauses = new PgPausesRepo(db);
     this.#import = new PgImportRepo(db);
     this.#fleet = new PgFleetRepo(db);
   }
@@ -322,6 +326,23 @@ export class PgStore implements Store, HistoryImport {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.#meta.set(key, value);
+  }
+
+  // ---- pauses -------------------------------------------------------------------------------
+
+  pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean; readonly record: PauseRecord }> {
+    return this.#pauses.pause(task, pause);
+  }
+
+  resumeTask(task: string): Promise<PauseRecord | undefined> {
+    return this.#pauses.resume(task);
+  }
+
+  listPauses(): Promise<PauseRecord[]> {
+    return this.#pauses.list();
   }
 
   // ---- a copy's target (store/copy-roles.ts) ------------------------------------------------

@@ -181,4 +181,17 @@ export const MIGRATIONS: readonly string[] = [
     WHERE closed_at IS NULL AND id NOT IN (SELECT max(id) FROM incidents WHERE closed_at IS NULL GROUP BY key);
   CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE closed_at IS NULL;
   `,
+  // 7: reserved for the tokens and audit log (branch \`access\`, developed at the same time); the
+  // merge puts that migration here. No database outside a development branch was migrated by this
+  // placeholder.
+  `SELECT 1;`,
+  // 8: paused tasks (PausesStore): one row per task, whatever the host.
+  `
+  CREATE TABLE pauses (
+    task      TEXT    PRIMARY KEY,
+    paused_by TEXT    NOT NULL,
+    reason    TEXT,
+    paused_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

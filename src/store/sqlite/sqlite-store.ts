@@ -15,6 +15,7 @@ import type {
   HostRegistration,
   IncidentRecord,
   NewRun,
+  PauseRecord,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -37,6 +38,7 @@ import { FleetRepo } from './fleet-repo.js';
 import { guardWrite, openHistory } from './history-open.js';
 import { ExportRepo } from './export-repo.js';
 import { MetaRepo } from './meta-repo.js';
+import { PausesRepo } from './pauses-repo.js';
 import { RunsRepo } from './runs-repo.js';
 import { SamplesRepo } from './samples-repo.js';
 import { StatsRepo } from './stats-repo.js';
@@ -69,6 +71,7 @@ export class SqliteStore implements Store, HistoryExport {
   readonly #samples: SamplesRepo;
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
+  readonly #pauses: PausesRepo;
   readonly #export: ExportRepo;
   readonly #fleet: FleetRepo;
   readonly #deferCheckpoints: boolean;
@@ -87,6 +90,7 @@ export class SqliteStore implements Store, HistoryExport {
     this.#samples = new SamplesRepo(db);
     this.#alerts = new AlertsRepo(db);
     this.#meta = new MetaRepo(db);
+    this.#pauses = new PausesRepo(db);
     this.#export = new ExportRepo(db);
     this.#fleet = new FleetRepo(db);
   }
@@ -255,6 +259,23 @@ export class SqliteStore implements Store, HistoryExport {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.#write(() => this.#meta.set(key, value));
+  }
+
+  // ---- pauses -------------------------------------------------------------------------------
+
+  async pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean; readonly record: PauseRecord }> {
+    return this.#write(() => this.#pauses.pause(task, pause));
+  }
+
+  async resumeTask(task: string): Promise<PauseRecord | undefined> {
+    return this.#write(() => this.#pauses.resume(task));
+  }
+
+  async listPauses(): Promise<PauseRecord[]> {
+    return this.#pauses.list();
   }
 
   // ---- a copy's source (store/copy-roles.ts) ------------------------------------------------
