@@ -19,6 +19,8 @@ export type { ValidationReport } from './config/validation-report.js';
 export type { BackupArchives, BackupArchivesOptions } from './engine/backup-archives.js';
 // For the CLI entry: a daemon that is PID 1 hands PID 1 to a reaper first (os/pid1-reaper.ts).
 export { reapOrphansAsPid1 } from './os/pid1-reaper.js';
+// Who pauses a task from the command line (sent to the daemon, which may run as another user).
+export { currentUser } from './os/current-user.js';
 
 /** Does a live process hold the state dir's lock (a daemon, or an embedded scheduler)? */
 export async function isStateLocked(stateDir: string): Promise<boolean> {

@@ -92,7 +92,7 @@ export function buildProgram(
       .description('run a task now (through the running daemon if there is one)')
       .option('--wait', 'wait for the run to finish and print it')
       .option('--dry-run', 'report what would be done, change nothing')
-      .option('--force', 'run a disabled task (enabled: false) anyway')
+      .option('--force', 'run a disabled (enabled: false) or paused task anyway')
       .option('--no-retry', "do not retry a failed run (by default the task's retries apply)")
       .option(
         '--format <format>',
@@ -103,6 +103,25 @@ export function buildProgram(
         "\nA manual run starts now even outside the task's window (a line says so); with --wait it\nwaits for the retries too.",
       ),
     async (o, io, id) => (await import('./commands/run-task.js')).runTaskCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('pause')
+      .argument('<id>', 'task id')
+      .description('keep a task from starting (kept in the store: restarts and reloads keep it)')
+      .option('--reason <text>', 'why (shown in list-tasks, status and on every skipped run)')
+      .addHelpText(
+        'after',
+        '\nWhile paused, every scheduled run of the task is recorded as skipped ("paused by WHO: REASON"),\nand run-task refuses it unless --force. A run already going is not stopped.',
+      ),
+    async (o, io, id) => (await import('./commands/pause.js')).pauseCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('resume')
+      .argument('<id>', 'task id')
+      .description('let a paused task run again from its next scheduled run (missed ones are not made up)'),
+    async (o, io, id) => (await import('./commands/pause.js')).resumeCommand(id!, o, io),
   );
   wire(
     program

@@ -24,6 +24,13 @@ function runId(text: string): number {
   return Number(text);
 }
 
+/** A field of a request body that, when given, is a string. */
+function optionalText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new UsageError(`${field}: expected a string, got ${typeof value}`);
+  return value;
+}
+
 function exitCodeOf(err: unknown): number {
   return (err as { exitCode?: number }).exitCode ?? 0;
 }
@@ -84,6 +91,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       lastFailures: await caretaker.history({ statuses: [...FAILURE_STATUSES], limit: 5 }),
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
+      paused: await caretaker.pauses(),
       // The fleet is in the store: while it is unreachable (status says so) there is none to show.
       fleet:
         caretaker.config.store.kind === 'postgres'
@@ -117,6 +125,22 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     const answer = body.wait ? await caretaker.waitForRun(run.id, { followRetries: true }) : run;
     return reply.code(body.wait ? 200 : 202).send(notice ? { ...answer, notice } : answer);
   });
+
+  // Pause and resume: kept in the store; `by` is who asked (the CLI sends its Unix user).
+  app.post<{ Params: { id: string }; Body: { reason?: unknown; by?: unknown } | undefined }>(
+    '/v1/tasks/:id/pause',
+    async (req) => {
+      const body = req.body ?? {};
+      return caretaker.pauseTask(req.params.id, {
+        reason: optionalText(body.reason, 'reason'),
+        by: optionalText(body.by, 'by'),
+      });
+    },
+  );
+  app.post<{ Params: { id: string } }>('/v1/tasks/:id/resume', async (req) =>
+    caretaker.resumeTask(req.params.id),
+  );
+  app.get('/v1/pauses', async () => caretaker.pauses());
 
   app.get<{ Querystring: { task?: string; limit?: string } }>('/v1/runs', async (req) =>
     caretaker.history({ task: req.query.task, limit: Math.min(Number(req.query.limit ?? 20) || 20, 10_000) }),
