@@ -58,8 +58,12 @@ describe('engine: a paused task', () => {
   });
 
   it('stays paused across a reload, and a reload picks up a pause another process wrote to the store', async () => {
-    const text = configText(JOB + '  other: { action: gate, schedule: "* * * * *", with: { outcome: ok } }\n');
-    const h = await harness(JOB + '  other: { action: gate, schedule: "* * * * *", with: { outcome: ok } }\n');
+    const text = configText(
+      JOB + '  other: { action: gate, schedule: "* * * * *", with: { outcome: ok } }\n',
+    );
+    const h = await harness(
+      JOB + '  other: { action: gate, schedule: "* * * * *", with: { outcome: ok } }\n',
+    );
     await h.ct.pauseTask('job', { by: 'alice', reason: 'r' });
     await h.ct.reload({ configText: text });
     await h.advanceTo(T0 + MIN);
