@@ -125,6 +125,38 @@ export function buildProgram(
   );
   wire(
     program
+      .command('create-task')
+      .argument('<id>', 'the new task id (letters, digits, ".", "_" and "-")')
+      .description('add a task to caretaker.yaml (comments kept, checked first) and reload the daemon')
+      .option('--action <name>', 'the action (required), e.g. shell, rotate-logs, backup')
+      .option('--schedule <expr>', 'cron (5 or 6 fields), @daily, or "every 6h" (required)')
+      .option('--description <text>', 'what it is for')
+      .option('--category <name>', 'e.g. log_management, cache, backup, health, database')
+      .option('--priority <level>', 'low, medium, high or critical')
+      .option('--timeout <duration>', 'e.g. 10m')
+      .option(
+        '--with <key=value>',
+        'an option of the action (repeatable); values read as YAML (7, true, [a, b]); keep.daily=7 nests',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
+      .addHelpText(
+        'after',
+        '\nExample: caretaker create-task nightly-vacuum --action db-maintain --schedule "0 3 * * *" \\\n           --with path=data/app.db --with \'operations=[vacuum, analyze]\'\nA value the configuration refuses is reported in one line and the file is left as it was.',
+      ),
+    async (o, io, id) => (await import('./commands/edit-tasks.js')).createTaskCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('schedule-task')
+      .argument('<id>', 'task id')
+      .description(
+        "set a task's schedule in caretaker.yaml (comments kept, checked first) and reload the daemon",
+      )
+      .option('--cron <expr>', 'the new schedule: cron (5 or 6 fields), @daily, or "every 6h" (required)'),
+    async (o, io, id) => (await import('./commands/edit-tasks.js')).scheduleTaskCommand(id!, o, io),
+  );
+  wire(
+    program
       .command('history')
       .argument('[id]', 'only this task')
       .description('past runs, newest first')
