@@ -9,6 +9,7 @@
  */
 import {
   Document,
+  isCollection,
   isMap,
   isNode,
   isScalar,
@@ -76,14 +77,19 @@ function yamlValue(text: string): unknown {
   if (text.trim() === '') return text;
   const doc = parseDocument(text, { strict: true, uniqueKeys: true });
   if (doc.errors.length > 0 || doc.warnings.length > 0) return text;
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch {
-    return text; // `*.log` reads as an alias of an anchor that does not exist: it is text
+  const node = doc.contents;
+  // Only a scalar or a flow list/map (`[a, b]`, `{ daily: 7 }`) is read: `echo "hi: there"` is
+  // not a map, and `echo hi # note` keeps its `#`.
+  if (isScalar(node)) {
+    if (typeof node.value !== 'string') return node.value;
+    return node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? node.value : text;
   }
-  // An explicit null (`~`, `null`) is what was asked for; a bare comment or the like is text.
-  return value === null && !/^(~|null|Null|NULL)$/.test(text.trim()) ? text : value;
+  if (!isCollection(node) || !node.flow) return text;
+  try {
+    return doc.toJS() as unknown;
+  } catch {
+    return text; // an alias of an anchor that does not exist (`[*.log]`): text
+  }
 }
 
 function parsed(text: string): Document.Parsed {
