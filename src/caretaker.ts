@@ -608,7 +608,21 @@ export class Caretaker {
     return fleetOverview(await this.#storeOf(), this.#clock.now());
   }
 
-  /** Every task with its schedule, next due instant, last result and priority score. */
+  /** Every task with its schedule, next due instant, last result, priority score and pause. */
+  async tasks(): Promise<TaskSummary[]> {
+    const { taskSummaries } = await import('./engine/task-overview.js');
+    return taskSummaries(await this.#overviewInput());
+  }
+
+  async #overviewInput() {
+    return {
+      config: this.#config,
+      store: await this.#storeOf(),
+      engine: this.#running(),
+      now: this.#clock.now(),
+    };
+  }
+
   // ---- pauses --------------------------------------------------------------------------------
 
   /**
@@ -638,20 +652,6 @@ export class Caretaker {
   /** Every paused task, by task id (a pause of a task since removed from the file included). */
   async pauses(): Promise<PauseRecord[]> {
     return (await this.#storeOf()).listPauses();
-  }
-
-  async tasks(): Promise<TaskSummary[]> {
-    const { taskSummaries } = await import('./engine/task-overview.js');
-    return taskSummaries(await this.#overviewInput());
-  }
-
-  async #overviewInput() {
-    return {
-      config: this.#config,
-      store: await this.#storeOf(),
-      engine: this.#running(),
-      now: this.#clock.now(),
-    };
   }
 
   // ---- health, alerts, reports ---------------------------------------------------------------

@@ -325,11 +325,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     return [...this.#running.values()].map((r) => r.run);
   }
 
-  /** The paused tasks this engine holds back, as it last read them from the store. */
-  pauses(): PauseRecord[] {
-    return [...this.#pauses.values()];
-  }
-
   /**
    * Reads the paused tasks from the store (at start, at reload, after a pause or resume made
    * through this process, and every second on a fleet's shared store). A newly paused task's
