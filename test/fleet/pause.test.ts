@@ -70,9 +70,10 @@ describe.skipIf(noPostgres !== undefined)('fleet: pause and resume', () => {
         'host b to skip a paused slot',
         10_000,
       );
-      // Three more seconds paused; slots from 1.5 s after the pause on are past any poll delay.
-      await new Promise((r) => setTimeout(r, 3_000));
-      const settled = pausedAt + 1_500;
+      // Slots from 3 s after the pause on are past any poll delay (one scan a second, a slow one
+      // on a loaded machine); wait for a few of them.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const settled = pausedAt + 3_000;
       const paused = (await runsOf(schema)).filter((r) => Number(r.scheduled_for) > settled);
       expect(paused.length).toBeGreaterThan(0);
       for (const r of paused)
