@@ -585,7 +585,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       // claimed like any skipped fire, so resuming owes none of them (no catch-up).
       const reason = pausedReason(pause);
       for (const fire of [...late, ...onTime]) {
-        await this.#ledger.skipFire(task, fire, reason);
+        await this.#ledger.skipFire(task, fire, reason, true);
         await this.#slots.skipped(task, fire, reason);
       }
       return;

@@ -132,8 +132,11 @@ export class RunLedger {
     });
   }
 
-  /** Records a schedule fire that will not run, with the reason, and claims the fire. */
-  async skipFire(task: TaskConfig, fire: number, reason: string): Promise<RunRecord> {
+  /**
+   * Records a schedule fire that will not run, with the reason, and claims the fire. `quiet`: a
+   * skip a person asked for (a paused task's slots) is logged at debug, not as a warning each.
+   */
+  async skipFire(task: TaskConfig, fire: number, reason: string, quiet = false): Promise<RunRecord> {
     const now = this.d.clock.now();
     const run = await this.d.store.insertRun({
       task: task.id,
@@ -150,7 +153,7 @@ export class RunLedger {
       claimFire: true,
     });
     const final = await this.d.store.finishRun(run.id, { status: 'skipped', finishedAt: now, reason });
-    this.d.logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
+    this.d.logger[quiet ? 'debug' : 'warn']({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
     this.settled(final);
     return final;
   }
