@@ -9,6 +9,7 @@ import type { RunQuery } from './store/types.js';
 import type { StoreSpec } from './store/open-store.js';
 import type { CrontabFormat } from './config/import/crontab.js';
 import type { BackupArchives, BackupArchivesOptions } from './engine/backup-archives.js';
+import type { CreateTaskInput, EditOutcome } from './config/edit-file.js';
 
 export { locateState, type StateLocation } from './config/locate-state.js';
 export { loadedStamp, type LoadedStamp } from './config/loaded-stamp.js';
@@ -17,8 +18,11 @@ export { heartbeatAge, isStale, readHeartbeat, type HeartbeatRecord } from './en
 export { systemMonotonic } from './engine/clock.js';
 export type { ValidationReport } from './config/validation-report.js';
 export type { BackupArchives, BackupArchivesOptions } from './engine/backup-archives.js';
+export type { CreateTaskInput, EditOutcome } from './config/edit-file.js';
 // For the CLI entry: a daemon that is PID 1 hands PID 1 to a reaper first (os/pid1-reaper.ts).
 export { reapOrphansAsPid1 } from './os/pid1-reaper.js';
+// Who pauses a task from the command line (sent to the daemon, which may run as another user).
+export { currentUser } from './os/current-user.js';
 
 /** Does a live process hold the state dir's lock (a daemon, or an embedded scheduler)? */
 export async function isStateLocked(stateDir: string): Promise<boolean> {
@@ -40,6 +44,19 @@ export interface HistoryReader {
 /** Loads and checks a configuration file: ConfigError with every problem, or its report. */
 export async function validateConfig(file: string) {
   return (await import('./config/validation-report.js')).validateConfigFile(file);
+}
+
+/**
+ * Adds a task to a configuration file, comments and formatting kept, checked by the loader
+ * before it is written (atomically); UsageError (exit 2) with the file untouched otherwise.
+ */
+export async function createTaskInFile(file: string, input: CreateTaskInput): Promise<EditOutcome> {
+  return (await import('./config/edit-file.js')).createTaskInFile(file, input);
+}
+
+/** Sets one task's schedule in a configuration file, as createTaskInFile does its edit. */
+export async function scheduleTaskInFile(file: string, id: string, expr: string): Promise<EditOutcome> {
+  return (await import('./config/edit-file.js')).scheduleTaskInFile(file, id, expr);
 }
 
 /** CARETAKER_STORE_UNREACHABLE_GRACE_MS, when it is a number of milliseconds. */

@@ -28,6 +28,7 @@ import type { Engine, EngineEvents } from './engine/engine.js';
 import type { HolderInfo, StateLock } from './engine/state-lock.js';
 import type { ManualRollbackOutcome } from './engine/manual-rollback.js';
 import type { ManualRunOptions } from './engine/manual-run.js';
+import type { PauseOptions } from './engine/task-pauses.js';
 import type { Supervision } from './engine/supervision.js';
 import type { MetricsTextfile } from './engine/metrics-textfile.js';
 import type { StoreHealth } from './engine/store-health.js';
@@ -46,6 +47,7 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   IncidentRecord,
+  PauseRecord,
   PingRecord,
   PruneResult,
   RunQuery,
@@ -60,6 +62,7 @@ export type { Config, MissedPolicy, OverlapPolicy, RetryPolicy, TaskConfig } fro
 export type { EngineEvents } from './engine/engine.js';
 export type { HolderInfo } from './engine/state-lock.js';
 export type { ManualRunOptions } from './engine/manual-run.js';
+export type { PauseOptions } from './engine/task-pauses.js';
 export type { TaskSummary, UpcomingRun } from './engine/task-overview.js';
 export type { HostSummary, HostState } from './engine/fleet-overview.js';
 export type { WatchStatus } from './engine/dead-man-watch.js';
@@ -85,6 +88,7 @@ export type { WrittenFile } from './actions/export-files.js';
 export type {
   AuditRecord,
   IncidentRecord,
+  PauseRecord,
   PingRecord,
   RunRecord,
   RunStatus,
@@ -528,7 +532,12 @@ export class Caretaker {
       this.#engineOf(),
       import('./engine/manual-run.js'),
     ]);
-    checkManualRun(this.#taskOf(taskId), opts);
+    const task = this.#taskOf(taskId);
+    const pause =
+      task && !opts.force && !opts.dryRun
+        ? (await (await this.#storeOf()).listPauses()).find((p) => p.task === taskId)
+        : undefined;
+    checkManualRun(task, opts, pause);
     const run = await engine.runNow(taskId, { dryRun: opts.dryRun, retry: opts.retry });
     return opts.wait === false ? run : engine.waitForRun(run.id, { followRetries: true });
   }
@@ -602,8 +611,7 @@ export class Caretaker {
       store,
       engine: this.#running(),
       version: VERSION,
-      // Pause/resume is not in this version: no task is paused.
-      paused: new Set<string>(),
+      paused: new Set((await this.pauses()).map((p) => p.task)),
     });
   }
 
@@ -689,7 +697,7 @@ export class Caretaker {
     return fleetOverview(await this.#storeOf(), this.#clock.now());
   }
 
-  /** Every task with its schedule, next due instant, last result and priority score. */
+  /** Every task with its schedule, next due instant, last result, priority score and pause. */
   async tasks(): Promise<TaskSummary[]> {
     const { taskSummaries } = await import('./engine/task-overview.js');
     return taskSummaries(await this.#overviewInput());
@@ -702,6 +710,37 @@ export class Caretaker {
       engine: this.#running(),
       now: this.#clock.now(),
     };
+  }
+
+  // ---- pauses --------------------------------------------------------------------------------
+
+  /**
+   * Pauses a task (see engine/task-pauses.ts): kept in the store, so a restart or reload keeps
+   * it (and every host of a fleet sees it); its schedule slots are recorded as skipped until
+   * resumed. `by` defaults to this process's Unix user. `paused: false` when it already was.
+   */
+  async pauseTask(
+    taskId: string,
+    opts: PauseOptions = {},
+  ): Promise<{ paused: boolean; record: PauseRecord }> {
+    const [{ pauseTask }, store] = await Promise.all([import('./engine/task-pauses.js'), this.#storeOf()]);
+    const out = await pauseTask({ config: this.#config, store, clock: this.#clock }, taskId, opts);
+    // This process's engine holds the task back at once; other hosts of a fleet within a second.
+    await this.#live?.refreshPauses();
+    return out;
+  }
+
+  /** Resumes a paused task: its next slot runs as scheduled. `resumed: false` when it was not paused. */
+  async resumeTask(taskId: string): Promise<{ resumed: boolean; record: PauseRecord | null }> {
+    const [{ resumeTask }, store] = await Promise.all([import('./engine/task-pauses.js'), this.#storeOf()]);
+    const out = await resumeTask({ config: this.#config, store, clock: this.#clock }, taskId);
+    await this.#live?.refreshPauses();
+    return out;
+  }
+
+  /** Every paused task, by task id (a pause of a task since removed from the file included). */
+  async pauses(): Promise<PauseRecord[]> {
+    return (await this.#storeOf()).listPauses();
   }
 
   // ---- health, alerts, reports ---------------------------------------------------------------

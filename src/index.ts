@@ -22,6 +22,8 @@ export {
   type StoreStatus,
   type ManualRunOptions,
   type MetricsReport,
+  type PauseOptions,
+  type PauseRecord,
   type PriorityBreakdown,
   type RunRecord,
   type RunStatus,

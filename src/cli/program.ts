@@ -92,7 +92,7 @@ export function buildProgram(
       .description('run a task now (through the running daemon if there is one)')
       .option('--wait', 'wait for the run to finish and print it')
       .option('--dry-run', 'report what would be done, change nothing')
-      .option('--force', 'run a disabled task (enabled: false) anyway')
+      .option('--force', 'run a disabled (enabled: false) or paused task anyway')
       .option('--no-retry', "do not retry a failed run (by default the task's retries apply)")
       .option(
         '--format <format>',
@@ -103,6 +103,57 @@ export function buildProgram(
         "\nA manual run starts now even outside the task's window (a line says so); with --wait it\nwaits for the retries too.",
       ),
     async (o, io, id) => (await import('./commands/run-task.js')).runTaskCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('pause')
+      .argument('<id>', 'task id')
+      .description('keep a task from starting (kept in the store: restarts and reloads keep it)')
+      .option('--reason <text>', 'why (shown in list-tasks, status and on every skipped run)')
+      .addHelpText(
+        'after',
+        '\nWhile paused, every scheduled run of the task is recorded as skipped ("paused by WHO: REASON"),\nand run-task refuses it unless --force. A run already going is not stopped.',
+      ),
+    async (o, io, id) => (await import('./commands/pause.js')).pauseCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('resume')
+      .argument('<id>', 'task id')
+      .description('let a paused task run again from its next scheduled run (missed ones are not made up)'),
+    async (o, io, id) => (await import('./commands/pause.js')).resumeCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('create-task')
+      .argument('<id>', 'the new task id (letters, digits, ".", "_" and "-")')
+      .description('add a task to caretaker.yaml (comments kept, checked first) and reload the daemon')
+      .option('--action <name>', 'the action (required), e.g. shell, rotate-logs, backup')
+      .option('--schedule <expr>', 'cron (5 or 6 fields), @daily, or "every 6h" (required)')
+      .option('--description <text>', 'what it is for')
+      .option('--category <name>', 'e.g. log_management, cache, backup, health, database')
+      .option('--priority <level>', 'low, medium, high or critical')
+      .option('--timeout <duration>', 'e.g. 10m')
+      .option(
+        '--with <key=value>',
+        'an option of the action (repeatable); values read as YAML (7, true, [a, b]); keep.daily=7 nests',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
+      .addHelpText(
+        'after',
+        '\nExample: caretaker create-task nightly-vacuum --action db-maintain --schedule "0 3 * * *" \\\n           --with path=data/app.db --with \'operations=[vacuum, analyze]\'\nA value the configuration refuses is reported in one line and the file is left as it was.',
+      ),
+    async (o, io, id) => (await import('./commands/edit-tasks.js')).createTaskCommand(id!, o, io),
+  );
+  wire(
+    program
+      .command('schedule-task')
+      .argument('<id>', 'task id')
+      .description(
+        "set a task's schedule in caretaker.yaml (comments kept, checked first) and reload the daemon",
+      )
+      .option('--cron <expr>', 'the new schedule: cron (5 or 6 fields), @daily, or "every 6h" (required)'),
+    async (o, io, id) => (await import('./commands/edit-tasks.js')).scheduleTaskCommand(id!, o, io),
   );
   wire(
     program

@@ -22,6 +22,7 @@ const EMPTY: Readonly<Record<string, () => unknown>> = {
   wasDelivered: () => false,
   lastPings: () => new Map(),
   getMeta: () => undefined,
+  listPauses: () => [],
 };
 
 export const READS = Object.keys(EMPTY) as (keyof Store)[];

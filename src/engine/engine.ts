@@ -34,7 +34,8 @@ import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
 import { FleetMember } from './fleet-member.js';
 import { ClusterSlots } from './cluster-slots.js';
-import type { ClaimRecord, StartGuard } from '../store/types.js';
+import type { ClaimRecord, PauseRecord, StartGuard } from '../store/types.js';
+import { pausedReason } from './task-pauses.js';
 import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
 /** Re-check the clock at least this often: survives suspend and wall-clock jumps. */
@@ -113,6 +114,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #noRetry = new Set<number>();
   readonly #fleet: FleetMember;
   readonly #slots: ClusterSlots;
+  /** Paused tasks (`caretaker pause`), as the store last said. */
+  #pauses = new Map<string, PauseRecord>();
 
   #timer: TimerHandle | null = null;
   #scheduling = false;
@@ -156,6 +159,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         orphaned: (c, t) => this.#takeOver(c, t),
         hostLost: (h) => this.emit('host:lost', h),
         hostBack: (h) => this.emit('host:back', h),
+        // A pause made on another host of the fleet holds here within about a second.
+        poll: () => this.refreshPauses(),
       },
     });
     this.#slots = new ClusterSlots({
@@ -204,6 +209,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const adopted = await this.#fleet.join();
     await recoverRuns(this.#recovery, now);
     await this.#dropSlotsTakenOver(adopted);
+    await this.refreshPauses();
     const states = await this.#store.taskStates(this.#config.host);
     for (const task of this.#config.tasks) {
       const state = states.get(task.id);
@@ -291,6 +297,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       timers.set(task.id, timer);
     }
     this.#timers = timers;
+    await this.refreshPauses();
     for (const q of [...this.#queue.values()]) {
       const task = timers.get(q.run.task)?.task;
       if (!task || !task.enabled)
@@ -316,6 +323,33 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   running(): RunRecord[] {
     return [...this.#running.values()].map((r) => r.run);
+  }
+
+  /**
+   * Reads the paused tasks from the store (at start, at reload, after a pause or resume made
+   * through this process, and every second on a fleet's shared store). A newly paused task's
+   * waiting runs are skipped at the next pass; a resumed one's next slot runs as scheduled (the
+   * slots it missed were recorded as skipped, so none is owed).
+   */
+  async refreshPauses(): Promise<void> {
+    const next = new Map((await this.#store.listPauses()).map((p) => [p.task, p]));
+    const changed: string[] = [];
+    for (const [task, p] of next) {
+      const before = this.#pauses.get(task);
+      if (before && before.at === p.at && before.by === p.by) continue;
+      changed.push(task);
+      this.#logger.info(
+        { task, by: p.by, reason: p.reason },
+        `${task} is paused (${pausedReason(p)}): its scheduled runs are skipped until it is resumed`,
+      );
+    }
+    for (const [task, p] of this.#pauses) {
+      if (next.has(task)) continue;
+      changed.push(task);
+      this.#logger.info({ task }, `${task} is resumed (it was ${pausedReason(p)})`);
+    }
+    this.#pauses = next;
+    if (changed.length > 0 && this.#scheduling) await this.#requestPass();
   }
 
   queued(): RunRecord[] {
@@ -545,6 +579,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     // A cluster task's fire is this host's to act on only if its claim of the slot was first.
     const late = await this.#slots.claim(task, due.late);
     const onTime = await this.#slots.claim(task, due.onTime);
+    const pause = this.#pauses.get(task.id);
+    if (pause) {
+      // Every slot while paused is a row in the history, so it shows the gap and who made it;
+      // claimed like any skipped fire, so resuming owes none of them (no catch-up).
+      const reason = pausedReason(pause);
+      for (const fire of [...late, ...onTime]) {
+        await this.#ledger.skipFire(task, fire, reason, { quiet: true });
+        await this.#slots.skipped(task, fire, reason);
+      }
+      return;
+    }
     const lateCount = task.scope === 'cluster' ? late.length : due.lateCount;
     if (lateCount > 0) {
       const decisions = decideMissed(task, {
@@ -558,7 +603,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (d.kind === 'catch-up') await this.#fire(task, d.fire, 'catch-up', d.note, now);
         else {
           // Every skip decided here stands for missed slots (alerted on only where `missed`).
-          const skipped = await this.#ledger.skipFire(task, d.fire, d.reason, true);
+          const skipped = await this.#ledger.skipFire(task, d.fire, d.reason, { missed: true });
           await this.#slots.skipped(task, d.fire, d.reason);
           if (d.missed) this.emit('run:missed', skipped);
         }
@@ -644,6 +689,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #dispatch(now: number): Promise<void> {
     if (this.#stopping) return;
+    await this.#skipPaused();
     for (const step of expiredRuns([...this.#queue.values()], now, (id) => this.#taskOf(id))) {
       if (step.kind !== 'skip') continue;
       const skipped = await this.#ledger.finishQueued(step.entry, 'skipped', step.reason, true);
@@ -709,6 +755,19 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (!acted.has(q.run.id) && task && (task.scope === 'cluster' || task.group !== null))
           q.readyAt = now + FLEET_POLL_MS;
       }
+    }
+  }
+
+  /**
+   * A paused task does not start: its waiting runs (scheduled, catch-up, retries, and manual runs
+   * asked for before the pause) end as skipped. A manual run queued since the pause was forced.
+   */
+  async #skipPaused(): Promise<void> {
+    if (this.#pauses.size === 0) return;
+    for (const q of [...this.#queue.values()]) {
+      const pause = this.#pauses.get(q.run.task);
+      if (!pause || (q.run.trigger === 'manual' && q.run.queuedAt >= pause.at)) continue;
+      await this.#ledger.finishQueued(q, 'skipped', pausedReason(pause));
     }
   }
 

@@ -25,6 +25,8 @@ export interface FleetMemberHooks {
   hostLost(host: HostRecord): void;
   /** A host told lost is heard from again, or stopped cleanly. */
   hostBack(host: HostRecord): void;
+  /** Every scan (about a second): what other hosts may have changed in the store (pauses). */
+  poll?(): Promise<void>;
 }
 
 /** The fleet's hosts are looked at every this many heartbeats (once per lease). */
@@ -152,6 +154,7 @@ export class FleetMember {
     try {
       if (full) await this.#renew(now);
       if (!this.#joined) return;
+      await this.#o.hooks.poll?.();
       if (full && this.#beats++ % HOSTS_EVERY_BEATS === 0) await this.#watchHosts(now);
       for (const claim of await store.expiredClaims(now)) {
         const task = config.tasks.find((t) => t.id === claim.task);

@@ -134,9 +134,15 @@ export class RunLedger {
 
   /**
    * Records a schedule fire that will not run, with the reason, and claims the fire. `missed`:
-   * it stands for scheduled runs missed (counted as such in the lifetime totals).
+   * it stands for scheduled runs missed (counted as such in the lifetime totals). `quiet`: a skip
+   * a person asked for (a paused task's slots) is logged at debug, not as a warning each.
    */
-  async skipFire(task: TaskConfig, fire: number, reason: string, missed = false): Promise<RunRecord> {
+  async skipFire(
+    task: TaskConfig,
+    fire: number,
+    reason: string,
+    opts: { missed?: boolean; quiet?: boolean } = {},
+  ): Promise<RunRecord> {
     const now = this.d.clock.now();
     const run = await this.d.store.insertRun({
       task: task.id,
@@ -156,9 +162,12 @@ export class RunLedger {
       status: 'skipped',
       finishedAt: now,
       reason,
-      missed,
+      missed: opts.missed === true,
     });
-    this.d.logger.warn({ task: task.id, run: run.id }, `${task.id} skipped: ${reason}`);
+    this.d.logger[opts.quiet ? 'debug' : 'warn'](
+      { task: task.id, run: run.id },
+      `${task.id} skipped: ${reason}`,
+    );
     this.settled(final);
     return final;
   }

@@ -6,7 +6,7 @@
 import type { Config, TaskConfig } from '../config/types.js';
 import type { PriorityBreakdown } from '../core/priority.js';
 import { scheduleHasSeconds } from '../core/schedule.js';
-import type { Store, TaskState } from '../store/types.js';
+import type { PauseRecord, Store, TaskState } from '../store/types.js';
 import type { Engine } from './engine.js';
 import { NO_HISTORY, priorityOf } from './priority-input.js';
 import { TaskTimer } from './task-timer.js';
@@ -33,6 +33,8 @@ export interface TaskSummary {
   readonly lastFinishedAt: number | null;
   readonly lastSuccessAt: number | null;
   readonly consecutiveFailures: number;
+  /** Paused (`caretaker pause`): who, why, since when; null when not. */
+  readonly paused: PauseRecord | null;
 }
 
 export interface UpcomingRun {
@@ -109,6 +111,7 @@ export async function taskPriority(input: OverviewInput, taskId: string): Promis
 export async function taskSummaries(input: OverviewInput): Promise<TaskSummary[]> {
   const { config, store, engine, now } = input;
   const states = await store.taskStates(config.host);
+  const pauses = new Map((await store.listPauses()).map((p) => [p.task, p]));
   const upcoming = new Map((engine?.upcoming() ?? []).map((u) => [u.task, u.dueAt]));
   const out: TaskSummary[] = [];
   for (const task of config.tasks) {
@@ -133,6 +136,7 @@ export async function taskSummaries(input: OverviewInput): Promise<TaskSummary[]
       lastFinishedAt: state?.lastFinishedAt ?? null,
       lastSuccessAt: state?.lastSuccessAt ?? null,
       consecutiveFailures: state?.consecutiveFailures ?? 0,
+      paused: pauses.get(task.id) ?? null,
     });
   }
   return out;

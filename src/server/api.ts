@@ -42,6 +42,13 @@ class HttpAnswer extends Error {
   }
 }
 
+/** A field of a request body that, when given, is a string. */
+function optionalText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new UsageError(`${field}: expected a string, got ${typeof value}`);
+  return value;
+}
+
 function exitCodeOf(err: unknown): number {
   return (err as { exitCode?: number }).exitCode ?? 0;
 }
@@ -112,6 +119,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       lastFailures: await caretaker.history({ statuses: [...FAILURE_STATUSES], limit: 5 }),
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
+      paused: await caretaker.pauses(),
       // The fleet is in the store: while it is unreachable (status says so) there is none to show.
       fleet:
         caretaker.config.store.kind === 'postgres'
@@ -136,6 +144,23 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
   route<Params<'id'>>({ method: 'GET', url: '/v1/tasks/:id/priority', role: 'viewer' }, async (req) =>
     caretaker.priority(req.params.id),
   );
+
+  // Pause and resume: kept in the store; `by` is who asked (the CLI sends its Unix user).
+  route<{ Params: { id: string }; Body: { reason?: unknown; by?: unknown } | undefined }>(
+    { method: 'POST', url: '/v1/tasks/:id/pause', role: 'operator', action: 'pause', target: param('id') },
+    async (req) => {
+      const body = req.body ?? {};
+      return caretaker.pauseTask(req.params.id, {
+        reason: optionalText(body.reason, 'reason'),
+        by: optionalText(body.by, 'by'),
+      });
+    },
+  );
+  route<Params<'id'>>(
+    { method: 'POST', url: '/v1/tasks/:id/resume', role: 'operator', action: 'resume', target: param('id') },
+    async (req) => caretaker.resumeTask(req.params.id),
+  );
+  route({ method: 'GET', url: '/v1/pauses', role: 'viewer' }, async () => caretaker.pauses());
 
   route<{ Querystring: { task?: string; limit?: string } }>(
     { method: 'GET', url: '/v1/runs', role: 'viewer' },

@@ -13,7 +13,7 @@
  * statistics): the source's own rollup is added to the target's, and what was added is recorded
  * (the snapshot, in the same transaction), so a later copy adds only what the source gained
  * since. Task states merge field by field (the later wins); samples, closed incidents with their
- * deliveries, and pings are inserted unless the target has them already.
+ * deliveries, pings and pauses are inserted unless the target has them already.
  */
 import type { CopyMark, HistoryExport, HistoryImport, StatsSnapshot } from './copy-roles.js';
 import { mergeHistograms } from './duration-histogram.js';
@@ -28,6 +28,8 @@ export interface CopyCounts {
   readonly incidents: number;
   readonly deliveries: number;
   readonly pings: number;
+  /** Paused tasks (a pause the target has already stays). */
+  readonly pauses: number;
 }
 
 export interface CopyOutcome {
@@ -219,9 +221,11 @@ export async function copyHistory(
   }
   const incidentsLeftOut = (await source.listIncidents({ open: true, limit: HUGE })).length;
   const pings = await target.importPings(await source.allPings());
+  let pauses = 0;
+  for (const p of await source.listPauses()) if ((await target.pauseTask(p.task, p)).paused) pauses++;
 
   return {
-    copied: { runs: runs.copied, taskStates, dailyStats, samples, incidents, deliveries, pings },
+    copied: { runs: runs.copied, taskStates, dailyStats, samples, incidents, deliveries, pings, pauses },
     runsCopiedBefore: runs.before,
     runsLeftOut: runs.leftOut,
     incidentsLeftOut,

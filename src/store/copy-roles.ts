@@ -8,6 +8,7 @@ import type {
   DailyStats,
   DeliveryRecord,
   IncidentRecord,
+  PauseRecord,
   PingRecord,
   RunRecord,
   RunTotal,
@@ -41,6 +42,8 @@ export interface HistoryExport {
   listDeliveries(q: { incidentId?: number; limit: number }): Promise<DeliveryRecord[]>;
   /** Every ping kept, oldest first. */
   allPings(): Promise<PingRecord[]>;
+  /** Every paused task. */
+  listPauses(): Promise<PauseRecord[]>;
 }
 
 /** How far the runs of one source have been copied into a target (kept in the target's meta). */
@@ -95,6 +98,14 @@ export interface HistoryImport {
   importIncident(incident: IncidentRecord, deliveries: readonly DeliveryRecord[]): Promise<boolean>;
   /** Inserts the pings the target does not have (same name, instant and outcome); how many. */
   importPings(pings: readonly PingRecord[]): Promise<number>;
+  /**
+   * Pauses a task unless it is paused already (the target's pause stays): see PausesStore. A
+   * paused host's task stays paused in the fleet, on every host.
+   */
+  pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean }>;
 }
 
 const EXPORT_METHODS = ['sourceId', 'runsAfter', 'allTaskStates', 'allPings'] as const;

@@ -328,6 +328,35 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
+/** A task kept from starting by a person (`caretaker pause`), until `caretaker resume`. */
+export interface PauseRecord {
+  readonly task: string;
+  /** Who paused it: a Unix user, or (through the API) whoever the caller says. */
+  readonly by: string;
+  readonly reason: string | null;
+  /** When it was paused (ms since the epoch). */
+  readonly at: number;
+}
+
+/**
+ * Paused tasks (test/store/conformance/pauses.ts). One row per task id, not per host: on a
+ * fleet's shared store a pause holds on every host.
+ */
+export interface PausesStore {
+  /**
+   * Pauses the task. A task already paused keeps its first pause (who, why, since when):
+   * `paused: false` and that record.
+   */
+  pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean; readonly record: PauseRecord }>;
+  /** Ends the task's pause; returns the pause that ended, or undefined when it was not paused. */
+  resumeTask(task: string): Promise<PauseRecord | undefined>;
+  /** Every paused task, by task id. */
+  listPauses(): Promise<PauseRecord[]>;
+}
+
 /**
  * A condition on starting a run, judged fleet-wide under a lock of `key`: fewer than `cap` runs
  * of `tasks` are running on other hosts than `host`, plus `local` on this one.
@@ -556,7 +585,7 @@ export interface AccessStore {
  * because the disk is full throw StoreFullError (store/store-full-error.ts).
  */
 export interface Store
-  extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, FleetStore, AccessStore {
+  extends RunsStore, StatsStore, SamplesStore, AlertsStore, MetaStore, PausesStore, FleetStore, AccessStore {
   readonly kind: string;
   /** Each role's prune, at one day-aligned cutoff (see store/prune.ts). */
   prune(opts: PruneOptions): Promise<PruneResult>;

@@ -166,6 +166,7 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
     });
     await store.saveIncident({ ...inc, id: 0, key: 'task:b:failure', subjectId: 'b', closedAt: null });
     await store.recordPing({ name: 'nightly', at: T0, ok: true, source: 'cli', message: null });
+    await store.pauseTask('a', { by: 'alice', reason: 'disk swap', at: T0 });
     const states = await store.taskStates('web-1');
     await store.close();
 
@@ -178,6 +179,7 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
       incidents: 1,
       deliveries: 1,
       pings: 1,
+      pauses: 1,
     });
     expect(r.batches).toBe(3);
     expect(r.incidentsLeftOut).toBe(1);
@@ -213,6 +215,8 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
       expect((await pgStore.listIncidents({ limit: 10 })).map((i) => [i.key, i.closedAt])).toEqual([
         ['task:a:failure', T0 + 5000],
       ]);
+      // The host's pause holds in the fleet's store (on every host) as it was.
+      expect(await pgStore.listPauses()).toEqual([{ task: 'a', by: 'alice', reason: 'disk swap', at: T0 }]);
     } finally {
       await pgStore.close();
     }
@@ -237,6 +241,7 @@ describe.skipIf(noPostgres !== undefined)('caretaker store copy --to postgres://
       incidents: 0,
       deliveries: 0,
       pings: 0,
+      pauses: 0,
     });
     expect(second.runsCopiedBefore).toBe(300);
     expect(await targetRuns(s.schema)).toHaveLength(300);

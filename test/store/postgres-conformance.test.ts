@@ -15,6 +15,7 @@ import { describeAlertsConformance } from './conformance/alerts.js';
 import { describeFleetConformance } from './conformance/fleet.js';
 import type { StoreFactory } from './conformance/harness.js';
 import { describeMetaConformance } from './conformance/meta.js';
+import { describePausesConformance } from './conformance/pauses.js';
 import { describeRunsConformance } from './conformance/runs.js';
 import { describeSamplesConformance } from './conformance/samples.js';
 import { describeStatsConformance } from './conformance/stats.js';
@@ -61,6 +62,7 @@ describe.skipIf(noPostgres !== undefined)('postgres store', () => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describePausesConformance(name, make);
   describeFleetConformance(name, make);
   describeAccessConformance(name, make);
   describeStoreConformance(name, make);

@@ -3,6 +3,7 @@ import { describeAccessConformance } from './conformance/access.js';
 import { describeAlertsConformance } from './conformance/alerts.js';
 import { describeFleetConformance } from './conformance/fleet.js';
 import { describeMetaConformance } from './conformance/meta.js';
+import { describePausesConformance } from './conformance/pauses.js';
 import { describeRunsConformance } from './conformance/runs.js';
 import { describeSamplesConformance } from './conformance/samples.js';
 import { describeStatsConformance } from './conformance/stats.js';
@@ -19,6 +20,7 @@ forEachSqliteDriver((driver) => {
   describeSamplesConformance(name, make);
   describeAlertsConformance(name, make);
   describeMetaConformance(name, make);
+  describePausesConformance(name, make);
   describeFleetConformance(name, make);
   describeAccessConformance(name, make);
   describeStoreConformance(name, make);

@@ -43,6 +43,37 @@ export async function auditedByCli<T>(
   return out;
 }
 
+/**
+ * An edit of the config file made by this command (create-task, schedule-task): its audit row,
+ * written after the edit on the store the edited file names. A store that cannot be opened is
+ * said on stderr; the edit itself stands.
+ */
+export async function auditConfigEdit(
+  opts: GlobalOptions,
+  what: { action: string; target: string; detail: string },
+  warn: (line: string) => void,
+): Promise<void> {
+  try {
+    const caretaker = await openCaretaker(opts);
+    try {
+      await (
+        await caretaker.access()
+      ).record({
+        actor: cliActor(),
+        source: 'cli',
+        action: what.action,
+        target: what.target,
+        outcome: 'ok',
+        detail: what.detail,
+      });
+    } finally {
+      await caretaker.close();
+    }
+  } catch (err) {
+    warn(`note: the change is made, but its audit row could not be written: ${(err as Error).message}`);
+  }
+}
+
 async function withAccess<T>(
   opts: GlobalOptions,
   fn: (a: AccessControl, c: Caretaker) => Promise<T>,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type {
   HostSummary,
   IncidentRecord,
+  PauseRecord,
   RunRecord,
   TaskSummary,
   TokenView,
@@ -38,6 +39,7 @@ import {
 } from '../context.js';
 import { oneLine, relative, table, when } from '../format.js';
 import { plural } from '../../core/plural.js';
+import { pauseLine } from './pause.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,6 +177,8 @@ interface DaemonStatus {
   /** The hosts of the fleet on a shared store; null on a host's own store. */
   fleet: HostSummary[] | null;
   /** Absent from a daemon older than this field. */
+  paused?: PauseRecord[];
+  /** Absent from a daemon older than this field. */
   store?: { reachable: boolean; unreachableSince: number | null; waiting: number };
   /** Tokens expiring within 7 days (absent from an older daemon). */
   expiringTokens?: TokenView[];
@@ -197,6 +201,7 @@ interface StatusView {
   readonly watches: WatchStatus[];
   readonly openIncidents: IncidentRecord[];
   readonly fleet: HostSummary[] | null;
+  readonly paused: PauseRecord[];
   /** The configuration has errors: what is shown comes from the store alone. */
   readonly configWarning: string | null;
   readonly expiringTokens: readonly TokenView[];
@@ -227,6 +232,7 @@ async function statusView(
       watches: live.watches,
       openIncidents: live.openIncidents,
       fleet: live.fleet ?? null,
+      paused: live.paused ?? [],
       configWarning,
       expiringTokens: live.expiringTokens ?? [],
     };
@@ -250,6 +256,7 @@ async function statusView(
         watches: [],
         openIncidents: await history.incidents({ open: true, limit: 20 }),
         fleet: null,
+        paused: [],
         configWarning: warning,
         expiringTokens: [],
       };
@@ -267,6 +274,7 @@ async function statusView(
       watches: await caretaker.watches(),
       openIncidents: await caretaker.incidents({ open: true, limit: 20 }),
       fleet: caretaker.config.store.kind === 'postgres' ? await caretaker.hosts() : null,
+      paused: await caretaker.pauses(),
       configWarning: null,
       // A history older than the tokens table (read-only: not migrated) has none.
       expiringTokens: await (await caretaker.access()).expiringTokens().catch(() => []),
@@ -304,6 +312,7 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
       watches: view.watches,
       openIncidents: view.openIncidents,
       fleet: view.fleet,
+      paused: view.paused,
       running: live?.running ?? [],
       queued: live?.queued ?? [],
       upcoming: view.upcoming,
@@ -356,11 +365,23 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
       view.upcoming.length
         ? table(
             ['WHEN', 'TASK', 'AT'],
-            view.upcoming
-              .slice(0, 10)
-              .map((u) => [relative(u.dueAt, now), u.task, when(u.dueAt, u.timezone, u.seconds)]),
+            view.upcoming.slice(0, 10).map((u) => [
+              relative(u.dueAt, now),
+              // Its slot comes and is recorded as skipped: say so where the time is shown.
+              view.paused.some((p) => p.task === u.task) ? `${u.task} (paused: skipped)` : u.task,
+              when(u.dueAt, u.timezone, u.seconds),
+            ]),
           )
         : '  (no scheduled tasks)',
+    );
+  }
+  if (view.paused.length > 0) {
+    io.out('\npaused (their scheduled runs are skipped; caretaker resume ID):');
+    io.out(
+      table(
+        ['TASK', 'PAUSED'],
+        view.paused.map((p) => [p.task, pauseLine(p, now)]),
+      ),
     );
   }
   if (view.openIncidents.length > 0) {

@@ -78,6 +78,7 @@ export function renderCopy(r: CopyReport): string {
     `  samples       ${c.samples}`,
     `  incidents     ${c.incidents} closed, with ${plural(c.deliveries, 'delivery', 'deliveries')}${r.incidentsLeftOut > 0 ? ` (${r.incidentsLeftOut} open left out: they stay with this host's alerting)` : ''}`,
     `  pings         ${c.pings}`,
+    `  pauses        ${c.pauses}${c.pauses > 0 ? ' (a paused task is paused on every host of the fleet)' : ''}`,
     ...(leftOut ? [leftOut] : []),
     `in ${ms(Math.round(r.ms))} (${plural(r.batches, 'batch', 'batches')}${rate})`,
   ].join('\n');

@@ -9,6 +9,7 @@ import {
   type Io,
 } from '../context.js';
 import { relative, table, when } from '../format.js';
+import { pauseLine } from './pause.js';
 
 /** The daemon's view of the tasks when one runs (it runs the configuration it loaded), else ours. */
 async function taskList(opts: GlobalOptions, io: Io): Promise<TaskSummary[]> {
@@ -38,7 +39,7 @@ export async function listTasksCommand(opts: GlobalOptions, io: Io): Promise<num
       tasks.map((t) => [
         t.id,
         t.action,
-        t.enabled ? (t.schedule ?? 'manual') : `${t.schedule ?? 'manual'} (disabled)`,
+        `${t.schedule ?? 'manual'}${t.enabled ? '' : ' (disabled)'}${t.paused ? ' PAUSED' : ''}`,
         t.nextRunAt === null
           ? '-'
           : `${when(t.nextRunAt, t.timezone, t.seconds)} (${relative(t.nextRunAt, now)})`,
@@ -47,6 +48,16 @@ export async function listTasksCommand(opts: GlobalOptions, io: Io): Promise<num
       ]),
     ),
   );
+  const paused = tasks.filter((t) => t.paused !== null);
+  if (paused.length > 0) {
+    io.out('\npaused (caretaker resume ID lets a task run again):');
+    io.out(
+      table(
+        ['TASK', 'PAUSED'],
+        paused.map((t) => [t.id, pauseLine(t.paused!, now)]),
+      ),
+    );
+  }
   return 0;
 }
 

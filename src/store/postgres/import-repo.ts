@@ -42,7 +42,8 @@ const statsRow = (d: DailyStats) => ({
   histogram: d.histogram,
 });
 
-export class PgImportRepo implements HistoryImport {
+/** The copy's writes but pauses, which the store's own pauses repository makes (PgStore.pauseTask). */
+export class PgImportRepo implements Omit<HistoryImport, 'pauseTask'> {
   readonly #db: PgDatabase;
   readonly #sql;
   /**

@@ -203,8 +203,16 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
   CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON ${s}.audit
     FOR EACH ROW EXECUTE FUNCTION ${s}.audit_append_only();
   `,
-  // 5: reserved for paused tasks (branch `pause`); the merge puts that migration here.
-  () => `SELECT 1`,
+  // 5: paused tasks (PausesStore), as SQLite's migration 8: one row per task, so a pause holds on
+  // every host of the fleet.
+  (s) => `
+  CREATE TABLE ${s}.pauses (
+    task      text   PRIMARY KEY,
+    paused_by text   NOT NULL,
+    reason    text,
+    paused_at bigint NOT NULL
+  );
+  `,
   // 6: lifetime totals per task, host and final status, as SQLite's migration 9.
   (s) => `
   CREATE TABLE ${s}.run_totals (

@@ -21,6 +21,7 @@ import type {
   IncidentRecord,
   NewRun,
   NewToken,
+  PauseRecord,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -44,6 +45,7 @@ import { PgAlertsRepo } from './alerts-repo.js';
 import { PgImportRepo } from './import-repo.js';
 import { PgFleetRepo } from './fleet-repo.js';
 import { PgMetaRepo } from './meta-repo.js';
+import { PgPausesRepo } from './pauses-repo.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
 import { PgRunsRepo } from './runs-repo.js';
@@ -87,6 +89,7 @@ export class PgStore implements Store, HistoryImport {
   readonly #samples: PgSamplesRepo;
   readonly #alerts: PgAlertsRepo;
   readonly #meta: PgMetaRepo;
+  readonly #pauses: PgPausesRepo;
   readonly #import: PgImportRepo;
   readonly #access: PgAccessRepo;
   readonly #fleet: PgFleetRepo;
@@ -103,6 +106,7 @@ export class PgStore implements Store, HistoryImport {
     this.#samples = new PgSamplesRepo(db);
     this.#alerts = new PgAlertsRepo(db);
     this.#meta = new PgMetaRepo(db);
+    this.#pauses = new PgPausesRepo(db);
     this.#import = new PgImportRepo(db);
     this.#fleet = new PgFleetRepo(db);
     this.#access = new PgAccessRepo(db);
@@ -333,6 +337,23 @@ export class PgStore implements Store, HistoryImport {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.#meta.set(key, value);
+  }
+
+  // ---- pauses -------------------------------------------------------------------------------
+
+  pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean; readonly record: PauseRecord }> {
+    return this.#pauses.pause(task, pause);
+  }
+
+  resumeTask(task: string): Promise<PauseRecord | undefined> {
+    return this.#pauses.resume(task);
+  }
+
+  listPauses(): Promise<PauseRecord[]> {
+    return this.#pauses.list();
   }
 
   // ---- a copy's target (store/copy-roles.ts) ------------------------------------------------

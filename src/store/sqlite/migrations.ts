@@ -209,8 +209,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
-  // 8: reserved for paused tasks (branch `pause`); the merge puts that migration here.
-  `SELECT 1;`,
+  // 8: paused tasks (PausesStore): one row per task, whatever the host.
+  `
+  CREATE TABLE pauses (
+    task      TEXT    PRIMARY KEY,
+    paused_by TEXT    NOT NULL,
+    reason    TEXT,
+    paused_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
   // 9: lifetime totals per task, host and final status (Prometheus counters: never pruned, so they
   // only go up), with durations in fixed buckets; started from the runs kept.
   `

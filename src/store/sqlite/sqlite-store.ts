@@ -17,6 +17,7 @@ import type {
   IncidentRecord,
   NewRun,
   NewToken,
+  PauseRecord,
   PingRecord,
   PruneOptions,
   PruneResult,
@@ -42,6 +43,7 @@ import { FleetRepo } from './fleet-repo.js';
 import { guardWrite, openHistory } from './history-open.js';
 import { ExportRepo } from './export-repo.js';
 import { MetaRepo } from './meta-repo.js';
+import { PausesRepo } from './pauses-repo.js';
 import { RunsRepo } from './runs-repo.js';
 import { SamplesRepo } from './samples-repo.js';
 import { StatsRepo } from './stats-repo.js';
@@ -74,6 +76,7 @@ export class SqliteStore implements Store, HistoryExport {
   readonly #samples: SamplesRepo;
   readonly #alerts: AlertsRepo;
   readonly #meta: MetaRepo;
+  readonly #pauses: PausesRepo;
   readonly #export: ExportRepo;
   readonly #access: AccessRepo;
   readonly #fleet: FleetRepo;
@@ -93,6 +96,7 @@ export class SqliteStore implements Store, HistoryExport {
     this.#samples = new SamplesRepo(db);
     this.#alerts = new AlertsRepo(db);
     this.#meta = new MetaRepo(db);
+    this.#pauses = new PausesRepo(db);
     this.#export = new ExportRepo(db);
     this.#fleet = new FleetRepo(db);
     this.#access = new AccessRepo(db);
@@ -266,6 +270,23 @@ export class SqliteStore implements Store, HistoryExport {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.#write(() => this.#meta.set(key, value));
+  }
+
+  // ---- pauses -------------------------------------------------------------------------------
+
+  async pauseTask(
+    task: string,
+    pause: { readonly by: string; readonly reason: string | null; readonly at: number },
+  ): Promise<{ readonly paused: boolean; readonly record: PauseRecord }> {
+    return this.#write(() => this.#pauses.pause(task, pause));
+  }
+
+  async resumeTask(task: string): Promise<PauseRecord | undefined> {
+    return this.#write(() => this.#pauses.resume(task));
+  }
+
+  async listPauses(): Promise<PauseRecord[]> {
+    return this.#pauses.list();
   }
 
   // ---- a copy's source (store/copy-roles.ts) ------------------------------------------------
