@@ -206,6 +206,14 @@ const FLEET_HINT = `# Several hosts? Put the history on PostgreSQL, run caretake
 # host: web-1                      # this daemon's name in the fleet (default: the host name)
 `;
 
+/** Service presets: the HTTP API with tokens, and metrics for Prometheus (docs/access.md, docs/metrics.md). */
+const SERVER_HINT = `
+# The HTTP API and /metrics on TCP; every request but /healthz needs a token:
+#   caretaker token create grafana --role viewer --expires 90d
+# server: { listen: 127.0.0.1:8787 }   # tls: { cert: cert.pem, key: key.pem } serves HTTPS
+# metrics: { textfile: /var/lib/node_exporter/textfile/caretaker.prom }   # for node_exporter
+`;
+
 const indent = (text: string, by: string) =>
   text
     .split('\n')
@@ -254,7 +262,7 @@ defaults:
   timeout: 30m
   retries: 0
   missed: once        # a run missed while caretaker was down runs once when it is back
-
+${preset === 'ci' ? '' : SERVER_HINT}
 tasks:${active === 0 ? ' {}' : ''}
 ${blocks.join('\n\n')}
 `;

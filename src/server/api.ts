@@ -77,7 +77,8 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
   }) as unknown as FastifyInstance;
   requireDeclaredRoutes(app);
   const tls = opts.https !== undefined;
-  const route = router(app, installGuard(app, caretaker, opts.listener ?? 'socket', tls));
+  const guard = installGuard(app, caretaker, opts.listener ?? 'socket', tls);
+  const route = router(app, guard);
 
   app.setErrorHandler(async (error, _req, reply) => {
     const err = error as Error & { statusCode?: number };
@@ -150,9 +151,12 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     { method: 'POST', url: '/v1/tasks/:id/pause', role: 'operator', action: 'pause', target: param('id') },
     async (req) => {
       const body = req.body ?? {};
+      // On TCP the pause is the token's, whatever the body says; the socket's caller names its user.
+      const who = guard.actorOf(req);
+      const named = optionalText(body.by, 'by');
       return caretaker.pauseTask(req.params.id, {
         reason: optionalText(body.reason, 'reason'),
-        by: optionalText(body.by, 'by'),
+        by: who && !who.trusted ? who.actor : (named ?? who?.actor),
       });
     },
   );

@@ -77,6 +77,11 @@ export interface Guard {
     outcome: 'ok' | 'failed' | 'refused',
     detail?: string | null,
   ): Promise<void>;
+  /**
+   * Who is asking: the token's (or session's) actor, or the socket's. `trusted`: through the
+   * control socket, whose caller may name the person it acts for (the CLI sends its Unix user).
+   */
+  actorOf(req: FastifyRequest): { actor: string; trusted: boolean } | null;
 }
 
 export function installGuard(
@@ -182,6 +187,10 @@ export function installGuard(
   });
 
   return {
+    actorOf(req) {
+      const r = requests.get(req);
+      return r?.principal ? { actor: r.principal.actor, trusted: r.source === 'socket' } : null;
+    },
     async audited(req, spec, outcome, detail) {
       const r = requests.get(req);
       await write({

@@ -248,6 +248,11 @@ export const PG_MIGRATIONS: readonly ((s: string) => string)[] = [
         GROUP BY task, host, status, b) x
     GROUP BY task, host, status;
   `,
+  // 7: the history prune's per-task count from an index, as SQLite's migration 4 (migration 1
+  // copied SQLite's schema as of its migration 3, so PostgreSQL never had it).
+  (s) => `
+  CREATE INDEX IF NOT EXISTS runs_by_task_status ON ${s}.runs (task, status);
+  `,
 ];
 
 /**
