@@ -339,3 +339,25 @@ describe('API access: the audit log', () => {
     expect(s.stops).toEqual([]);
   });
 });
+
+describe('API access: who a change is recorded as', () => {
+  it('a pause over TCP is the token’s, whatever the body names; the socket’s caller names its user', async () => {
+    const s = await setup();
+    const body = { reason: 'disk swap', by: 'alice' };
+    const tcp = await s.tcp.inject({
+      method: 'POST',
+      url: '/v1/tasks/hello/pause',
+      headers: bearer(s.tokens.operator),
+      payload: body,
+    });
+    expect(tcp.statusCode).toBe(200);
+    expect(tcp.json().record).toMatchObject({ task: 'hello', by: 'operator-1', reason: 'disk swap' });
+    const socket = await s.socket.inject({ method: 'POST', url: '/v1/tasks/other/pause', payload: body });
+    expect(socket.json().record).toMatchObject({ task: 'other', by: 'alice' });
+    const rows = await (await s.caretaker.access()).audit({ limit: 10 });
+    expect(rows.filter((r) => r.action === 'pause').map((r) => [r.actor, r.target, r.outcome])).toEqual([
+      [`unix:${userInfo().username}`, 'other', 'ok'],
+      ['operator-1', 'hello', 'ok'],
+    ]);
+  });
+});
