@@ -3,6 +3,7 @@ import { statusMatches } from './http-status.js';
 import { formatDuration } from '../core/duration.js';
 import { httpDeclaration } from './http/declaration.js';
 import { defineAction } from './types.js';
+import { deadlineSignal } from '../os/deadline-signal.js';
 
 export const httpAction = defineAction({
   ...httpDeclaration,
@@ -31,15 +32,18 @@ export const httpAction = defineAction({
     }
     const timeoutMs = o.timeout ?? 30_000;
     const started = performance.now();
+    const deadline = deadlineSignal(ctx.signal, timeoutMs);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(o.url, {
         method,
         headers,
         body,
         redirect: o.follow_redirects === false ? 'manual' : 'follow',
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: deadline.signal,
       });
+      text = method === 'HEAD' ? '' : await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why =
@@ -47,8 +51,9 @@ export const httpAction = defineAction({
           ? `no response within ${formatDuration(timeoutMs)}`
           : (e.cause?.code ?? e.cause?.message ?? e.message);
       return { ok: false, summary: `${method} ${o.url} failed: ${why}`, changed: false };
+    } finally {
+      deadline.done();
     }
-    const text = method === 'HEAD' ? '' : await res.text();
     const ms = performance.now() - started;
     ctx.output(`HTTP ${res.status} ${res.statusText} in ${formatDuration(ms)}\n${text.slice(0, 4096)}`);
     const statusOk = statusMatches(res.status, o.expect_status);

@@ -15,6 +15,7 @@ import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 import { rollingRestartDeclaration } from './rolling-restart/declaration.js';
 import type { schema } from './rolling-restart/schema.js';
+import { deadlineSignal } from '../os/deadline-signal.js';
 
 type Options = z.output<typeof schema>;
 type Instance = Options['instances'][number];
@@ -112,19 +113,20 @@ async function runStep(
 ): Promise<string | undefined> {
   const timeoutMs = o.command_timeout ?? 120_000;
   // A real process is bounded in real time; the run clock paces only caretaker's own waits.
-  const limit = AbortSignal.timeout(timeoutMs);
+  const limit = deadlineSignal(ctx.signal, timeoutMs);
   const r = await runInProcessGroup({
     command: inst[which],
     cwd: ctx.resolvePath(o.cwd ?? '.'),
     env: envFor(o, inst),
-    signal: AbortSignal.any([ctx.signal, limit]),
+    signal: limit.signal,
     killGraceMs: ctx.killGraceMs,
     clock: ctx.clock,
     onOutput: (t) => ctx.output(t),
-  });
+  }).finally(() => limit.done());
   if (r.spawnError) return r.spawnError;
   if (r.exitCode === 0) return undefined;
-  if (limit.aborted) return `${which} did not finish within ${formatDuration(timeoutMs)}`;
+  if (limit.signal.aborted && !ctx.signal.aborted)
+    return `${which} did not finish within ${formatDuration(timeoutMs)}`;
   return r.exitCode === null
     ? `${which} was killed by ${r.signal ?? 'a signal'}`
     : `${which} exited ${r.exitCode}`;

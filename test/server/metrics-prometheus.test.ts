@@ -74,8 +74,15 @@ tasks:
     expect(cli(['run-task', 'bad-task', '--wait'], { cwd: dir }).code).toBe(1);
     expect(cli(['run-task', 'disk', '--wait'], { cwd: dir }).code).toBe(0);
 
-    // The endpoint: no token needed to read (GET), the scraper's content type, promtool's lint clean.
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    // The endpoint: on TCP a viewer token (metrics.public is not set), the scraper's content type,
+    // promtool's lint clean.
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const made = cli(['token', 'create', 'prometheus', '--role', 'viewer'], { cwd: dir });
+    expect(made.code).toBe(0);
+    const token = made.stdout.trim();
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();
@@ -113,6 +120,7 @@ tasks:
       `global: { scrape_interval: 200ms, scrape_timeout: 200ms }
 scrape_configs:
   - job_name: caretaker
+    authorization: { type: Bearer, credentials: "${token}" }
     static_configs: [{ targets: ["127.0.0.1:${port}"] }]
 `,
     );

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../../core/duration.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import { deadlineSignal } from '../../os/deadline-signal.js';
 
 export interface ExternalOutcome {
   readonly url: string;
@@ -62,12 +63,12 @@ async function request(
   host: string,
 ): Promise<{ status: number; finalUrl: string } | { error: string }> {
   await pacer.wait(host, o.signal);
-  const timeout = AbortSignal.timeout(o.timeoutMs);
+  const timeout = deadlineSignal(o.signal, o.timeoutMs);
   try {
     const res = await fetch(url, {
       method,
       redirect: 'follow',
-      signal: AbortSignal.any([o.signal, timeout]),
+      signal: timeout.signal,
       headers: { 'user-agent': o.userAgent ?? 'caretaker-docs-check', accept: '*/*' },
     });
     // Only the status matters: do not download the page.
@@ -75,7 +76,9 @@ async function request(
     return { status: res.status, finalUrl: res.url };
   } catch (err) {
     if (o.signal.aborted) throw err;
-    return { error: describe(err, timeout.aborted, o.timeoutMs) };
+    return { error: describe(err, timeout.signal.aborted, o.timeoutMs) };
+  } finally {
+    timeout.done();
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Clock } from '../../core/clock.js';
 import { sleepOn } from '../clock-sleep.js';
 import { runInProcessGroup } from '../../os/process-group.js';
+import { deadlineSignal } from '../../os/deadline-signal.js';
 
 export type HealthCheck =
   | { readonly kind: 'url'; readonly url: string }
@@ -26,28 +27,28 @@ export interface ProbeContext {
 /** One probe: undefined when healthy, else why not. */
 export async function probe(check: HealthCheck, ctx: ProbeContext): Promise<string | undefined> {
   if (check.kind === 'url') {
+    const deadline = deadlineSignal(ctx.signal, ctx.probeTimeoutMs);
     try {
-      const res = await fetch(check.url, {
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.probeTimeoutMs)]),
-        redirect: 'follow',
-      });
+      const res = await fetch(check.url, { signal: deadline.signal, redirect: 'follow' });
       await res.arrayBuffer().catch(() => undefined);
       return res.status >= 200 && res.status < 300 ? undefined : `HTTP ${res.status}`;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       return e.name === 'TimeoutError' ? 'no answer' : (e.cause?.code ?? e.message);
+    } finally {
+      deadline.done();
     }
   }
   // A real process is bounded in real time; the run clock paces only the waits between probes.
-  const limit = AbortSignal.timeout(ctx.probeTimeoutMs);
+  const limit = deadlineSignal(ctx.signal, ctx.probeTimeoutMs);
   const r = await runInProcessGroup({
     command: check.command,
     cwd: check.cwd,
     env: check.env,
-    signal: AbortSignal.any([ctx.signal, limit]),
+    signal: limit.signal,
     killGraceMs: ctx.killGraceMs,
     clock: ctx.clock,
-  });
+  }).finally(() => limit.done());
   if (r.spawnError) return r.spawnError;
   if (r.exitCode === 0) return undefined;
   return r.exitCode === null ? 'health command timed out' : `health command exit ${r.exitCode}`;

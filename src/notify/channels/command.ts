@@ -8,6 +8,7 @@ import { runInProcessGroup } from '../../os/process-group.js';
 import type { Clock } from '../../core/clock.js';
 import type { AlertEvent, CommandChannelConfig } from '../types.js';
 import { DeliveryError, type Channel } from './channel.js';
+import { deadlineSignal } from '../../os/deadline-signal.js';
 
 // Killing a process is about real time, whatever clock drives the notifier.
 const timers = new Map<number, NodeJS.Timeout>();
@@ -34,7 +35,7 @@ export function commandChannel(config: CommandChannelConfig): Channel {
     config,
     async send(ev: AlertEvent, signal: AbortSignal) {
       let output = '';
-      const timeout = AbortSignal.timeout(config.timeoutMs);
+      const deadline = deadlineSignal(signal, config.timeoutMs);
       const r = await runInProcessGroup({
         command: config.command,
         cwd: config.cwd,
@@ -46,12 +47,12 @@ export function commandChannel(config: CommandChannelConfig): Channel {
           CARETAKER_TITLE: ev.title,
           CARETAKER_SEVERITY: ev.severity,
         },
-        signal: AbortSignal.any([signal, timeout]),
+        signal: deadline.signal,
         killGraceMs: 2_000,
         clock: realTime,
         stdin: `${JSON.stringify(ev)}\n`,
         onOutput: (t) => (output = (output + t).slice(-2_000)),
-      });
+      }).finally(() => deadline.done());
       if (r.spawnError) throw new DeliveryError(r.spawnError, false);
       if (r.aborted) throw new DeliveryError(`did not finish within ${formatDuration(config.timeoutMs)}`);
       if (r.exitCode !== 0) {

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { VERSION } from '../../version.js';
 import type { AlertEvent, WebhookChannelConfig } from '../types.js';
 import { DeliveryError, fetchFailure, fromEnv, type Channel } from './channel.js';
+import { deadlineSignal } from '../../os/deadline-signal.js';
 
 export function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
@@ -45,18 +46,22 @@ export async function postJson(
   timeoutMs: number,
 ): Promise<void> {
   let res: Response;
+  let text: string;
+  const deadline = deadlineSignal(signal, timeoutMs);
   try {
     res = await fetch(url, {
       method: 'POST',
       headers,
       body,
       redirect: 'error',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: deadline.signal,
     });
+    text = await res.text().catch(() => '');
   } catch (err) {
     throw fetchFailure(err, timeoutMs);
+  } finally {
+    deadline.done();
   }
-  const text = await res.text().catch(() => '');
   if (res.status < 200 || res.status >= 300) {
     // 4xx other than 408/429 will not get better by retrying (a wrong URL, a bad payload).
     const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
