@@ -47,8 +47,11 @@ async function callTogether(dir: string): Promise<CliResult[]> {
       },
       'one caller running, one waiting and the rest turned away',
       30_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; the runs were: ${seen}`);
+    ).catch(async (err: unknown) => {
+      // What each caller said: one that died (a locked database, say) is the likely story.
+      writeFileSync(join(dir, 'release'), '');
+      const said = (await Promise.all(calls)).map((r) => `[exit ${r.code}] ${r.stderr.trim()}`).join(' | ');
+      throw new Error(`${(err as Error).message}; the runs were: ${seen}; the callers said: ${said}`);
     });
   } finally {
     // Released whatever happened, so no caller outlives the test.
