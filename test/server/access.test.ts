@@ -361,3 +361,16 @@ describe('API access: who a change is recorded as', () => {
     ]);
   });
 });
+
+describe('metrics of a pause', () => {
+  it('caretaker_task_paused is 1 for a paused task, 0 for the others, and 0 again after resume', async () => {
+    const s = await setup();
+    await s.socket.inject({ method: 'POST', url: '/v1/tasks/hello/pause', payload: { reason: 'r' } });
+    const paused = (await s.socket.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(paused).toMatch(/^caretaker_task_paused\{task="hello"\} 1$/m);
+    expect(paused).toMatch(/^caretaker_task_paused\{task="other"\} 0$/m);
+    await s.socket.inject({ method: 'POST', url: '/v1/tasks/hello/resume' });
+    const resumed = (await s.socket.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(resumed).toMatch(/^caretaker_task_paused\{task="hello"\} 0$/m);
+  });
+});
