@@ -115,6 +115,10 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
     // The new archive would be the newest and kept; the plan is over what exists now plus it.
     for (const a of prune.remove) plan.push(`remove ${a.name} (not kept by ${JSON.stringify(o.keep)})`);
   }
+  for (const c of o.copies ?? [])
+    plan.push(
+      `upload the archive${o.encrypt ? ' age-encrypted' : ''} and its manifest to ${c.to}${c.keep ? `, then apply ${JSON.stringify(c.keep)} there` : ''}`,
+    );
   if (o.post) plan.push(`run post command: ${typeof o.post === 'string' ? o.post : o.post.join(' ')}`);
   return {
     ok: true,

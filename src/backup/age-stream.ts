@@ -26,9 +26,18 @@ function keyLines(text: string): string[] {
 }
 
 export function parseRecipients(list: readonly string[], where: string): string[] {
-  for (const r of list)
-    if (!RECIPIENT.test(r))
-      throw new AgeError(`${where}: ${r.slice(0, 12)}… is not an age recipient (expected age1…)`);
+  for (const r of list) {
+    let valid = RECIPIENT.test(r);
+    try {
+      if (valid) new Encrypter().addRecipient(r); // checks the bech32 encoding and key length
+    } catch {
+      valid = false;
+    }
+    if (!valid)
+      throw new AgeError(
+        `${where}: ${r.slice(0, 12)}… is not an age recipient (expected age1…, as age-keygen -y prints)`,
+      );
+  }
   if (list.length === 0) throw new AgeError(`${where}: no recipients`);
   return [...list];
 }

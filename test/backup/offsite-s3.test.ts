@@ -316,6 +316,39 @@ describe.skipIf(ageMissing)('age-encrypted copies and the age CLI', () => {
   }, 60_000);
 });
 
+describe('verify-backups on a copy', () => {
+  it('streams the newest copy and checks every checksum; a changed byte in the bucket fails it', async () => {
+    const dir = tempDir();
+    const s = await server(dir);
+    makeData(dir);
+    const copy = copyYaml(s, 's3://bkt/web-3');
+    const ct = caretakerWith(
+      dir,
+      `  bk:\n    action: backup\n    with:\n      paths: [data]\n      dest: backups\n      copies:\n        - ${copy}\n` +
+        `  vb:\n    action: verify-backups\n    with:\n      dest: backups\n      task: bk\n      copy: ${copy}\n`,
+    );
+    try {
+      expect((await runTask(ct, 'bk')).status).toBe('success');
+      const good = await runTask(ct, 'vb');
+      expect(good.status, good.result?.summary ?? '').toBe('success');
+      expect(good.result?.summary).toContain('copy s3://bkt/web-3: verified 1 archive');
+      const t = target(s);
+      const [a] = await listRemote(t);
+      const bytes = await t.getText(a!.object);
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100); // one flipped byte, same size
+      await t.put(a!.object, bytes);
+      t.close();
+      const bad = await runTask(ct, 'vb');
+      expect(bad.status).toBe('failed');
+      expect(bad.result?.summary).toContain(
+        `copy s3://bkt/web-3: 1 of 1 FAILED: ${a!.name}: the stored object does not match its SHA-256`,
+      );
+    } finally {
+      await ct.close();
+    }
+  }, 60_000);
+});
+
 describe('backup list shows the copies', () => {
   it('lists complete archives of each copy with where, size and age, and one line for a copy it cannot read', async () => {
     const dir = tempDir();

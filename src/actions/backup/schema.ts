@@ -4,6 +4,7 @@ import { stringList } from '../../schema/values.js';
 import { hasKeepRule } from '../../core/retention.js';
 import { pgSource } from '../../backup/postgres.js';
 import { parseS3Url } from '../../backup/s3-target.js';
+import { parseRecipients } from '../../backup/age-stream.js';
 
 const count = z.number({ error: 'expected a whole number ≥ 1' }).int().min(1);
 
@@ -41,33 +42,42 @@ const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 
+/** Where a copy is and how to reach it (shared with verify-backups' `copy:`). */
+export const copyPlace = {
+  to: z
+    .string()
+    .refine((s) => parseS3Url(s) !== undefined, { error: 'expected s3://bucket/prefix' })
+    .describe('Where the copies go: s3://bucket/prefix.'),
+  endpoint: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .optional()
+    .describe('The S3 endpoint. @default AWS for the region'),
+  region: z.string().min(1).optional().describe('@default AWS_REGION, else us-east-1'),
+  path_style: z
+    .boolean()
+    .optional()
+    .describe('Path-style addressing (most S3-compatible servers). @default false'),
+  access_key_env: envName.optional().describe('Environment variable holding the access key id.'),
+  secret_key_env: envName.optional().describe('Environment variable holding the secret key.'),
+  part_size_mb: z
+    .number()
+    .int()
+    .min(5)
+    .max(5120)
+    .optional()
+    .describe('Multipart upload part size in MiB. @default 16'),
+};
+
+export function copyCredentialsPaired(c: { access_key_env?: string; secret_key_env?: string }): boolean {
+  return (c.access_key_env === undefined) === (c.secret_key_env === undefined);
+}
+
 export const copySchema = z
   .strictObject({
-    to: z
-      .string()
-      .refine((s) => parseS3Url(s) !== undefined, { error: 'expected s3://bucket/prefix' })
-      .describe('Where the copies go: s3://bucket/prefix.'),
-    endpoint: z
-      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .optional()
-      .describe('The S3 endpoint. @default AWS for the region'),
-    region: z.string().min(1).optional().describe('@default AWS_REGION, else us-east-1'),
-    path_style: z
-      .boolean()
-      .optional()
-      .describe('Path-style addressing (most S3-compatible servers). @default false'),
-    access_key_env: envName.optional().describe('Environment variable holding the access key id.'),
-    secret_key_env: envName.optional().describe('Environment variable holding the secret key.'),
-    part_size_mb: z
-      .number()
-      .int()
-      .min(5)
-      .max(5120)
-      .optional()
-      .describe('Multipart upload part size in MiB. @default 16'),
+    ...copyPlace,
     keep: keepSchema.optional().describe('Retention of this copy. @default keep every archive'),
   })
-  .refine((c) => (c.access_key_env === undefined) === (c.secret_key_env === undefined), {
+  .refine(copyCredentialsPaired, {
     error:
       'access_key_env and secret_key_env go together (or leave both out for the default credential chain)',
   });
@@ -75,7 +85,19 @@ export const copySchema = z
 const encryptSchema = z
   .strictObject({
     recipients: z
-      .array(z.string().regex(/^age1[0-9a-z]+$/, { error: 'expected an age recipient (age1…)' }))
+      .array(
+        z.string().refine(
+          (r) => {
+            try {
+              parseRecipients([r], '');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: 'expected an age recipient (age1…, as age-keygen -y prints)' },
+        ),
+      )
       .min(1)
       .optional(),
     recipients_file: z.string().min(1).optional(),
