@@ -146,7 +146,7 @@ export class S3Target {
       client: this.#client,
       params: { Bucket: this.bucket, Key: this.key(name), Body: body },
       partSize: this.#partSize,
-      queueSize: 2,
+      queueSize: 4,
       leavePartsOnError: false,
     });
     const onAbort = () => void up.abort();
