@@ -165,7 +165,8 @@ describe('backup copies to S3 (s3rver on loopback)', () => {
       `  bk:\n    action: backup\n    with:\n      paths: [data]\n      dest: backups\n      copies:\n` +
         `        - ${copyYaml(s, 's3://bkt/wrong-key', 'WRONG')}\n` +
         `        - ${copyYaml(s, 's3://no-such-bucket/x')}\n` +
-        `        - ${copyYaml(s, 's3://bkt/good')}\n`,
+        `        - ${copyYaml(s, 's3://bkt/good')}\n` +
+        `        - ${copyYaml(s, 's3://bkt/unset').replace('TEST_S3_KEY', 'TEST_S3_UNSET_VAR')}\n`,
     );
     try {
       const first = await runTask(ct, 'bk');
@@ -177,7 +178,8 @@ describe('backup copies to S3 (s3rver on loopback)', () => {
           'copy s3://bkt/wrong-key: the access key is not known to the server (InvalidAccessKeyId)',
         );
         expect(summary).toContain('copy s3://no-such-bucket/x: the bucket does not exist (NoSuchBucket)');
-        expect(summary).toContain('2 copies of 3 failed; the local archive is kept');
+        expect(summary).toContain('copy s3://bkt/unset: environment variable TEST_S3_UNSET_VAR is not set');
+        expect(summary).toContain('3 copies of 4 failed; the local archive is kept');
         expect(summary).toContain('copied to s3://bkt/good/');
         expect(summary).not.toMatch(/NOT-A-KEY|S3RVER/);
         expect(summary.split('\n')).toHaveLength(1);
