@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSize } from '../core/size.js';
-import { fetchRemote, listRemote, type Fetched, type RemoteArchive } from './offsite.js';
+import { fetchRemote, type Fetched, type RemoteArchive } from './offsite.js';
 import { CopyError, parseS3Url, type S3Target } from './s3-target.js';
 import { checkArchive, describeProblems, type ArchiveCheck } from './verify-archive.js';
 
@@ -30,15 +30,6 @@ export function splitCopyUrl(url: string): { copy: string; name: string } {
   if (at <= 's3://'.length || !parseS3Url(copy) || name === '')
     throw new CopyError(`${url}: expected s3://bucket/prefix/ARCHIVE-NAME`);
   return { copy, name };
-}
-
-export async function findRemote(t: S3Target, name: string): Promise<RemoteArchive> {
-  const hit = (await listRemote(t)).find((a) => a.name === name);
-  if (!hit)
-    throw new CopyError(
-      `no complete archive ${name} in ${t.url} (an archive counts once its manifest is uploaded)`,
-    );
-  return hit;
 }
 
 function checksumProblem(f: Fetched): string | undefined {

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { AgeError, parseIdentities, readIdentityFile } from '../backup/age-stream.js';
 import { listRemote, type RemoteArchive } from '../backup/offsite.js';
-import { findRemote, splitCopyUrl } from '../backup/offsite-verify.js';
+import { splitCopyUrl } from '../backup/offsite-verify.js';
+import { UsageError } from '../errors/usage-error.js';
 import { CopyError, describeS3Error, S3Target } from '../backup/s3-target.js';
 import type { CopyOptions, EncryptOptions } from '../actions/backup/schema.js';
 import type { Config } from '../config/types.js';
@@ -83,7 +84,13 @@ export async function openCopy(
   url: string,
   copies: readonly ConfiguredCopy[],
 ): Promise<{ target: S3Target; archive: RemoteArchive; configured: ConfiguredCopy | undefined }> {
-  const { copy, name } = splitCopyUrl(url);
+  let where: { copy: string; name: string };
+  try {
+    where = splitCopyUrl(url);
+  } catch (err) {
+    throw new UsageError((err as Error).message); // a malformed argument: exit 2
+  }
+  const { copy, name } = where;
   const configured = copies.find((c) => c.copy.to.replace(/\/+$/, '') === copy);
   const target = configured
     ? s3Target(configured.copy)
@@ -93,7 +100,12 @@ export async function openCopy(
         path_style: process.env.AWS_ENDPOINT_URL !== undefined,
       });
   try {
-    return { target, archive: await findRemote(target, name), configured };
+    const archive = (await listRemote(target)).find((a) => a.name === name);
+    if (!archive)
+      throw new UsageError(
+        `no complete archive ${name} in ${target.url} (an archive counts once its manifest is uploaded)`,
+      );
+    return { target, archive, configured };
   } catch (err) {
     target.close();
     throw err;
