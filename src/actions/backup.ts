@@ -20,6 +20,8 @@ import { MissingRootError, walkTree } from '../backup/tree-walk.js';
 import { BackupError, skipRule, writeArchive } from '../backup/write-archive.js';
 import { SqliteCopyError } from '../backup/sqlite-copy.js';
 import { VERSION } from '../version.js';
+import { readSidecar } from '../backup/manifest.js';
+import { shipCopies } from './backup/copies.js';
 import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 
@@ -113,6 +115,10 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
     // The new archive would be the newest and kept; the plan is over what exists now plus it.
     for (const a of prune.remove) plan.push(`remove ${a.name} (not kept by ${JSON.stringify(o.keep)})`);
   }
+  for (const c of o.copies ?? [])
+    plan.push(
+      `upload the archive${o.encrypt ? ' age-encrypted' : ''} and its manifest to ${c.to}${c.keep ? `, then apply ${JSON.stringify(c.keep)} there` : ''}`,
+    );
   if (o.post) plan.push(`run post command: ${typeof o.post === 'string' ? o.post : o.post.join(' ')}`);
   return {
     ok: true,
@@ -148,6 +154,7 @@ export const backupAction = defineAction({
       }
     }
     const started = performance.now();
+    const runStart = Date.now();
     for (const left of findLeftovers(r.dest, ctx.taskId, Date.now(), LEFTOVER_IDLE_MS)) {
       ctx.logger.warn({ path: left }, 'removing what an interrupted backup left behind');
       rmSync(left, { recursive: true, force: true });
@@ -206,15 +213,28 @@ export const backupAction = defineAction({
           pruned.push(a.name);
         }
       }
+      const copies = o.copies?.length
+        ? await shipCopies(ctx, o, { path: result.path, sidecar: readSidecar(result.path)! }, runStart)
+        : [];
+      const failedCopies = copies.filter((c) => !c.ok);
       const durationMs = performance.now() - started;
       const ratio = result.bytesIn > 0 ? result.bytesOut / result.bytesIn : 1;
       outcome = {
-        ok: true,
+        ok: failedCopies.length === 0,
         summary:
+          (failedCopies.length
+            ? `${failedCopies.map((c) => c.line).join('; ')} — ${plural(failedCopies.length, 'copy', 'copies')} of ${copies.length} failed; the local archive is kept. `
+            : '') +
           `backed up ${whatWasBackedUp(result.files, result.databases)}` +
           ` (${formatSize(result.bytesIn)} → ${formatSize(result.bytesOut)}, ${(ratio * 100).toFixed(0)}%) to ${result.path}` +
           ` in ${formatDuration(durationMs)}${result.verified ? ', verified' : ''}` +
-          (pruned.length ? `; pruned ${pruned.length} old archive${pruned.length > 1 ? 's' : ''}` : ''),
+          (pruned.length ? `; pruned ${pruned.length} old archive${pruned.length > 1 ? 's' : ''}` : '') +
+          (copies.some((c) => c.ok)
+            ? `; ${copies
+                .filter((c) => c.ok)
+                .map((c) => c.line)
+                .join('; ')}`
+            : ''),
         changed: true,
         warnings: result.warnings.length + r.notices.length ? [...r.notices, ...result.warnings] : undefined,
         bytesFreed,
@@ -231,6 +251,7 @@ export const backupAction = defineAction({
           sha256: result.sha256,
           verified: result.verified,
           pruned,
+          ...(copies.length ? { copies } : {}),
         },
       };
     } catch (err) {

@@ -18,6 +18,10 @@ import { checkArchive, describeProblems } from '../backup/verify-archive.js';
 import { writeVerifyState } from '../backup/verify-state.js';
 import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext } from './types.js';
+import { AgeError, parseIdentities, readIdentityFile } from '../backup/age-stream.js';
+import { listRemote } from '../backup/offsite.js';
+import { verifyRemote } from '../backup/offsite-verify.js';
+import { CopyError, describeS3Error, S3Target } from '../backup/s3-target.js';
 import { verifyBackupsDeclaration } from './verify-backups/declaration.js';
 import type { schema } from './verify-backups/schema.js';
 
@@ -63,6 +67,59 @@ async function runDrill(ctx: ActionContext, o: Options, archive: ArchiveFile): P
       }
     : undefined;
   return drill(archive.path, { parentDir, check, runTool, signal: ctx.signal });
+}
+
+type CopyCheckOptions = NonNullable<Options['copy']>;
+
+/** Streams the newest archive(s) of a copy and checks them; one line for the summary. */
+async function verifyCopy(
+  ctx: ActionContext,
+  c: CopyCheckOptions,
+  task: string | undefined,
+): Promise<{ ok: boolean; line: string; archives: string[] }> {
+  let t: S3Target | undefined;
+  try {
+    t = new S3Target(c, { env: process.env });
+    let ids: string[] | undefined;
+    if (c.identity_file) ids = readIdentityFile(ctx.resolvePath(c.identity_file));
+    else if (c.identity_env) {
+      const v = process.env[c.identity_env];
+      if (!v) throw new AgeError(`identity_env: environment variable ${c.identity_env} is not set`);
+      ids = parseIdentities(v, `environment variable ${c.identity_env}`);
+    }
+    const remote = (await listRemote(t, task)).slice(0, c.latest ?? 1);
+    if (remote.length === 0)
+      return { ok: false, line: `copy ${t.url} holds no complete archive`, archives: [] };
+    const bad: string[] = [];
+    let blind = 0;
+    for (const a of remote) {
+      const r = await verifyRemote(t, a, ids, { signal: ctx.signal });
+      if (!r.ok) bad.push(`${a.name}: ${r.problems[0] ?? 'unknown problem'}`);
+      if (!r.lookedInside) blind++;
+    }
+    const names = remote.map((a) => a.name);
+    if (bad.length)
+      return {
+        ok: false,
+        line: `copy ${t.url}: ${bad.length} of ${remote.length} FAILED: ${bad[0]}`,
+        archives: names,
+      };
+    return {
+      ok: true,
+      line: `copy ${t.url}: verified ${plural(remote.length, 'archive')}${blind ? ' (ciphertext checksum only: no identity)' : ''}`,
+      archives: names,
+    };
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    const why = err instanceof CopyError || err instanceof AgeError ? err.message : describeS3Error(err);
+    return {
+      ok: false,
+      line: why.startsWith('copy ') || why.startsWith('s3://') ? why : `copy ${t?.url ?? c.to}: ${why}`,
+      archives: [],
+    };
+  } finally {
+    t?.close();
+  }
 }
 
 export const verifyBackupsAction = defineAction({
@@ -131,6 +188,7 @@ export const verifyBackupsAction = defineAction({
       if (!check.ok) ctx.output(`${a.name}: FAILED\n  ${problems.join('\n  ')}\n`);
     }
     if (o.subset) saveSlice(ctx, slice + 1);
+    const copyResult = o.copy ? await verifyCopy(ctx, o.copy, o.task) : undefined;
     const drillResult = o.drill ? await runDrill(ctx, o, all[0]!) : undefined;
     const failed = results.filter((r) => !r.ok);
     const took = formatDuration(performance.now() - started);
@@ -141,15 +199,17 @@ export const verifyBackupsAction = defineAction({
         : failed.length === 0
           ? `verified ${results.length} archive${results.length > 1 ? 's' : ''} (${formatSize(totalBytes)}) in ${took}${sliceText ? ` (${sliceText})` : ''}: every checksum matches`
           : `${failed.length} of ${results.length} archives FAILED verification: ${failed[0]!.name}: ${failed[0]!.problems[0] ?? 'unknown problem'}`;
+    if (copyResult) summary += `; ${copyResult.line}`;
     if (drillResult)
       summary += drillResult.ok
         ? `; restore drill of ${drillResult.archive.split('/').pop()} passed (${plural(drillResult.files, 'file')})`
         : `; restore drill FAILED: ${drillResult.failure}`;
     return {
-      ok: failed.length === 0 && (drillResult?.ok ?? true),
+      ok: failed.length === 0 && (drillResult?.ok ?? true) && (copyResult?.ok ?? true),
       summary,
       changed: false,
-      issuesFound: failed.length + (drillResult && !drillResult.ok ? 1 : 0),
+      issuesFound:
+        failed.length + (drillResult && !drillResult.ok ? 1 : 0) + (copyResult && !copyResult.ok ? 1 : 0),
       details: {
         dest,
         checked: results.length,
@@ -159,6 +219,7 @@ export const verifyBackupsAction = defineAction({
         subset: sliceText ?? null,
         archives: results,
         drill: drillResult ?? null,
+        copy: copyResult ?? null,
       },
     };
   },

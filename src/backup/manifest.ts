@@ -127,6 +127,11 @@ export function parseManifest(text: string, what = MANIFEST_NAME): Manifest {
   return parseWith<Manifest>(headSchema, text, what);
 }
 
+/** A sidecar's text (as read from a copy); throws ManifestError naming `what`. */
+export function parseSidecar(text: string, what: string): Sidecar {
+  return parseWith<Sidecar>(sidecarHeadSchema, text, what);
+}
+
 /** What reading an archive's sidecar found: the one reading list, verify and restore all use. */
 export type SidecarRead =
   | { readonly state: 'missing' }

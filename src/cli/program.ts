@@ -325,8 +325,12 @@ export function buildProgram(
   wire(
     backupCmd
       .command('verify')
-      .argument('[archive]', 'an archive path or name (default: the newest archive of each backup task)')
+      .argument(
+        '[archive]',
+        'an archive path or name, or a copy s3://bucket/prefix/NAME (default: the newest archive of each backup task)',
+      )
       .description('re-read archives and check every checksum against their manifests')
+      .option('--identity <file>', 'age key file to look inside an encrypted copy')
       .option('--dest <dir>', 'look in this directory instead of the configured backup destinations')
       .option('--task <id>', 'only archives of this backup task')
       .option('--all', 'every archive, not only the newest of each task'),
@@ -335,8 +339,9 @@ export function buildProgram(
   wire(
     backupCmd
       .command('restore')
-      .argument('<archive>', 'an archive path or name')
+      .argument('<archive>', 'an archive path or name, or a copy s3://bucket/prefix/NAME')
       .description('verify an archive, then extract it into a directory (never outside it)')
+      .option('--identity <file>', 'age key file for an encrypted copy')
       .option('--to <dir>', 'the directory to restore into (required)')
       .option('--only <glob>', 'only entries matching this glob (archive paths, e.g. "srv/app/data/**")')
       .option(

@@ -28,6 +28,16 @@ import { formatSize } from '../core/size.js';
 import type { RunRecord } from '../store/types.js';
 import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
 import { SystemClock } from './clock.js';
+import { verifyRemote, withRemoteArchive, type RemoteCheck } from '../backup/offsite-verify.js';
+import {
+  configuredCopies,
+  copyFailure,
+  identitiesFor,
+  listCopies,
+  openCopy,
+  type ConfiguredCopy,
+  type RemoteListing,
+} from './backup-copies.js';
 
 /** Without a config there is no state dir to protect; a NUL byte matches no real path. */
 const NO_STATE_DIR = '/\0no-state-dir';
@@ -59,7 +69,13 @@ export interface RestoreRequest {
   /** Load the archive's PostgreSQL dump into this database with pg_restore. */
   readonly postgres?: string;
   readonly skipExternalLinks?: boolean;
+  /** The age key for an encrypted copy (`s3://…` archives). */
+  readonly identity?: string;
   readonly onProgress?: Progress;
+}
+
+export interface RemoteVerifyOutcome extends RemoteCheck {
+  readonly ms: number;
 }
 
 export interface RestoreOutcome extends RestoreResult {
@@ -103,6 +119,45 @@ export class BackupArchives {
 
   list(): CatalogEntry[] {
     return catalog(this.dests());
+  }
+
+  /** The copies the backup tasks configure (none with --dest or without a configuration). */
+  #copies(): ConfiguredCopy[] {
+    if (this.#o.dest) return [];
+    let config: Config | undefined;
+    try {
+      config = this.#configuration();
+    } catch (err) {
+      if (err instanceof ConfigError) return [];
+      throw err;
+    }
+    return configuredCopies(config, this.#o.task);
+  }
+
+  /** The complete archives in every configured copy. */
+  listCopies(): Promise<RemoteListing[]> {
+    return listCopies(this.#copies());
+  }
+
+  /** Streams a copy (`s3://bucket/prefix/NAME`) and checks every checksum. */
+  async verifyCopy(url: string, identity?: string, onProgress?: Progress): Promise<RemoteVerifyOutcome> {
+    const started = performance.now();
+    try {
+      const { target, archive, configured } = await openCopy(url, this.#copies());
+      try {
+        const ids = identitiesFor(identity, configured);
+        const check = await verifyRemote(target, archive, ids, {
+          onProgress: (done, total) => onProgress?.(done, total, archive.name),
+        });
+        return { ...check, ms: performance.now() - started };
+      } finally {
+        target.close();
+      }
+    } catch (err) {
+      const line = copyFailure(err, url);
+      if (line !== undefined) throw new TaskFailedError(line);
+      throw err;
+    }
   }
 
   /** An archive path, or a bare archive name looked up in the destinations. */
@@ -153,7 +208,37 @@ export class BackupArchives {
 
   /** Verifies an archive, then extracts it into a directory (never outside it). */
   async restore(r: RestoreRequest): Promise<RestoreOutcome> {
-    const found = this.find(r.archive);
+    if (r.archive.startsWith('s3://')) return this.#restoreCopy(r);
+    return this.#restoreFound(r, this.find(r.archive));
+  }
+
+  async #restoreCopy(r: RestoreRequest): Promise<RestoreOutcome> {
+    try {
+      const { target, archive, configured } = await openCopy(r.archive, this.#copies());
+      try {
+        const ids = identitiesFor(r.identity, configured);
+        return await withRemoteArchive(target, archive, ids, (path) =>
+          this.#restoreFound(r, {
+            name: archive.name,
+            path,
+            task: archive.task,
+            time: archive.time,
+            seq: archive.seq,
+            compressed: archive.name.endsWith('.gz'),
+            size: archive.size,
+          }),
+        );
+      } finally {
+        target.close();
+      }
+    } catch (err) {
+      const line = copyFailure(err, r.archive);
+      if (line !== undefined) throw new TaskFailedError(line);
+      throw err;
+    }
+  }
+
+  async #restoreFound(r: RestoreRequest, found: ArchiveFile): Promise<RestoreOutcome> {
     // The state dir is protected even when the configuration has errors (read from the raw file).
     const stateDir =
       this.#o.configPath === undefined ? NO_STATE_DIR : locateState(this.#o.configPath).stateDir;

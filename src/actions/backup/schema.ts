@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { stringList } from '../../schema/values.js';
 import { hasKeepRule } from '../../core/retention.js';
 import { pgSource } from '../../backup/postgres.js';
+import { parseS3Url } from '../../backup/s3-target.js';
+import { parseRecipients } from '../../backup/age-stream.js';
 
 const count = z.number({ error: 'expected a whole number ≥ 1' }).int().min(1);
 
@@ -25,6 +27,90 @@ const pgUrl = z.string().refine(
 const pgEntry = z.union([pgUrl, z.strictObject({ url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) })], {
   error: 'expected a postgres:// URL or { url_env: VARIABLE } (the URL in an environment variable)',
 });
+
+const keepSchema = z
+  .strictObject({
+    last: count.optional(),
+    daily: count.optional(),
+    weekly: count.optional(),
+    monthly: count.optional(),
+    yearly: count.optional(),
+  })
+  .refine(hasKeepRule, { error: 'needs at least one of last, daily, weekly, monthly, yearly' });
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
+
+/** Where a copy is and how to reach it (shared with verify-backups' `copy:`). */
+export const copyPlace = {
+  to: z
+    .string()
+    .refine((s) => parseS3Url(s) !== undefined, { error: 'expected s3://bucket/prefix' })
+    .describe('Where the copies go: s3://bucket/prefix.'),
+  endpoint: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .optional()
+    .describe('The S3 endpoint. @default AWS for the region'),
+  region: z.string().min(1).optional().describe('@default AWS_REGION, else us-east-1'),
+  path_style: z
+    .boolean()
+    .optional()
+    .describe('Path-style addressing (most S3-compatible servers). @default false'),
+  access_key_env: envName.optional().describe('Environment variable holding the access key id.'),
+  secret_key_env: envName.optional().describe('Environment variable holding the secret key.'),
+  part_size_mb: z
+    .number()
+    .int()
+    .min(5)
+    .max(5120)
+    .optional()
+    .describe('Multipart upload part size in MiB. @default 16'),
+};
+
+export function copyCredentialsPaired(c: { access_key_env?: string; secret_key_env?: string }): boolean {
+  return (c.access_key_env === undefined) === (c.secret_key_env === undefined);
+}
+
+export const copySchema = z
+  .strictObject({
+    ...copyPlace,
+    keep: keepSchema.optional().describe('Retention of this copy. @default keep every archive'),
+  })
+  .refine(copyCredentialsPaired, {
+    error:
+      'access_key_env and secret_key_env go together (or leave both out for the default credential chain)',
+  });
+
+const encryptSchema = z
+  .strictObject({
+    recipients: z
+      .array(
+        z.string().refine(
+          (r) => {
+            try {
+              parseRecipients([r], '');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: 'expected an age recipient (age1…, as age-keygen -y prints)' },
+        ),
+      )
+      .min(1)
+      .optional(),
+    recipients_file: z.string().min(1).optional(),
+    identity_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Key for verify and restore (not needed to back up).'),
+    identity_env: envName.optional().describe('Environment variable holding the key for verify and restore.'),
+  })
+  .refine((e) => (e.recipients === undefined) !== (e.recipients_file === undefined), {
+    error: 'set one of recipients or recipients_file',
+  });
 
 export const backupSchema = z
   .strictObject({
@@ -58,17 +144,19 @@ export const backupSchema = z
       .transform((v) => (Array.isArray(v) ? v : [v]))
       .optional()
       .describe('PostgreSQL databases, dumped with pg_dump --format=custom.'),
-    keep: z
-      .strictObject({
-        last: count.optional(),
-        daily: count.optional(),
-        weekly: count.optional(),
-        monthly: count.optional(),
-        yearly: count.optional(),
-      })
-      .refine(hasKeepRule, { error: 'needs at least one of last, daily, weekly, monthly, yearly' })
+    keep: keepSchema
       .optional()
       .describe('Retention, restic forget --keep-* style. @default keep every archive'),
+    copies: z
+      .array(copySchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Copies of every archive off the host (S3-compatible buckets), each with its own keep rules.',
+      ),
+    encrypt: encryptSchema
+      .optional()
+      .describe('Encrypt the copies with age (the local archive stays plain).'),
     verify: z
       .boolean()
       .optional()
@@ -83,3 +171,5 @@ export const backupSchema = z
   });
 
 export type BackupOptions = z.output<typeof backupSchema>;
+export type CopyOptions = z.output<typeof copySchema>;
+export type EncryptOptions = z.output<typeof encryptSchema>;

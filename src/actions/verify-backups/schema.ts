@@ -1,5 +1,6 @@
 /** The `with:` options of `verify-backups`. */
 import { z } from 'zod';
+import { copyCredentialsPaired, copyPlace } from '../backup/schema.js';
 
 const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
@@ -26,4 +27,23 @@ export const schema = z.strictObject({
     .describe('Restore the newest archive into a temp dir and check it. @default false'),
   drill_command: command.optional().describe('Run in the restored tree during a drill; must exit 0.'),
   drill_dir: z.string().min(1).optional().describe('Where drills restore to. @default the system temp dir'),
+  copy: z
+    .strictObject({
+      ...copyPlace,
+      identity_file: z.string().min(1).optional().describe('age key to look inside an encrypted copy.'),
+      identity_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' })
+        .optional()
+        .describe('Environment variable holding the age key.'),
+      latest: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe('How many of the newest copies to verify. @default 1'),
+    })
+    .refine(copyCredentialsPaired, { error: 'access_key_env and secret_key_env go together' })
+    .optional()
+    .describe('Also stream the newest archive(s) of this S3 copy and check every checksum.'),
 });

@@ -12,6 +12,7 @@ export interface RestoreCommandOptions extends DestOptions {
   readonly force?: boolean;
   readonly postgres?: string;
   readonly skipExternalLinks?: boolean;
+  readonly identity?: string;
 }
 
 export async function backupRestoreCommand(
@@ -32,6 +33,7 @@ export async function backupRestoreCommand(
       force: opts.force,
       postgres: opts.postgres,
       skipExternalLinks: opts.skipExternalLinks,
+      identity: opts.identity,
       onProgress: (done, total, label) => bar.update({ done, total, unit: 'bytes', label }),
     });
   } finally {
@@ -39,7 +41,7 @@ export async function backupRestoreCommand(
   }
   if (opts.json) {
     printJson(io, {
-      archive: result.archive.path,
+      archive: archive.startsWith('s3://') ? archive : result.archive.path,
       to: result.root,
       files: result.files,
       dirs: result.dirs,

@@ -30,16 +30,39 @@ function verifiedText(e: Entry, now: number): string {
 }
 
 export async function backupListCommand(opts: DestOptions, io: Io): Promise<number> {
-  const entries = (await backupsOf(opts)).list();
+  const backups = await backupsOf(opts);
+  const entries = backups.list();
+  const copies = await backups.listCopies();
+  const copyFailed = copies.filter((c) => c.error !== undefined);
   if (opts.json) {
-    printJson(io, entries);
-    return 0;
-  }
-  if (entries.length === 0) {
-    io.out('no archives yet');
-    return 0;
+    printJson(io, copies.length ? { archives: entries, copies } : entries);
+    return copyFailed.length ? 1 : 0;
   }
   const now = Date.now();
+  if (entries.length === 0) io.out('no archives yet');
+  else printLocal(entries, now, io);
+  if (copies.length > 0) {
+    const rows = copies.flatMap((c) =>
+      c.archives.map((a) => [
+        a.name,
+        c.where,
+        formatSize(a.size),
+        relative(a.time, now).replace(/ ago$/, ''),
+        a.encrypted ? 'age' : '-',
+      ]),
+    );
+    io.out('');
+    if (rows.length > 0) io.out(table(['COPY OF', 'WHERE', 'SIZE', 'AGE', 'ENCRYPTED'], rows));
+    for (const c of copies) if (!c.error && c.archives.length === 0) io.out(`no archives in ${c.where} yet`);
+    for (const c of copyFailed)
+      io.err(
+        `cannot list copy ${c.error!.startsWith('copy ') ? c.error!.slice(5) : `${c.where}: ${c.error}`}`,
+      );
+  }
+  return copyFailed.length ? 1 : 0;
+}
+
+function printLocal(entries: Entry[], now: number, io: Io): void {
   io.out(
     table(
       ['ARCHIVE', 'TASK', 'SIZE', 'AGE', 'FILES', 'VERIFIED'],
@@ -58,11 +81,48 @@ export async function backupListCommand(opts: DestOptions, io: Io): Promise<numb
     io.err(
       `${plural(failed.length, 'archive')} failed their last verification: caretaker backup verify NAME`,
     );
-  return 0;
 }
 
 export interface VerifyCommandOptions extends DestOptions {
   readonly all?: boolean;
+  readonly identity?: string;
+}
+
+async function verifyCopyCommand(url: string, opts: VerifyCommandOptions, io: Io): Promise<number> {
+  const bar = new ProgressBar();
+  let r;
+  try {
+    r = await (
+      await backupsOf(opts)
+    ).verifyCopy(url, opts.identity, (done, total, label) =>
+      bar.update({ done, total, unit: 'bytes', label }),
+    );
+  } finally {
+    bar.done();
+  }
+  if (opts.json) {
+    printJson(io, [
+      {
+        archive: r.archive.url,
+        ok: r.ok,
+        lookedInside: r.lookedInside,
+        entries: r.entries,
+        bytes: r.archive.size,
+        ms: Math.round(r.ms),
+        problems: r.problems,
+      },
+    ]);
+    return r.ok ? 0 : 1;
+  }
+  io.out(
+    `${r.ok ? 'ok    ' : 'FAILED'}  ${r.archive.url}  ${r.lookedInside ? `${plural(r.entries, 'entry', 'entries')}, ` : ''}${formatSize(r.archive.size)} in ${formatDuration(r.ms)}`,
+  );
+  for (const p of r.problems) io.out(`        ${p}`);
+  if (r.ok && !r.lookedInside)
+    io.out(
+      '        the ciphertext matches its checksum; without the key (--identity FILE) the contents were not checked',
+    );
+  return r.ok ? 0 : 1;
 }
 
 export async function backupVerifyCommand(
@@ -70,6 +130,7 @@ export async function backupVerifyCommand(
   opts: VerifyCommandOptions,
   io: Io,
 ): Promise<number> {
+  if (archive?.startsWith('s3://')) return verifyCopyCommand(archive, opts, io);
   const backups = await backupsOf(opts);
   const targets = archive !== undefined ? [backups.find(archive)] : backups.newest(opts.all === true);
   const bar = new ProgressBar();

@@ -1,0 +1,95 @@
+/**
+ * The copies of a finished archive: for each copy in turn, clear what interrupted runs left,
+ * upload (encrypted when `encrypt:` is set), and apply the copy's keep rules. A copy that fails
+ * is one line naming it; the other copies still go, and the local archive is kept.
+ */
+import { AgeError, parseRecipients, readRecipientsFile } from '../../backup/age-stream.js';
+import { findRemoteLeftovers, pruneRemote, shipArchive } from '../../backup/offsite.js';
+import { CopyError, describeS3Error, S3Target } from '../../backup/s3-target.js';
+import type { Sidecar } from '../../backup/manifest.js';
+import type { ActionContext } from '../types.js';
+import type { BackupOptions, CopyOptions, EncryptOptions } from './schema.js';
+
+export interface CopyOutcome {
+  readonly to: string;
+  readonly ok: boolean;
+  /** The failure, one line; or what was done. */
+  readonly line: string;
+  readonly object?: string;
+  readonly size?: number;
+  readonly sha256?: string;
+  readonly pruned?: string[];
+  readonly leftovers?: number;
+}
+
+export function recipientsOf(
+  e: EncryptOptions | undefined,
+  ctx: Pick<ActionContext, 'resolvePath'>,
+): string[] | undefined {
+  if (!e) return undefined;
+  if (e.recipients) return parseRecipients(e.recipients, 'encrypt.recipients');
+  return readRecipientsFile(ctx.resolvePath(e.recipients_file!));
+}
+
+export function targetOf(c: CopyOptions, env: NodeJS.ProcessEnv = process.env): S3Target {
+  return new S3Target(c, { partSize: c.part_size_mb ? c.part_size_mb * 1024 * 1024 : undefined, env });
+}
+
+function failure(err: unknown): string {
+  if (err instanceof CopyError || err instanceof AgeError) return err.message;
+  return describeS3Error(err);
+}
+
+export async function shipCopies(
+  ctx: ActionContext,
+  o: BackupOptions,
+  archive: { readonly path: string; readonly sidecar: Sidecar },
+  runStart: number,
+): Promise<CopyOutcome[]> {
+  const out: CopyOutcome[] = [];
+  let recipients: string[] | undefined;
+  try {
+    recipients = recipientsOf(o.encrypt, ctx);
+  } catch (err) {
+    // Without its key nothing may leave the host in clear: every copy fails.
+    return (o.copies ?? []).map((c) => ({ to: c.to, ok: false, line: `copy ${c.to}: ${failure(err)}` }));
+  }
+  for (const c of o.copies ?? []) {
+    ctx.signal.throwIfAborted();
+    let target: S3Target | undefined;
+    try {
+      target = targetOf(c);
+      const aborted = await target.abortStaleUploads(`${ctx.taskId}-`, runStart);
+      const leftovers = await findRemoteLeftovers(target, ctx.taskId, runStart);
+      if (leftovers.length > 0) {
+        ctx.logger.warn({ copy: target.url, objects: leftovers }, 'removing what an interrupted upload left');
+        await target.remove(leftovers);
+      }
+      const shipped = await shipArchive(target, {
+        archivePath: archive.path,
+        sidecar: archive.sidecar,
+        recipients,
+        signal: ctx.signal,
+      });
+      const pruned = c.keep
+        ? await pruneRemote(target, ctx.taskId, c.keep, archive.sidecar.archive.name)
+        : undefined;
+      out.push({
+        to: target.url,
+        ok: true,
+        line: `copied to ${target.url}/${shipped.object}${recipients ? ' (age-encrypted)' : ''}${pruned?.removed.length ? `, pruned ${pruned.removed.length} there` : ''}`,
+        object: shipped.object,
+        size: shipped.size,
+        sha256: shipped.sha256,
+        pruned: pruned?.removed.map((a) => a.name) ?? [],
+        leftovers: leftovers.length + (aborted ?? 0),
+      });
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      out.push({ to: c.to, ok: false, line: `copy ${target?.url ?? c.to}: ${failure(err)}` });
+    } finally {
+      target?.close();
+    }
+  }
+  return out;
+}

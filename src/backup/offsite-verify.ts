@@ -1,0 +1,117 @@
+/**
+ * Verify and restore of a copy: the object is streamed from the bucket into a private temp dir
+ * (its SHA-256 checked against the index or sidecar as it arrives, decrypted on the way when it
+ * is encrypted), then read by the same code as a local archive — every entry's checksum, and for
+ * a restore the same tar-slip protection. The temp dir is removed afterwards, whatever happened.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatSize } from '../core/size.js';
+import { fetchRemote, type Fetched, type RemoteArchive } from './offsite.js';
+import { CopyError, parseS3Url, type S3Target } from './s3-target.js';
+import { checkArchive, describeProblems, type ArchiveCheck } from './verify-archive.js';
+
+export interface RemoteCheck {
+  readonly archive: RemoteArchive;
+  readonly ok: boolean;
+  /** false: encrypted and no identity given — only the ciphertext's checksum was checked. */
+  readonly lookedInside: boolean;
+  readonly entries: number;
+  readonly problems: string[];
+  readonly check?: ArchiveCheck;
+}
+
+/** `s3://bucket/prefix/NAME` → the copy's URL and the archive name (`.age` dropped). */
+export function splitCopyUrl(url: string): { copy: string; name: string } {
+  const at = url.lastIndexOf('/');
+  const copy = url.slice(0, at);
+  const name = url.slice(at + 1).replace(/\.age$/, '');
+  if (at <= 's3://'.length || !parseS3Url(copy) || name === '')
+    throw new CopyError(`${url}: expected s3://bucket/prefix/ARCHIVE-NAME`);
+  return { copy, name };
+}
+
+function checksumProblem(f: Fetched): string | undefined {
+  if (f.size !== f.expected.size)
+    return `the stored object is ${formatSize(f.size)} (${f.size} bytes); its index says ${f.expected.size} bytes`;
+  if (f.sha256 !== f.expected.sha256) return 'the stored object does not match its SHA-256';
+  return undefined;
+}
+
+/** Streams a copy into a temp dir and runs `use` on the (decrypted) archive there. */
+export async function withFetched<T>(
+  t: S3Target,
+  a: RemoteArchive,
+  identities: readonly string[] | undefined,
+  use: (f: Fetched) => Promise<T>,
+  o: { parent?: string; signal?: AbortSignal } = {},
+): Promise<T> {
+  const dir = mkdtempSync(join(o.parent ?? tmpdir(), 'caretaker-copy-'));
+  try {
+    const f = await fetchRemote(t, a, dir, identities, o.signal);
+    return await use(f);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function verifyRemote(
+  t: S3Target,
+  a: RemoteArchive,
+  identities: readonly string[] | undefined,
+  o: { parent?: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<RemoteCheck> {
+  return withFetched(
+    t,
+    a,
+    identities,
+    async (f) => {
+      const bad = checksumProblem(f);
+      if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
+      if (!f.path)
+        return {
+          archive: a,
+          ok: true,
+          lookedInside: false,
+          entries: 0,
+          problems: [],
+        };
+      const check = await checkArchive(f.path, { signal: o.signal, onProgress: o.onProgress });
+      return {
+        archive: a,
+        ok: check.ok,
+        lookedInside: true,
+        entries: check.entries,
+        problems: describeProblems(check, 20),
+        check,
+      };
+    },
+    o,
+  );
+}
+
+/** Fetches a copy, checks the stored object's checksum, and runs `use` on the archive. */
+export async function withRemoteArchive<T>(
+  t: S3Target,
+  a: RemoteArchive,
+  identities: readonly string[] | undefined,
+  use: (path: string) => Promise<T>,
+  o: { parent?: string; signal?: AbortSignal } = {},
+): Promise<T> {
+  if (a.encrypted && !identities)
+    throw new CopyError(
+      `${a.url} is encrypted: give the key with --identity FILE (or encrypt.identity_file)`,
+    );
+  return withFetched(
+    t,
+    a,
+    identities,
+    async (f) => {
+      const bad = checksumProblem(f);
+      if (bad) throw new CopyError(`${a.url}: ${bad}; nothing was restored`);
+      return use(f.path!);
+    },
+    o,
+  );
+}

@@ -1,0 +1,272 @@
+/**
+ * Copies of finished archives on an S3-compatible bucket: what is uploaded, in which order, how a
+ * copy is listed, retained and fetched back.
+ *
+ * Under the copy's prefix an archive is one to three objects:
+ *   plain:     NAME                    the archive, the same bytes as the local one
+ *              NAME.manifest.json      its sidecar — uploaded last: the mark of a complete copy
+ *   encrypted: NAME.age                the archive, age-encrypted
+ *              NAME.manifest.json.age  its sidecar, age-encrypted (file names are secrets too)
+ *              NAME.age.index.json     clear: name, time, size and SHA-256 of the ciphertext —
+ *                                      uploaded last; lets list and retention work without a key
+ * An archive whose mark is missing (an interrupted upload) does not count: `backup list` does not
+ * show it, and the next run of the task deletes it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { applyRetention, type KeepPolicy } from '../core/retention.js';
+import { parseArchiveName } from './archive-name.js';
+import { decryptBytes, decryptStream, encryptBytes, encryptStream } from './age-stream.js';
+import { parseSidecar, serializeManifest, writeSidecar, type Sidecar } from './manifest.js';
+import { CopyError, type S3Target } from './s3-target.js';
+import { z } from 'zod';
+
+export const INDEX_FORMAT = 'caretaker-copy-index/1';
+const MANIFEST_SUFFIX = '.manifest.json';
+const AGE = '.age';
+const INDEX_SUFFIX = '.index.json';
+
+const indexSchema = z.object({
+  format: z.literal(INDEX_FORMAT),
+  name: z.string(),
+  task: z.string(),
+  createdAt: z.string(),
+  size: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type CopyIndex = z.infer<typeof indexSchema>;
+
+export interface RemoteArchive {
+  /** The archive's own name (as the local one: `task-20261204T010000Z.tar.gz`). */
+  readonly name: string;
+  /** The archive object under the prefix (`NAME` or `NAME.age`). */
+  readonly object: string;
+  readonly url: string;
+  readonly task: string;
+  readonly time: number;
+  readonly seq: number;
+  readonly size: number;
+  readonly encrypted: boolean;
+}
+
+function markOf(name: string, encrypted: boolean): string {
+  return encrypted ? `${name}${AGE}${INDEX_SUFFIX}` : `${name}${MANIFEST_SUFFIX}`;
+}
+
+function objectsOf(name: string, encrypted: boolean): string[] {
+  // The mark first: a half-finished removal never leaves something that looks complete.
+  return encrypted
+    ? [markOf(name, true), `${name}${MANIFEST_SUFFIX}${AGE}`, `${name}${AGE}`]
+    : [markOf(name, false), name];
+}
+
+/** Counts bytes and hashes them as they pass. */
+class Hasher extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.push(chunk);
+    done();
+  }
+}
+
+export interface ShipOptions {
+  readonly archivePath: string;
+  readonly sidecar: Sidecar;
+  /** age recipients: the copy is encrypted. */
+  readonly recipients?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface Shipped {
+  readonly object: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** Uploads one finished archive: the archive streamed from disk, then its manifest, then the mark. */
+export async function shipArchive(t: S3Target, o: ShipOptions): Promise<Shipped> {
+  const name = o.sidecar.archive.name;
+  const encrypted = o.recipients !== undefined;
+  const hasher = new Hasher();
+  const file = createReadStream(o.archivePath, { highWaterMark: 1024 * 1024 });
+  const plain: Readable = encrypted ? await encryptStream(file, o.recipients!) : file;
+  const body = plain.pipe(hasher);
+  plain.on('error', (err) => hasher.destroy(err));
+  const object = encrypted ? `${name}${AGE}` : name;
+  await t.upload(object, body, o.signal);
+  const sha256 = hasher.hash.digest('hex');
+  if (!encrypted && (sha256 !== o.sidecar.archive.sha256 || hasher.bytes !== o.sidecar.archive.size))
+    throw new CopyError(`${o.archivePath} changed while it was uploaded`);
+  const manifest = serializeManifest(o.sidecar);
+  if (!encrypted) {
+    await t.put(markOf(name, false), manifest);
+    return { object, size: hasher.bytes, sha256 };
+  }
+  await t.put(`${name}${MANIFEST_SUFFIX}${AGE}`, await encryptBytes(Buffer.from(manifest), o.recipients!));
+  const index: CopyIndex = {
+    format: INDEX_FORMAT,
+    name,
+    task: o.sidecar.task,
+    createdAt: o.sidecar.createdAt,
+    size: hasher.bytes,
+    sha256,
+  };
+  await t.put(markOf(name, true), `${JSON.stringify(index, null, 2)}\n`);
+  return { object, size: hasher.bytes, sha256 };
+}
+
+/** The complete archives of the copy (of one task when given), newest first. */
+export async function listRemote(t: S3Target, task?: string): Promise<RemoteArchive[]> {
+  const objects = await t.list();
+  const keys = new Set(objects.map((o) => o.key));
+  const out: RemoteArchive[] = [];
+  for (const o of objects) {
+    const encrypted = o.key.endsWith(AGE) && !o.key.endsWith(`${MANIFEST_SUFFIX}${AGE}`);
+    const name = encrypted ? o.key.slice(0, -AGE.length) : o.key;
+    const parsed = parseArchiveName(name);
+    if (!parsed || (task !== undefined && parsed.task !== task)) continue;
+    if (!keys.has(markOf(name, encrypted))) continue;
+    out.push({
+      name,
+      object: o.key,
+      url: `${t.url}/${o.key}`,
+      task: parsed.task,
+      time: parsed.time,
+      seq: parsed.seq,
+      size: o.size,
+      encrypted,
+    });
+  }
+  return out.sort((a, b) => b.time - a.time || b.seq - a.seq);
+}
+
+/**
+ * What interrupted runs of this task left: archive objects without their mark, and marks or
+ * manifests without their archive, last written before `before` (ms). Multipart uploads are
+ * handled by S3Target.abortStaleUploads.
+ */
+export async function findRemoteLeftovers(t: S3Target, task: string, before: number): Promise<string[]> {
+  const objects = await t.list();
+  const complete = new Set((await listRemote(t, task)).flatMap((a) => objectsOf(a.name, a.encrypted)));
+  return objects
+    .filter((o) => {
+      if (complete.has(o.key) || o.modified >= before) return false;
+      const base = o.key.replace(/(\.manifest\.json)?(\.age)?(\.index\.json)?$/, '');
+      return parseArchiveName(base)?.task === task;
+    })
+    .map((o) => o.key)
+    .sort();
+}
+
+export interface RemotePrune {
+  readonly removed: RemoteArchive[];
+  readonly bytesFreed: number;
+}
+
+/** Applies the keep rules to the copy; never removes `keepName` (the archive just shipped). */
+export async function pruneRemote(
+  t: S3Target,
+  task: string,
+  policy: KeepPolicy,
+  keepName?: string,
+): Promise<RemotePrune> {
+  const archives = await listRemote(t, task);
+  const byName = new Map(archives.map((a) => [a.name, a]));
+  const decision = applyRetention(
+    archives.map((a) => ({ id: a.name, time: a.time + a.seq })),
+    policy,
+  );
+  const removed: RemoteArchive[] = [];
+  let bytesFreed = 0;
+  for (const id of decision.remove) {
+    if (id === keepName) continue;
+    const a = byName.get(id)!;
+    await t.remove(objectsOf(a.name, a.encrypted));
+    removed.push(a);
+    bytesFreed += a.size;
+  }
+  return { removed, bytesFreed };
+}
+
+export interface Fetched {
+  /** The (decrypted) archive, with its sidecar beside it; undefined when it could not be decrypted. */
+  readonly path: string | undefined;
+  readonly sidecar: Sidecar | undefined;
+  /** SHA-256 of the stored object (the ciphertext when encrypted). */
+  readonly sha256: string;
+  readonly size: number;
+  /** What the index or sidecar says the stored object should be. */
+  readonly expected: { readonly size: number; readonly sha256: string };
+}
+
+async function readIndex(t: S3Target, a: RemoteArchive): Promise<CopyIndex> {
+  const text = (await t.getText(markOf(a.name, true))).toString('utf8');
+  const parsed = indexSchema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
+  if (!parsed.success) throw new CopyError(`${a.url}${INDEX_SUFFIX} is not a caretaker copy index`);
+  return parsed.data;
+}
+
+/**
+ * Streams a copy into `dir` (a private temp dir of the caller), checking the stored object's
+ * SHA-256 as it arrives and decrypting it when it is encrypted. Without identities an encrypted
+ * copy is only hashed: `path` and `sidecar` are undefined.
+ */
+export async function fetchRemote(
+  t: S3Target,
+  a: RemoteArchive,
+  dir: string,
+  identities: readonly string[] | undefined,
+  signal?: AbortSignal,
+): Promise<Fetched> {
+  let sidecar: Sidecar | undefined;
+  let expected: { size: number; sha256: string };
+  if (a.encrypted) {
+    const index = await readIndex(t, a);
+    expected = { size: index.size, sha256: index.sha256 };
+    if (identities) {
+      const text = await decryptBytes(
+        await t.getText(`${a.name}${MANIFEST_SUFFIX}${AGE}`),
+        identities,
+        `${t.url}/${a.name}${MANIFEST_SUFFIX}`,
+      );
+      sidecar = parseSidecarText(text.toString('utf8'), `${t.url}/${a.name}${MANIFEST_SUFFIX}`);
+    }
+  } else {
+    sidecar = parseSidecarText(
+      (await t.getText(markOf(a.name, false))).toString('utf8'),
+      `${t.url}/${a.name}${MANIFEST_SUFFIX}`,
+    );
+    expected = { size: sidecar.archive.size, sha256: sidecar.archive.sha256 };
+  }
+  const hasher = new Hasher();
+  const body = await t.get(a.object);
+  const path = sidecar ? join(dir, a.name) : undefined;
+  if (!path) await pipeline(body, hasher, new PassThrough().resume(), { signal });
+  else if (!a.encrypted) await pipeline(body, hasher, createWriteStream(path, { mode: 0o600 }), { signal });
+  else {
+    const counted = body.pipe(hasher);
+    body.on('error', (err) => hasher.destroy(err));
+    const clear = await decryptStream(counted, identities!, a.url);
+    await pipeline(clear, createWriteStream(path, { mode: 0o600 }), { signal });
+  }
+  if (path && sidecar) writeSidecar(path, sidecar);
+  return { path, sidecar, sha256: hasher.hash.digest('hex'), size: hasher.bytes, expected };
+}
+
+function parseSidecarText(text: string, what: string): Sidecar {
+  return parseSidecar(text, what);
+}
