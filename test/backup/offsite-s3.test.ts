@@ -382,5 +382,16 @@ describe('backup list shows the copies', () => {
       'cannot list copy s3://gone-bucket/x: the bucket does not exist (NoSuchBucket)',
     );
     expect(readdirSync(join(dir, 'backups')).length).toBeGreaterThan(0);
+    // --json: one array whatever is configured, each archive saying where it is.
+    const j = await cliAsync(['backup', 'list', '--json'], { cwd: dir });
+    expect(j.code).toBe(1);
+    const all = JSON.parse(j.stdout) as { name: string; where: string }[];
+    expect(all.map((a) => [a.name, a.where])).toEqual([
+      [local!.name, 'local'],
+      [local!.name, 's3://bkt/web-3'],
+    ]);
+    expect(j.stderr.trim()).toBe(
+      'cannot list copy s3://gone-bucket/x: the bucket does not exist (NoSuchBucket)',
+    );
   }, 60_000);
 });

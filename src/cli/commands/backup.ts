@@ -34,8 +34,15 @@ export async function backupListCommand(opts: DestOptions, io: Io): Promise<numb
   const entries = backups.list();
   const copies = await backups.listCopies();
   const copyFailed = copies.filter((c) => c.error !== undefined);
+  const failedLine = (c: (typeof copies)[number]) =>
+    `cannot list copy ${c.error!.startsWith('copy ') ? c.error!.slice(5) : `${c.where}: ${c.error}`}`;
   if (opts.json) {
-    printJson(io, copies.length ? { archives: entries, copies } : entries);
+    // One array whatever is configured: the local archives, then each copy's, each saying where.
+    for (const c of copyFailed) io.err(failedLine(c));
+    printJson(io, [
+      ...entries.map((e) => ({ ...e, where: 'local' })),
+      ...copies.flatMap((c) => c.archives.map((a) => ({ ...a, where: c.where }))),
+    ]);
     return copyFailed.length ? 1 : 0;
   }
   const now = Date.now();
@@ -54,10 +61,7 @@ export async function backupListCommand(opts: DestOptions, io: Io): Promise<numb
     io.out('');
     if (rows.length > 0) io.out(table(['COPY OF', 'WHERE', 'SIZE', 'AGE', 'ENCRYPTED'], rows));
     for (const c of copies) if (!c.error && c.archives.length === 0) io.out(`no archives in ${c.where} yet`);
-    for (const c of copyFailed)
-      io.err(
-        `cannot list copy ${c.error!.startsWith('copy ') ? c.error!.slice(5) : `${c.where}: ${c.error}`}`,
-      );
+    for (const c of copyFailed) io.err(failedLine(c));
   }
   return copyFailed.length ? 1 : 0;
 }
