@@ -17,6 +17,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { parseS3Url } from './s3-url.js';
 
 // The SDK warns on every CLI run under Node 20 that its releases after January 2027 need Node 22;
 // caretaker pins the SDK in its lock file and supports Node 20, so the warning only alarms operators.
@@ -37,18 +38,7 @@ export class CopyError extends Error {
   override name = 'CopyError';
 }
 
-export interface ParsedS3Url {
-  readonly bucket: string;
-  /** '' or ending with '/'. */
-  readonly prefix: string;
-}
-
-export function parseS3Url(url: string): ParsedS3Url | undefined {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!m) return undefined;
-  const rest = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  return { bucket: m[1]!, prefix: rest ? `${rest}/` : '' };
-}
+export { parseS3Url, type ParsedS3Url } from './s3-url.js';
 
 export interface RemoteObject {
   readonly key: string;

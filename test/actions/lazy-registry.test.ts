@@ -55,7 +55,18 @@ const IMPLEMENTATIONS = [
   'actions/prune-files/tree-walk.js',
   'backup/write-archive.js',
 ];
-const HEAVY = ['tar', 'pg', 'ioredis', 'markdown-it', 'typescript', 'fast-xml-parser', 'ajv', 'smol-toml'];
+const HEAVY = [
+  'tar',
+  'pg',
+  'ioredis',
+  'markdown-it',
+  'typescript',
+  'fast-xml-parser',
+  'ajv',
+  'smol-toml',
+  '@aws-sdk/client-s3',
+  'age-encryption',
+];
 // (node:child_process is loaded by commander itself, for its executable subcommands.)
 const HEAVY_BUILTINS = ['node:tls'];
 

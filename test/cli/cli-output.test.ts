@@ -32,7 +32,19 @@ function throughSlowPipe(args: string[], cwd: string): Promise<{ code: number | 
       });
       child.stdout.resume();
     }, 500);
-    child.on('close', (code) => resolve({ code, bytes }));
+    // Done once the process exited and every byte was read: 'end' comes only after the last
+    // chunk was consumed, where 'close' may come while the paused stream still holds data.
+    let code: number | null | undefined;
+    let ended = false;
+    const done = () => code !== undefined && ended && resolve({ code, bytes });
+    child.on('exit', (c) => {
+      code = c;
+      done();
+    });
+    child.stdout.on('end', () => {
+      ended = true;
+      done();
+    });
   });
 }
 

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { stringList } from '../../schema/values.js';
 import { hasKeepRule } from '../../core/retention.js';
 import { pgSource } from '../../backup/postgres.js';
-import { parseS3Url } from '../../backup/s3-target.js';
-import { parseRecipients } from '../../backup/age-stream.js';
+import { looksLikeAgeRecipient } from '../../backup/age-recipient.js';
+import { parseS3Url } from '../../backup/s3-url.js';
 
 const count = z.number({ error: 'expected a whole number ≥ 1' }).int().min(1);
 
@@ -86,17 +86,9 @@ const encryptSchema = z
   .strictObject({
     recipients: z
       .array(
-        z.string().refine(
-          (r) => {
-            try {
-              parseRecipients([r], '');
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          { error: 'expected an age recipient (age1…, as age-keygen -y prints)' },
-        ),
+        z.string().refine(looksLikeAgeRecipient, {
+          error: 'expected an age recipient (age1…, as age-keygen -y prints)',
+        }),
       )
       .min(1)
       .optional(),
