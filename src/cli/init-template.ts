@@ -85,7 +85,10 @@ with:
   paths: ["data"]
   dest: backups
   keep: { daily: 7, weekly: 4, monthly: 6 }
-  verify: true`,
+  verify: true
+  # A copy off this host, encrypted so the bucket never sees the files (docs/actions/backup.md):
+  # copies: [{ to: "s3://my-bucket/this-host", region: eu-central-1, access_key_env: S3_KEY, secret_key_env: S3_SECRET, keep: { daily: 14 } }]
+  # encrypt: { recipients: ["age1..."] }   # age-keygen -y key.txt prints it; keep key.txt elsewhere`,
   },
   {
     id: 'verify-backups',
