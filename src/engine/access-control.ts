@@ -94,8 +94,14 @@ export function generateToken(): string {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** One audit row per distinct refusal and source in this long (see recordRefusal). */
+export const REFUSAL_WINDOW_MS = 60_000;
+const MAX_REFUSAL_KEYS = 10_000;
+
 export class AccessControl {
   readonly #o: AccessControlOptions;
+  /** Refusals written in the last minute, by what they were, with how many more came since. */
+  readonly #refusals = new Map<string, { since: number; more: number }>();
   /** When each token's last use was last written (at most once a minute, see TOKEN_TOUCH_EVERY_MS). */
   readonly #touched = new Map<string, number>();
 
@@ -255,6 +261,31 @@ export class AccessControl {
         };
     }
     return { ok: true };
+  }
+
+  /**
+   * The audit row of a refused request. The same refusal from the same source (a scanner, a
+   * client with a stale token) is written once a minute; the ones in between are counted into the
+   * next such row ("and N more like it since …"), so the log stays readable and an
+   * unauthenticated client cannot fill the disk with it. Null when this one was only counted.
+   */
+  async recordRefusal(e: AuditEntry): Promise<AuditRecord | null> {
+    const now = this.#o.clock.now();
+    const key = [e.source, e.actor, e.action, e.target ?? '', e.detail ?? ''].join('\u0000');
+    const seen = this.#refusals.get(key);
+    if (seen && now - seen.since < REFUSAL_WINDOW_MS) {
+      seen.more++;
+      return null;
+    }
+    if (!seen && this.#refusals.size >= MAX_REFUSAL_KEYS) {
+      for (const [k, r] of this.#refusals) if (now - r.since >= REFUSAL_WINDOW_MS) this.#refusals.delete(k);
+      if (this.#refusals.size >= MAX_REFUSAL_KEYS) this.#refusals.delete(this.#refusals.keys().next().value!);
+    }
+    this.#refusals.delete(key); // re-inserted last: the Map's order is the order of the windows
+    this.#refusals.set(key, { since: now, more: 0 });
+    if (!seen || seen.more === 0) return this.record(e);
+    const since = new Date(seen.since).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.record({ ...e, detail: `${e.detail ?? ''} (and ${seen.more} more like it since ${since})` });
   }
 
   /** Appends one audit row, at the clock's now. */

@@ -106,7 +106,11 @@ export function installGuard(
     status: 401 | 403,
     e: AuditEntry & { detail: string },
   ) => {
-    await write(e);
+    try {
+      await (await caretaker.access()).recordRefusal(e);
+    } catch (err) {
+      caretaker.logger.error({ err, audit: e }, 'could not write an audit row');
+    }
     return reply.code(status).send({ error: e.detail, exitCode: 2 });
   };
 

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Caretaker } from '../../src/caretaker.js';
 import { roleBelow, type TokenRole } from '../../src/core/access-roles.js';
+import { REFUSAL_WINDOW_MS } from '../../src/engine/access-control.js';
 import { createCaretaker, defineAction, ManualClock } from '../../src/index.js';
 import { buildApi } from '../../src/server/api.js';
 import Fastify from 'fastify';
@@ -209,7 +210,8 @@ describe('API access: tokens that are refused', () => {
     expect((await get(bearer(s.tokens.operator))).statusCode).toBe(200);
 
     const refused = (await auditRows(s.caretaker)).filter((r) => r.outcome === 'refused');
-    expect(refused.map((r) => r.actor)).toEqual(['viewer-1', 'short', 'anonymous', 'anonymous', 'anonymous']);
+    // Newest first; the two malformed headers within a minute are one row (see the throttle test).
+    expect(refused.map((r) => r.actor)).toEqual(['viewer-1', 'short', 'anonymous', 'anonymous']);
     expect(
       refused.every((r) => r.action === 'read' && r.target === '/v1/tasks' && r.source === '127.0.0.1'),
     ).toBe(true);
@@ -267,6 +269,7 @@ describe('API access: tokens that are refused', () => {
     } finally {
       delete process.env[env];
     }
+    s.clock.advance(REFUSAL_WINDOW_MS); // the same refusal again within a minute would be counted, not written
     expect((await post()).statusCode).toBe(401);
     const rows = await auditRows(s.caretaker);
     expect(rows.map((r) => [r.actor, r.action, r.outcome])).toEqual([
@@ -372,5 +375,24 @@ describe('metrics of a pause', () => {
     await s.socket.inject({ method: 'POST', url: '/v1/tasks/hello/resume' });
     const resumed = (await s.socket.inject({ method: 'GET', url: '/metrics' })).body;
     expect(resumed).toMatch(/^caretaker_task_paused\{task="hello"\} 0$/m);
+  });
+});
+
+describe('API access: refusals that repeat', () => {
+  it('writes the same refusal from the same source once a minute, counting the rest into the next row', async () => {
+    const s = await setup();
+    const scan = () => s.tcp.inject({ method: 'GET', url: '/v1/tasks' });
+    for (let i = 0; i < 100; i++) expect((await scan()).statusCode).toBe(401);
+    const other = await s.tcp.inject({ method: 'GET', url: '/v1/runs' }); // another refusal: its own row
+    expect(other.statusCode).toBe(401);
+    let rows = (await auditRows(s.caretaker)).filter((r) => r.outcome === 'refused');
+    expect(rows.map((r) => r.target)).toEqual(['/v1/runs', '/v1/tasks']);
+    s.clock.advance(REFUSAL_WINDOW_MS);
+    expect((await scan()).statusCode).toBe(401);
+    rows = (await auditRows(s.caretaker)).filter((r) => r.outcome === 'refused' && r.target === '/v1/tasks');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.detail).toBe(
+      `this endpoint needs a token: Authorization: Bearer TOKEN (caretaker token create) (and 99 more like it since ${new Date(T0).toISOString().replace(/\.\d{3}Z$/, 'Z')})`,
+    );
   });
 });
