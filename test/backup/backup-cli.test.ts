@@ -58,6 +58,20 @@ describe('caretaker backup list | verify | restore', () => {
     );
     expect(cli(['backup', 'restore', name, '--to', to, '--force'], { cwd: dir }).code).toBe(0);
 
+    // Each restore is in the audit log too, as this Unix user from the CLI, the refused one failed.
+    const audit = JSON.parse(cli(['audit', '--json'], { cwd: dir }).stdout) as {
+      actor: string;
+      source: string;
+      action: string;
+      target: string;
+      outcome: string;
+    }[];
+    expect(audit.filter((a) => a.action === 'restore').map((a) => [a.source, a.target, a.outcome])).toEqual([
+      ['cli', name, 'ok'],
+      ['cli', name, 'failed'],
+      ['cli', name, 'ok'],
+    ]);
+
     // Each restore is in the backup task's history (trigger restore), the refused one as failed;
     // none of them counts as a run of the task.
     const history = JSON.parse(cli(['history', 'nightly', '--json'], { cwd: dir }).stdout) as {

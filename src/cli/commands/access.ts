@@ -7,7 +7,8 @@ import { userInfo } from 'node:os';
 import type { AccessControl, AuditRecord, Caretaker, TokenView } from '../../caretaker.js';
 import { parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../errors/usage-error.js';
-import { openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
+import { existsSync } from 'node:fs';
+import { configPath, openCaretaker, printJson, type GlobalOptions, type Io } from '../context.js';
 import { oneLine, relative, table } from '../format.js';
 
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'));
@@ -44,15 +45,17 @@ export async function auditedByCli<T>(
 }
 
 /**
- * An edit of the config file made by this command (create-task, schedule-task): its audit row,
- * written after the edit on the store the edited file names. A store that cannot be opened is
- * said on stderr; the edit itself stands.
+ * The audit row of a change this command made without a daemon and without a caretaker of its
+ * own open (create-task, schedule-task, backup restore): written afterwards on the store the
+ * config names. No config file (a restore on a bare host): nothing to write to. A store that
+ * cannot be opened is said on stderr; the change itself stands.
  */
-export async function auditConfigEdit(
+export async function auditCliChange(
   opts: GlobalOptions,
-  what: { action: string; target: string; detail: string },
+  what: { action: string; target: string; outcome?: 'ok' | 'failed'; detail: string | null },
   warn: (line: string) => void,
 ): Promise<void> {
+  if (!existsSync(configPath(opts))) return;
   try {
     const caretaker = await openCaretaker(opts);
     try {
@@ -63,7 +66,7 @@ export async function auditConfigEdit(
         source: 'cli',
         action: what.action,
         target: what.target,
-        outcome: 'ok',
+        outcome: what.outcome ?? 'ok',
         detail: what.detail,
       });
     } finally {

@@ -5,6 +5,7 @@ import { printJson, type Io } from '../context.js';
 import { ProgressBar } from '../progress-bar.js';
 import { backupsOf, type DestOptions } from './backup.js';
 import { plural } from '../../core/plural.js';
+import { auditCliChange } from './access.js';
 
 export interface RestoreCommandOptions extends DestOptions {
   readonly to?: string;
@@ -36,9 +37,23 @@ export async function backupRestoreCommand(
       identity: opts.identity,
       onProgress: (done, total, label) => bar.update({ done, total, unit: 'bytes', label }),
     });
-  } finally {
+  } catch (err) {
     bar.done();
+    const failed = {
+      action: 'restore',
+      target: archive,
+      outcome: 'failed' as const,
+      detail: (err as Error).message,
+    };
+    await auditCliChange(opts, failed, (line) => io.err(line));
+    throw err;
   }
+  bar.done();
+  await auditCliChange(
+    opts,
+    { action: 'restore', target: archive, detail: `into ${result.root}: ${plural(result.files, 'file')}` },
+    (line) => io.err(line),
+  );
   if (opts.json) {
     printJson(io, {
       archive: archive.startsWith('s3://') ? archive : result.archive.path,

@@ -13,7 +13,7 @@ import {
 import { UsageError } from '../../errors/usage-error.js';
 import { findDaemon } from '../../server/client.js';
 import { configPath, printJson, type GlobalOptions, type Io } from '../context.js';
-import { auditConfigEdit } from './access.js';
+import { auditCliChange } from './access.js';
 
 interface Reloaded {
   readonly reloaded: boolean;
@@ -100,7 +100,7 @@ export async function createTaskCommand(
     timeout: opts.timeout,
     with: opts.with,
   });
-  await auditConfigEdit(
+  await auditCliChange(
     opts,
     { action: 'create-task', target: out.task, detail: `${action}, schedule "${out.schedule}"` },
     (line) => io.err(line),
@@ -124,7 +124,7 @@ export async function scheduleTaskCommand(
   const expr = required(opts.cron, '--cron EXPR', 'schedule-task');
   const stamp = loadedSame(file);
   const out = await scheduleTaskInFile(file, id, expr);
-  await auditConfigEdit(
+  await auditCliChange(
     opts,
     { action: 'schedule-task', target: out.task, detail: `"${out.previous ?? ''}" -> "${out.schedule}"` },
     (line) => io.err(line),
