@@ -5,17 +5,21 @@
 //   - a heartbeat every 5 s (lease 15 s) at its own phase: heartbeat(), every third beat
 //     listHosts(), then expiredClaims();
 //   - 20 host-task runs a minute (one every 3 s): insertRun (claiming its fire), startRun, finishRun;
-//   - 100 cluster tasks with a slot every 10 s, which every host claims (claimSlot): the winner
-//     records its run (insertRun, attachRun, startRun, finishRun) and releases the slot done; each
-//     loser records the fire as passed (claimFire), as ClusterSlots.claim does.
-// Cluster slots are spread over the 10 s (task i at +i × 100 ms: --align spread, the default) or
-// all at the same instant (--align burst: 100 tasks on one `*/10` cron).
+//   - 100 cluster tasks with a slot every 10 s, which every host claims: as the engine does
+//     (--claim batch, the default), all the slots due at one instant in one claimSlots statement,
+//     which also records the lost ones as passed; or (--claim single, the engine before
+//     2026-12-06) one claimSlot per slot and a claimFire per lost slot. The winner records its
+//     run (insertRun, attachRun, startRun, finishRun) and releases the slot done.
+// Cluster slots are whole seconds (the scheduler's precision): task i on second i mod 10 of every
+// 10 s (--align seconds, the default: 10 slots at each second), spread over the 10 s at +i × 100
+// ms (--align spread: one slot per instant), or all on one instant (--align burst).
 // Measured: claims/s, claimSlot latency (from the call, pool wait included) p50/p99, duplicate runs
 // (by the winners counted in the workers, and in the claims and runs tables), the CPU of the
 // PostgreSQL backends serving the fleet (/proc/PID/stat, found by application_name), heartbeat
 // latency. Goals: claim p99 < 50 ms; duplicates 0.
 //   node bench/fleet/fleet-sim.bench.mjs [--hosts 500] [--workers 5] [--pool 6] [--seconds 120]
-//     [--tasks 100] [--align spread|burst] [--no-claim-fire] [--quick]
+//     [--tasks 100] [--align seconds|spread|burst] [--claim batch|single] [--no-claim-fire]
+//     [--quick]
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +39,7 @@ const HOSTS_EVERY_BEATS = 3;
 
 const args = process.argv.slice(2);
 const { PgStore } = await import(join(ROOT, 'dist/store/postgres/pg-store.js'));
+const { isSlotCandidate, fallbackDelayMs } = await import(join(ROOT, 'dist/core/slot-candidates.js'));
 
 // ---------------------------------------------------------------------------------------------
 async function main() {
@@ -56,9 +61,14 @@ async function main() {
   const poolSize = int('pool', 6);
   const seconds = int('seconds', quick ? 20 : 120);
   const tasks = int('tasks', 100);
-  const align = flag('align', 'spread');
-  if (align !== 'spread' && align !== 'burst') {
-    console.error(`fleet-sim.bench: --align: expected spread or burst, got "${align}"`);
+  const align = flag('align', 'seconds');
+  if (!['seconds', 'spread', 'burst'].includes(align)) {
+    console.error(`fleet-sim.bench: --align: expected seconds, spread or burst, got "${align}"`);
+    process.exit(2);
+  }
+  const claimMode = flag('claim', 'batch');
+  if (!['batch', 'single'].includes(claimMode)) {
+    console.error(`fleet-sim.bench: --claim: expected batch or single, got "${claimMode}"`);
     process.exit(2);
   }
   const claimFire = !args.includes('--no-claim-fire');
@@ -99,7 +109,19 @@ async function main() {
       const mine = [];
       for (let h = w; h < hosts; h += workers) mine.push(h);
       const child = fork(import.meta.filename, ['--worker'], { serialization: 'advanced' });
-      child.send({ schema, url: URL, hosts: mine, poolSize, t0, tEnd, tasks, align, claimFire });
+      child.send({
+        schema,
+        url: URL,
+        hosts: mine,
+        totalHosts: hosts,
+        poolSize,
+        t0,
+        tEnd,
+        tasks,
+        align,
+        claimFire,
+        claimMode,
+      });
       children.push(
         new Promise((res, rej) => {
           child.on('message', res);
@@ -123,6 +145,7 @@ async function main() {
     tasks,
     align,
     claimFire,
+    claimMode,
     loadBefore,
     results,
     cpu,
@@ -251,6 +274,7 @@ function report(o) {
   const sum = (k) => o.results.reduce((n, r) => n + r.count[k], 0);
   const err = o.results.flatMap((r) => r.errors);
   const claim = cat('claim');
+  const fallbackClaim = cat('fallbackClaim');
   const hb = cat('heartbeat');
   const beat = cat('beat');
   const late = cat('clusterLate');
@@ -263,7 +287,7 @@ function report(o) {
     `${((s / (span * cores)) * 100).toFixed(1)} % of the machine (${((s / span) * 100).toFixed(0)} % of a core) over ${span.toFixed(0)} s`;
   console.log(
     `${o.hosts} hosts in ${o.workers} processes (pool of ${o.poolSize} each, ${o.workers * o.poolSize} connections), ${o.seconds} s, ` +
-      `${o.tasks} cluster tasks every 10 s (${o.align}), losers ${o.claimFire ? 'record the passed fire (claimFire)' : 'write nothing'}; ` +
+      `${o.tasks} cluster tasks every 10 s (${o.align}), ${o.claimMode === 'batch' ? 'the slots of an instant claimed in one claimSlots statement per host' : `one claimSlot per slot, losers ${o.claimFire ? 'record the passed fire (claimFire)' : 'write nothing'}`}; ` +
       `load ${o.loadBefore} → ${loadLine()}\n`,
   );
   console.log('| measure | value | goal | met? |');
@@ -276,22 +300,28 @@ function report(o) {
       '',
     ],
     [
-      'claimSlot calls issued in the window',
+      'slot claims issued in the window',
       `${n0(sum('claimsIssued'))} (${n0(sum('claimsIssued') / o.seconds)}/s)`,
       '',
       '',
     ],
     [
-      'claimSlot calls answered (in the window and the drain after it)',
-      `${n0(claim.length)} (${n0(claim.length / (o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))))}/s over ${(o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))).toFixed(0)} s)`,
+      'slot claims answered (in the window and the drain after it)',
+      `${n0(claim.length + fallbackClaim.length)} (${n0((claim.length + fallbackClaim.length) / (o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))))}/s over ${(o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))).toFixed(0)} s)${fallbackClaim.length ? `; ${n0(claim.length)} by first candidates at the instant, ${n0(fallbackClaim.length)} by the others at their fallback time` : ''}`,
       '',
       '',
     ],
     [
-      'claimSlot latency p50 / p99 / max',
+      'claim latency at the slot’s instant (batch mode: the first candidates’ claimSlots statement) p50 / p99 / max',
       `${ms(pct(claim, 50))} / ${ms(pct(claim, 99))} / ${ms(pct(claim, 100))}`,
       'p99 < 50 ms',
       pct(claim, 99) < 50 ? 'yes' : 'no',
+    ],
+    [
+      'fallback claims (hosts not first candidates, 2–3 s after the slot) p50 / p99',
+      fallbackClaim.length ? `${ms(pct(fallbackClaim, 50))} / ${ms(pct(fallbackClaim, 99))}` : '—',
+      '',
+      '',
     ],
     [
       'slots won (distinct) / offered',
@@ -383,8 +413,11 @@ async function worker() {
     ...Array.from({ length: HOST_TASKS }, (_, i) => `host-${i}`),
     ...Array.from({ length: o.tasks }, (_, i) => `cluster-${i}`),
   ];
+  const simName = (h) => `sim-${String(h).padStart(4, '0')}`;
+  // Every host knows the fleet (as a daemon does after its first look at the hosts).
+  const allNames = Array.from({ length: o.totalHosts }, (_, h) => simName(h));
   const hosts = o.hosts.map((h) => ({
-    name: `sim-${String(h).padStart(4, '0')}`,
+    name: simName(h),
     instance: randomUUID(),
     beats: 0,
     beating: false,
@@ -399,7 +432,7 @@ async function worker() {
       leaseMs: LEASE_MS,
       now: Date.now(),
     });
-  const lat = { claim: [], heartbeat: [], beat: [], clusterLate: [], hostRun: [] };
+  const lat = { claim: [], fallbackClaim: [], heartbeat: [], beat: [], clusterLate: [], hostRun: [] };
   const count = {
     statements: 0,
     lateBeats: 0,
@@ -500,54 +533,96 @@ async function worker() {
     });
   }
 
-  // Cluster slots: every host of this process claims each (task, slot).
-  const claimAll = (task, slot) => {
-    count.claimsIssued += hosts.length;
+  // A won slot's bookkeeping, as the engine does it.
+  const runWon = async (h, task, slot) => {
+    won.push(`${task}@${slot}`);
+    const run = await runOnce(task, h.name, slot, Date.now());
+    await store.attachRun(task, slot, h.instance, run.id);
+    const started = Date.now();
+    await store.startRun(run.id, started, process.pid);
+    lat.clusterLate.push(started - slot);
+    await store.finishRun(run.id, {
+      status: 'success',
+      finishedAt: Date.now(),
+      durationMs: 5,
+      exitCode: 0,
+      outputTail: 'ok',
+    });
+    await store.releaseSlot(task, slot, h.instance, { state: 'done' });
+    count.statements += 5;
+  };
+  // Cluster slots: every host of this process claims each (task, slot) due at this instant.
+  const claimAll = (taskIds, slot) => {
+    count.claimsIssued += hosts.length * taskIds.length;
     for (const h of hosts)
       track(
         (async () => {
-          const t = performance.now();
-          const claim = await store.claimSlot({
-            task,
-            slot,
-            host: h.name,
-            instance: h.instance,
-            now: Date.now(),
-            leaseMs: LEASE_MS,
-          });
-          lat.claim.push(performance.now() - t);
-          count.statements++;
-          if (claim) {
-            won.push(`${task}@${slot}`);
-            const run = await runOnce(task, h.name, slot, Date.now());
-            await store.attachRun(task, slot, h.instance, run.id);
-            const started = Date.now();
-            await store.startRun(run.id, started, process.pid);
-            lat.clusterLate.push(started - slot);
-            await store.finishRun(run.id, {
-              status: 'success',
-              finishedAt: Date.now(),
-              durationMs: 5,
-              exitCode: 0,
-              outputTail: 'ok',
+          if (o.claimMode === 'batch') {
+            // As ClusterSlots does: the slots this host is a first candidate for at once, the
+            // rest at its fallback time (each a statement, if any).
+            const first = taskIds.filter((task) => isSlotCandidate(task, slot, h.name, allNames));
+            const later = taskIds.filter((task) => !first.includes(task));
+            const claim = async (tasks, fallback) => {
+              if (tasks.length === 0) return;
+              const t = performance.now();
+              const wins = await store.claimSlots({
+                slots: tasks.map((task) => ({ task, slot })),
+                host: h.name,
+                instance: h.instance,
+                now: Date.now(),
+                leaseMs: LEASE_MS,
+              });
+              const ms = performance.now() - t;
+              for (let i = 0; i < tasks.length; i++) (fallback ? lat.fallbackClaim : lat.claim).push(ms);
+              count.statements++;
+              for (const k of wins) await runWon(h, k.task, k.slot);
+            };
+            await claim(first, false);
+            if (later.length > 0) {
+              await new Promise((r) =>
+                setTimeout(r, Math.max(0, slot + fallbackDelayMs(h.name) - Date.now())),
+              );
+              await claim(later, true);
+            }
+            return;
+          }
+          for (const task of taskIds) {
+            const t = performance.now();
+            const claim = await store.claimSlot({
+              task,
+              slot,
+              host: h.name,
+              instance: h.instance,
+              now: Date.now(),
+              leaseMs: LEASE_MS,
             });
-            await store.releaseSlot(task, slot, h.instance, { state: 'done' });
-            count.statements += 5;
-          } else if (o.claimFire) {
-            await store.claimFire(task, h.name, slot);
+            lat.claim.push(performance.now() - t);
             count.statements++;
+            if (claim) await runWon(h, task, slot);
+            else if (o.claimFire) {
+              await store.claimFire(task, h.name, slot);
+              count.statements++;
+            }
           }
         })(),
       );
   };
   let slotsOffered = 0;
+  const byOffset = new Map();
   for (let i = 0; i < o.tasks; i++) {
-    const offset = o.align === 'spread' ? Math.floor((i * CLUSTER_EVERY_MS) / o.tasks) : 0;
-    every(o.t0 + offset, CLUSTER_EVERY_MS, (slot) => {
-      slotsOffered++;
-      claimAll(`cluster-${i}`, slot);
-    });
+    const offset =
+      o.align === 'spread'
+        ? Math.floor((i * CLUSTER_EVERY_MS) / o.tasks)
+        : o.align === 'seconds'
+          ? (i % (CLUSTER_EVERY_MS / 1000)) * 1000
+          : 0;
+    byOffset.set(offset, [...(byOffset.get(offset) ?? []), `cluster-${i}`]);
   }
+  for (const [offset, taskIds] of byOffset)
+    every(o.t0 + offset, CLUSTER_EVERY_MS, (slot) => {
+      slotsOffered += taskIds.length;
+      claimAll(taskIds, slot);
+    });
 
   const progress = setInterval(
     () =>

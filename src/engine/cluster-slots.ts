@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Config, TaskConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
-import type { RunRecord, Store } from '../store/types.js';
+import { fallbackDelayMs, isSlotCandidate } from '../core/slot-candidates.js';
+import type { RunRecord, SlotKey, Store } from '../store/types.js';
 
 export interface ClusterSlotsDeps {
   readonly store: Store;
@@ -22,53 +23,113 @@ export interface ClusterSlotsDeps {
   readonly shared: boolean;
   /** May this daemon claim slots now (registered in the fleet, store reachable)? */
   canClaim(): boolean;
+  /** The names of the fleet's live hosts, as last read (empty before the first read). */
+  liveHosts(): readonly string[];
 }
 
 const key = (task: string, slot: number) => `${task}@${slot}`;
 
+/** Of a task's fires due in a pass, the ones this host acts on (see ClusterSlots.claimAll). */
+export type Won = (task: TaskConfig, fires: readonly number[]) => number[];
+
+export const allWon: Won = (_task, fires) => [...fires];
+
+/** None of these tasks' slots were won (the store could not be asked); other tasks' fires stand. */
+function noneWon(wanted: readonly { readonly task: TaskConfig }[]): Won {
+  const ids = new Set(wanted.map((d) => d.task.id));
+  return (task, fires) => (ids.has(task.id) ? [] : [...fires]);
+}
+
 export class ClusterSlots {
   /** Slots this instance holds → the run executing each. */
   readonly #held = new Map<string, number>();
+  /** Slots this host is not a first candidate for: asked for at their fallback time. */
+  #deferred: { readonly task: string; readonly slot: number; readonly at: number }[] = [];
   #claimFailure: string | null = null;
 
   constructor(private readonly d: ClusterSlotsDeps) {}
 
   /**
-   * Of these fires of a cluster task, the ones this host won. The rest are another host's:
-   * this host's last fire moves past them, so it never owes them a catch-up.
+   * Of the fires due in one pass, per task, the ones this host acts on now: every fire of a host
+   * task; of a cluster task's, the slots this host won. Slots this host is a first candidate for
+   * (see core/slot-candidates) are claimed at once, all in one statement; the others wait for
+   * their fallback time (claimDeferred). A slot lost to another host moves this host's last fire
+   * past it (in the same statement), so it never owes it a catch-up.
    */
-  async claim(task: TaskConfig, fires: readonly number[]): Promise<number[]> {
-    if (!this.d.shared || task.scope !== 'cluster' || fires.length === 0) return [...fires];
+  async claimAll(
+    due: readonly { readonly task: TaskConfig; readonly fires: readonly number[] }[],
+    now: number,
+  ): Promise<Won> {
+    const wanted = due.filter((d) => this.d.shared && d.task.scope === 'cluster' && d.fires.length > 0);
+    if (wanted.length === 0) return allWon;
     const config = this.d.config();
-    const won: number[] = [];
-    let lost = -Infinity;
-    if (this.d.canClaim()) {
-      try {
-        for (const slot of fires) {
-          const claim = await this.d.store.claimSlot({
-            task: task.id,
-            slot,
-            host: config.host,
-            instance: this.d.instance,
-            now: this.d.clock.now(),
-            leaseMs: config.fleet.leaseMs,
-          });
-          if (claim) won.push(slot);
-          else lost = Math.max(lost, slot);
-        }
-        this.#claimFailure = null;
-      } catch (err) {
-        const why = (err as Error).message.split('\n')[0]!;
-        if (this.#claimFailure !== why)
-          this.d.logger.error({ task: task.id }, `${task.id}: cluster slots cannot be claimed: ${why}`);
-        this.#claimFailure = why;
-        return won;
-      }
-    } else {
-      lost = Math.max(...fires);
+    if (!this.d.canClaim()) {
+      for (const d of wanted) await this.d.store.claimFire(d.task.id, config.host, Math.max(...d.fires));
+      return noneWon(wanted);
     }
-    if (lost > -Infinity) await this.d.store.claimFire(task.id, config.host, lost);
+    const hosts = this.d.liveHosts();
+    const fallbackAt = fallbackDelayMs(config.host);
+    const slots: SlotKey[] = [];
+    for (const d of wanted)
+      for (const slot of d.fires) {
+        if (slot + fallbackAt <= now || isSlotCandidate(d.task.id, slot, config.host, hosts))
+          slots.push({ task: d.task.id, slot });
+        else this.#deferred.push({ task: d.task.id, slot, at: slot + fallbackAt });
+      }
+    const keys = await this.#claim(
+      slots,
+      wanted.map((d) => d.task.id),
+    );
+    if (!keys) return noneWon(wanted);
+    return (task, fires) =>
+      this.d.shared && task.scope === 'cluster' ? fires.filter((f) => keys.has(key(task.id, f))) : [...fires];
+  }
+
+  /** When the next deferred slot is to be asked for (null: none). */
+  nextDeferredAt(): number | null {
+    let next: number | null = null;
+    for (const d of this.#deferred) if (next === null || d.at < next) next = d.at;
+    return next;
+  }
+
+  /**
+   * The deferred slots whose fallback time came: claimed in one statement (almost always
+   * already another host's, a committed row: nobody waits). Returns the won ones by task.
+   */
+  async claimDeferred(now: number): Promise<Map<string, number[]>> {
+    const won = new Map<string, number[]>();
+    if (this.#deferred.length === 0) return won;
+    const due = this.#deferred.filter((d) => d.at <= now);
+    if (due.length === 0 || !this.d.canClaim()) return won;
+    this.#deferred = this.#deferred.filter((d) => d.at > now);
+    const tasks = [...new Set(due.map((d) => d.task))];
+    const keys = await this.#claim(due, tasks);
+    for (const d of due)
+      if (keys?.has(key(d.task, d.slot))) won.set(d.task, [...(won.get(d.task) ?? []), d.slot]);
     return won;
+  }
+
+  /** One claimSlots statement: the keys won; undefined (logged once per cause) when it failed. */
+  async #claim(slots: readonly SlotKey[], tasks: readonly string[]): Promise<Set<string> | undefined> {
+    if (slots.length === 0) return new Set();
+    const config = this.d.config();
+    try {
+      const won = await this.d.store.claimSlots({
+        slots,
+        host: config.host,
+        instance: this.d.instance,
+        now: this.d.clock.now(),
+        leaseMs: config.fleet.leaseMs,
+      });
+      this.#claimFailure = null;
+      return new Set(won.map((k) => key(k.task, k.slot)));
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0]!;
+      if (this.#claimFailure !== why)
+        this.d.logger.error({ tasks }, `${tasks.join(', ')}: cluster slots cannot be claimed: ${why}`);
+      this.#claimFailure = why;
+      return undefined;
+    }
   }
 
   /** A run now executes the slot (a queued run, a retry, a takeover's rerun). */

@@ -21,7 +21,10 @@ export function dependencyGate(task: TaskConfig, fire: number | null, view: Cycl
   if (fire === null || task.dependsOn.length === 0) return { kind: 'go' };
   for (const depId of task.dependsOn) {
     const dep = view.timers.get(depId);
-    if (!dep || !dep.scheduled || !firesAt(dep.task.schedule!, fire)) continue;
+    const schedule = dep?.task.schedule;
+    if (!dep || !schedule || !firesAt(schedule, fire)) continue;
+    // Active or ended here, or (a cluster task) on another host of the fleet — where it may be
+    // enabled while it is disabled here.
     if (view.active(depId, fire)) return { kind: 'wait' };
     const result = view.result(depId, fire);
     if (result) {
@@ -31,6 +34,8 @@ export function dependencyGate(task: TaskConfig, fire: number | null, view: Cycl
         reason: `dependency "${depId}" ended ${result.status} in this cycle (run #${result.runId})`,
       };
     }
+    // Disabled here and run by no host: it places no condition on this one.
+    if (!dep.scheduled) continue;
     // The dependency fires in this cycle but has not yet (jitter, window): wait for it.
     if (dep.pendingFire !== null && dep.pendingFire <= fire) return { kind: 'wait' };
     return { kind: 'skip', reason: `dependency "${depId}" did not run in this cycle` };

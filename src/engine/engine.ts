@@ -31,9 +31,9 @@ import { activeElsewhere, liveRunsOf, recoverRuns, type CrashRecoveryDeps } from
 import { RunLedger, type EngineEvents, type Queued } from './run-ledger.js';
 import { unknownTask } from './unknown-task.js';
 import { planRetry } from './retry-policy.js';
-import { LATE_AFTER_MS, TaskTimer } from './task-timer.js';
+import { LATE_AFTER_MS, TaskTimer, type DueFires } from './task-timer.js';
 import { FleetMember } from './fleet-member.js';
-import { ClusterSlots } from './cluster-slots.js';
+import { ClusterSlots, allWon, type Won } from './cluster-slots.js';
 import type { ClaimRecord, PauseRecord, StartGuard } from '../store/types.js';
 import { pausedReason } from './task-pauses.js';
 import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
@@ -169,6 +169,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       shared: fleet,
       // An unreachable store (its writes spooled) can grant no claim another host would see.
       canClaim: () => this.#fleet.joined && this.#storeHealth.reachable,
+      liveHosts: () => this.#fleet.liveHosts,
     });
     this.on('run:finished', (run, info) => this.#slots.finished(run, info.retrying));
   }
@@ -227,7 +228,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#scheduling = true;
     this.#startedAt = now;
     for (const claim of adopted) await this.#resumeSlot(claim);
-    for (const timer of this.#timers.values()) await this.#fireDue(timer, now, 0);
+    await this.#fireDue(this.#timers.values(), now, 0);
     this.#nextPruneAt = now;
     this.#fleet.startBeating();
     await this.#requestPass();
@@ -499,8 +500,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#lastPassAt = now;
     this.#lastPassMono = mono;
     if (this.#scheduling) {
-      for (const timer of this.#timers.values()) {
-        if (timer.dueAt !== null && timer.dueAt <= now) await this.#fireDue(timer, now, LATE_AFTER_MS);
+      const due = [...this.#timers.values()].filter((t) => t.dueAt !== null && t.dueAt <= now);
+      if (due.length > 0) await this.#fireDue(due, now, LATE_AFTER_MS);
+      // Cluster slots this host was not a first candidate for, whose fallback time came.
+      for (const [id, fires] of await this.#slots.claimDeferred(now)) {
+        const timer = this.#timers.get(id);
+        if (timer?.task.scope === 'cluster')
+          await this.#actOnDue(timer, { onTime: fires, late: [], lateCount: 0 }, allWon, now, LATE_AFTER_MS);
       }
     }
     await this.#dispatch(now);
@@ -547,7 +553,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       }, wake - now);
       return;
     }
-    let next = this.#nextPruneAt;
+    let next = Math.min(this.#nextPruneAt, this.#slots.nextDeferredAt() ?? Infinity);
     for (const t of this.#timers.values()) if (t.dueAt !== null && t.dueAt < next) next = t.dueAt;
     for (const q of this.#queue.values()) {
       if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
@@ -573,12 +579,33 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ---- firing ---------------------------------------------------------------------------------
 
-  async #fireDue(timer: TaskTimer, now: number, lateAfterMs: number): Promise<void> {
-    const task = timer.task;
-    const due = timer.takeDue(now, lateAfterMs, Math.max(1, task.missedMax));
+  /**
+   * Acts on what these timers have due: their fires are taken first and a cluster task's slots
+   * claimed for all of them at once (one statement), then each task's fires are acted on.
+   */
+  async #fireDue(timers: Iterable<TaskTimer>, now: number, lateAfterMs: number): Promise<void> {
+    const taken = [...timers].map((timer) => ({
+      timer,
+      due: timer.takeDue(now, lateAfterMs, Math.max(1, timer.task.missedMax)),
+    }));
     // A cluster task's fire is this host's to act on only if its claim of the slot was first.
-    const late = await this.#slots.claim(task, due.late);
-    const onTime = await this.#slots.claim(task, due.onTime);
+    const won = await this.#slots.claimAll(
+      taken.map(({ timer, due }) => ({ task: timer.task, fires: [...due.late, ...due.onTime] })),
+      now,
+    );
+    for (const { timer, due } of taken) await this.#actOnDue(timer, due, won, now, lateAfterMs);
+  }
+
+  async #actOnDue(
+    timer: TaskTimer,
+    due: DueFires,
+    won: Won,
+    now: number,
+    lateAfterMs: number,
+  ): Promise<void> {
+    const task = timer.task;
+    const late = won(task, due.late);
+    const onTime = won(task, due.onTime);
     const pause = this.#pauses.get(task.id);
     if (pause) {
       // Every slot while paused is a row in the history, so it shows the gap and who made it;
@@ -921,8 +948,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /**
    * The cycles of cluster dependencies that other hosts ran: a ready cluster run whose
-   * `depends_on` names a cluster task waits while that slot is claimed or running anywhere, and
-   * goes (or is skipped) by the result of whichever host ran it.
+   * `depends_on` names a cluster task waits while that slot is claimed or running anywhere (or
+   * not claimed yet, for up to a lease after the slot), and goes (or is skipped) by the result
+   * of whichever host ran it.
    */
   async #fleetCycles(ready: readonly Queued[]): Promise<Map<string, FleetCycle>> {
     const cycles = new Map<string, FleetCycle>();
@@ -936,7 +964,14 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (cycles.has(key) || this.#taskOf(depId)?.scope !== 'cluster' || this.#ledger.cycle(depId, fire))
           continue;
         const claim = await this.#store.getClaim(depId, fire);
-        if (!claim) continue;
+        if (!claim) {
+          // Not claimed yet: the host that will run it may fire a moment after this one. Wait
+          // for a claim up to a lease after the slot; then no host runs it, and the cycle's own
+          // rule (not run in this cycle) decides.
+          if (this.#clock.now() < fire + this.#config.fleet.leaseMs)
+            cycles.set(key, { active: true, result: undefined });
+          continue;
+        }
         const runs = (await this.#store.listRuns({ task: depId, limit: 50 })).filter(
           (r) => r.scheduledFor === fire,
         );

@@ -59,6 +59,7 @@ export class FleetMember {
   #failingSince: number | null = null;
   #beats = 0;
   #lastBeatAt: number | null = null;
+  #live: readonly string[] = [];
   /** Hosts this member told lost (and will tell back). */
   readonly #told = new Map<string, HostRecord>();
 
@@ -69,6 +70,11 @@ export class FleetMember {
 
   get joined(): boolean {
     return this.#joined;
+  }
+
+  /** The fleet's hosts up (heartbeating, not stopped) at the last look: empty before the first. */
+  get liveHosts(): readonly string[] {
+    return this.#live;
   }
 
   /**
@@ -206,6 +212,7 @@ export class FleetMember {
     const hosts = await this.#o.store.listHosts();
     const lost = (h: HostRecord) => h.stoppedAt === null && now > h.lastSeenAt + h.leaseMs && h.name !== me;
     const up = hosts.filter((h) => !lost(h) && h.stoppedAt === null).map((h) => h.name);
+    this.#live = up;
     const teller = [...up, me].sort()[0] === me;
     if (!teller) {
       this.#told.clear();

@@ -3,7 +3,7 @@
  * and PostgreSQL). A host's tasks are JSON text on SQLite and jsonb (read as an array) on
  * PostgreSQL.
  */
-import type { ClaimRecord, ClaimState, HostRecord } from './types.js';
+import type { ClaimRecord, ClaimState, HostRecord, SlotKey } from './types.js';
 
 export interface HostRow {
   name: string;
@@ -54,3 +54,12 @@ export const toClaim = (r: ClaimRow): ClaimRecord => ({
   takeovers: r.takeovers,
   reason: r.reason,
 });
+
+/**
+ * Slots in the one order every host claims them in (task by code unit, then slot): hosts that
+ * claim overlapping sets of slots take their row locks in the same order, so none waits on
+ * another that waits on it.
+ */
+export function sortSlots(slots: readonly SlotKey[]): SlotKey[] {
+  return [...slots].sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.slot - b.slot));
+}

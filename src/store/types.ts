@@ -370,6 +370,12 @@ export interface StartGuard {
   readonly local: number;
 }
 
+/** One scheduled fire of a cluster task: the unit a host claims. */
+export interface SlotKey {
+  readonly task: string;
+  readonly slot: number;
+}
+
 /** A daemon as the fleet sees it (one row per host name). */
 export interface HostRecord {
   readonly name: string;
@@ -459,6 +465,20 @@ export interface FleetStore {
     readonly now: number;
     readonly leaseMs: number;
   }): Promise<ClaimRecord | undefined>;
+  /**
+   * Claims many slots in one statement (the cluster fires due in one scheduling pass), as
+   * claimSlot does each, in (task, slot) order so that hosts claiming overlapping sets never
+   * deadlock. Returns the slots won. For each task, the latest of its slots that another host
+   * had claimed is recorded as this host's latest fire (claimFire), in the same statement: a
+   * host never owes a catch-up for a slot another host took.
+   */
+  claimSlots(c: {
+    readonly slots: readonly SlotKey[];
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<SlotKey[]>;
   /**
    * A restarted daemon takes back the claims its host name still holds under an earlier
    * instance (one that crashed; registerHost succeeded, so it is gone): they become this

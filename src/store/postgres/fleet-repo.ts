@@ -12,7 +12,8 @@
  * that instance's next heartbeat deletes and returns those rows, so each lost claim is reported
  * to its loser once, however often the slot changed hands meanwhile.
  */
-import type { ClaimRecord, HostRecord, HostRegistration } from '../types.js';
+import type { ClaimRecord, HostRecord, HostRegistration, SlotKey } from '../types.js';
+import { sortSlots } from '../fleet-rows.js';
 import { toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
 import type { PgDatabase } from './pg-database.js';
 
@@ -55,6 +56,22 @@ export class PgFleetRepo {
       claim: `INSERT INTO ${s}.claims (task, slot, host, instance, run_id, claimed_at, lease_until, state, takeovers, reason)
         VALUES ($1, $2, $3, $4, NULL, $5, $5::bigint + $6::bigint, 'held', 0, NULL)
         ON CONFLICT (task, slot) DO NOTHING RETURNING *`,
+      // The slots arrive sorted by (task, slot) and are inserted in that order (ORDER BY ord):
+      // two hosts inserting overlapping sets wait on the first shared key, never on each other.
+      // The losers' latest slot per task becomes this host's latest fire, in the same statement.
+      claimMany: `WITH input AS (
+          SELECT task, slot, ord FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS i(task, slot, ord)),
+        won AS (
+          INSERT INTO ${s}.claims (task, slot, host, instance, run_id, claimed_at, lease_until, state, takeovers, reason)
+          SELECT task, slot, $3, $4, NULL, $5, $5::bigint + $6::bigint, 'held', 0, NULL FROM input ORDER BY ord
+          ON CONFLICT (task, slot) DO NOTHING RETURNING task, slot),
+        passed AS (
+          INSERT INTO ${s}.task_state (task, host, last_fire)
+          SELECT i.task, $3, max(i.slot) FROM input i
+          WHERE NOT EXISTS (SELECT 1 FROM won w WHERE w.task = i.task AND w.slot = i.slot)
+          GROUP BY i.task ORDER BY i.task
+          ON CONFLICT (task, host) DO UPDATE SET last_fire = greatest(coalesce(task_state.last_fire, 0), excluded.last_fire))
+        SELECT task, slot FROM won`,
       attach: `UPDATE ${s}.claims SET run_id = $4 WHERE task = $1 AND slot = $2 AND instance = $3 AND state = 'held'`,
       release: `UPDATE ${s}.claims SET state = $4, reason = $5
         WHERE task = $1 AND slot = $2 AND instance = $3 AND state = 'held'`,
@@ -129,6 +146,23 @@ export class PgFleetRepo {
 
   async hosts(): Promise<HostRecord[]> {
     return (await this.#db.query<HostRow>(this.#sql.hosts, [], 'ct_fleet_hosts')).rows.map(toHost);
+  }
+
+  async claimMany(c: {
+    readonly slots: readonly SlotKey[];
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<SlotKey[]> {
+    if (c.slots.length === 0) return [];
+    const sorted = sortSlots(c.slots);
+    const r = await this.#db.query<{ task: string; slot: string }>(
+      this.#sql.claimMany,
+      [sorted.map((k) => k.task), sorted.map((k) => k.slot), c.host, c.instance, c.now, c.leaseMs],
+      'ct_fleet_claim_many',
+    );
+    return sortSlots(r.rows.map((row) => ({ task: row.task, slot: Number(row.slot) })));
   }
 
   async claim(c: {

@@ -11,6 +11,7 @@ import { StoreOpenError } from '../store-open-error.js';
 import { StoreUnavailableError } from '../store-unavailable-error.js';
 import { unreachableCode } from './pg-errors.js';
 import type {
+  SlotKey,
   AuditRecord,
   ClaimRecord,
   DailyStats,
@@ -466,6 +467,16 @@ export class PgStore implements Store, HistoryImport {
     readonly leaseMs: number;
   }): Promise<ClaimRecord | undefined> {
     return this.#fleet.claim(c);
+  }
+
+  claimSlots(c: {
+    readonly slots: readonly SlotKey[];
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<SlotKey[]> {
+    return this.#fleet.claimMany(c);
   }
 
   attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {

@@ -6,7 +6,9 @@
  * connection usable: each write is one statement or one transaction, rolled back on failure.
  */
 import { pruneStore } from '../prune.js';
+import { sortSlots } from '../fleet-rows.js';
 import type {
+  SlotKey,
   AuditRecord,
   ClaimRecord,
   DailyStats,
@@ -370,6 +372,27 @@ export class SqliteStore implements Store, HistoryExport {
     readonly leaseMs: number;
   }): Promise<ClaimRecord | undefined> {
     return this.#write(() => this.#fleet.claim(c));
+  }
+
+  async claimSlots(c: {
+    readonly slots: readonly SlotKey[];
+    readonly host: string;
+    readonly instance: string;
+    readonly now: number;
+    readonly leaseMs: number;
+  }): Promise<SlotKey[]> {
+    return this.#write(() =>
+      this.#db.transaction(() => {
+        const won: SlotKey[] = [];
+        const passed = new Map<string, number>();
+        for (const k of sortSlots(c.slots)) {
+          if (this.#fleet.claim({ ...c, task: k.task, slot: k.slot })) won.push(k);
+          else passed.set(k.task, Math.max(passed.get(k.task) ?? -Infinity, k.slot));
+        }
+        for (const [task, fire] of passed) this.#runs.claimFire(task, c.host, fire);
+        return won;
+      }, 'immediate'),
+    );
   }
 
   async attachRun(task: string, slot: number, instance: string, runId: number): Promise<void> {

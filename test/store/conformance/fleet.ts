@@ -3,7 +3,7 @@
  * takeovers of the claims of a host that went silent, and what the old holder is told.
  */
 import { describe, expect, it } from 'vitest';
-import type { FleetStore, HostRegistration } from '../../../src/store/types.js';
+import type { FleetStore, HostRegistration, RunsStore } from '../../../src/store/types.js';
 import { T0, fresh, type StoreFactory } from './harness.js';
 
 const LEASE = 15_000;
@@ -42,7 +42,10 @@ export const takeOver = (over: Partial<Parameters<FleetStore['takeOver']>[0]> = 
   ...over,
 });
 
-export function describeFleetConformance(name: string, make: StoreFactory<FleetStore>): void {
+export function describeFleetConformance(
+  name: string,
+  make: StoreFactory<FleetStore & Pick<RunsStore, 'taskStates'>>,
+): void {
   describe(`fleet role: ${name}`, () => {
     describe('hosts', () => {
       it('registers a host and lists it with everything it registered', async () => {
@@ -165,6 +168,46 @@ export function describeFleetConformance(name: string, make: StoreFactory<FleetS
           instance: 'i-b',
         });
         expect(await store.getClaim('nothing', SLOT)).toBeUndefined();
+      });
+
+      it("claims many slots in one call: the ones not yet claimed are won, the latest lost one is the host's last fire", async () => {
+        const store = await fresh(make);
+        await store.claimSlot(claim({ host: 'web-2', instance: 'i-b', slot: SLOT + 2 }));
+        await store.claimSlot(claim({ host: 'web-2', instance: 'i-b', task: 'backup', slot: SLOT }));
+        const many = (
+          slots: { task: string; slot: number }[],
+          over: { host?: string; instance?: string } = {},
+        ) => store.claimSlots({ slots, host: 'web-1', instance: 'i-a', now: T0, leaseMs: LEASE, ...over });
+        const won = await many([
+          { task: 'vacuum', slot: SLOT + 2 },
+          { task: 'vacuum', slot: SLOT },
+          { task: 'backup', slot: SLOT },
+          { task: 'vacuum', slot: SLOT + 1 },
+          { task: 'backup', slot: SLOT + 1 },
+        ]);
+        expect(won).toEqual([
+          { task: 'backup', slot: SLOT + 1 },
+          { task: 'vacuum', slot: SLOT },
+          { task: 'vacuum', slot: SLOT + 1 },
+        ]);
+        expect(await store.getClaim('vacuum', SLOT + 1)).toMatchObject({
+          host: 'web-1',
+          instance: 'i-a',
+          state: 'held',
+          claimedAt: T0,
+          leaseUntil: T0 + LEASE,
+        });
+        expect(await store.getClaim('vacuum', SLOT + 2)).toMatchObject({ instance: 'i-b' });
+        // The slots another host took are passed: this host owes no catch-up for them.
+        const states = await store.taskStates('web-1');
+        expect(states.get('vacuum')?.lastFire).toBe(SLOT + 2);
+        expect(states.get('backup')?.lastFire).toBe(SLOT);
+        // Claimed again, by anyone, nothing is won; an empty set asks nothing.
+        expect(await many([{ task: 'vacuum', slot: SLOT + 1 }], { host: 'web-2', instance: 'i-b' })).toEqual(
+          [],
+        );
+        expect((await store.taskStates('web-2')).get('vacuum')?.lastFire).toBe(SLOT + 1);
+        expect(await many([])).toEqual([]);
       });
 
       it('attaches the run and releases the claim as done or skipped, only for its holder', async () => {

@@ -1,0 +1,103 @@
+/**
+ * Who claims a cluster slot, with real daemons: three `caretaker start` processes on one
+ * PostgreSQL schema. Once each host has read the fleet, a slot is claimed at its instant only by
+ * its two first candidates (rendezvous hashing over the live hosts), so every run is on one of
+ * them; when both candidates of a slot are dead (SIGKILL) and not yet known lost, the third host
+ * takes the slot at its fallback time, a few seconds late, and no slot is left unrun.
+ */
+import { describe, expect, it } from 'vitest';
+import { FALLBACK_AFTER_MS, FALLBACK_SPREAD_MS, isSlotCandidate } from '../../src/core/slot-candidates.js';
+import { fleetRoot, fleetSchema, hostDir, sql, startHost, type FleetDaemon } from '../support/fleet.js';
+import { needPostgres } from '../support/services.js';
+
+const noPostgres = await needPostgres();
+
+const LEASE_MS = 9_000;
+const TASKS = ['t1', 't2', 't3'];
+const NAMES = ['a', 'b', 'c'];
+
+interface Row {
+  task: string;
+  host: string;
+  slot: string;
+  started_at: string | null;
+  status: string;
+  trigger: string;
+}
+
+const runsOf = (schema: string) =>
+  sql<Row>(
+    `SELECT task, host, scheduled_for AS slot, started_at, status, trigger FROM "${schema}".runs
+     WHERE scheduled_for IS NOT NULL ORDER BY scheduled_for, id`,
+  );
+
+async function kill(d: FleetDaemon): Promise<void> {
+  d.child.kill('SIGKILL');
+  await d.exited;
+}
+
+describe.skipIf(noPostgres !== undefined)('fleet: the first candidates claim a slot', () => {
+  it('runs each slot on one of its two candidates, and on the third host at its fallback time when both are dead', async () => {
+    const schema = fleetSchema();
+    const root = fleetRoot();
+    const body =
+      `lease: ${LEASE_MS}ms\n` +
+      'tasks:\n' +
+      TASKS.map(
+        (t) => `  ${t}: { action: shell, schedule: "every 1s", scope: cluster, with: { command: "true" } }\n`,
+      ).join('');
+    const hosts = new Map<string, FleetDaemon>();
+    for (const n of NAMES) hosts.set(n, await startHost(hostDir(root, n, schema, body), n, schema));
+    // Every host reads the fleet once a lease (every third heartbeat): after that, all know all.
+    const known = Date.now() + LEASE_MS + 1_000;
+    await new Promise((r) => setTimeout(r, known - Date.now() + 4_000));
+    // Kill a and b together: for the slots whose candidates are a and b, c (still counting them
+    // up, until their lease ends and its next look) waits for its fallback time and takes them.
+    const killedAt = Date.now();
+    await Promise.all([kill(hosts.get('a')!), kill(hosts.get('b')!)]);
+    await new Promise((r) => setTimeout(r, 8_500));
+    hosts.get('c')!.child.kill('SIGTERM');
+    await hosts.get('c')!.exited;
+
+    const rows = await runsOf(schema);
+    // Per task and slot: its runs.
+    const bySlot = new Map<string, Row[]>();
+    for (const r of rows)
+      bySlot.set(`${r.task}@${r.slot}`, [...(bySlot.get(`${r.task}@${r.slot}`) ?? []), r]);
+    const inWindow = (from: number, to: number) =>
+      TASKS.flatMap((task) =>
+        Array.from(
+          { length: Math.floor((to - from) / 1_000) + 2 },
+          (_, i) => Math.ceil(from / 1_000) * 1_000 + i * 1_000,
+        )
+          .filter((slot) => slot >= from && slot < to)
+          .map((slot) => ({ task, slot, runs: bySlot.get(`${task}@${slot}`) ?? [] })),
+      );
+    const settled = inWindow(known, killedAt - 1_000);
+    expect(settled.length).toBeGreaterThanOrEqual(6);
+    for (const { task, slot, runs } of settled) {
+      expect(runs, `${task}@${slot}`).toHaveLength(1);
+      expect(isSlotCandidate(task, slot, runs[0]!.host, NAMES), JSON.stringify(runs[0])).toBe(true);
+    }
+    // After the kill, while c still counts a and b up (their lease is 9 s): every slot ran once,
+    // on c — at once where c is a candidate, at its fallback time where a and b were the two.
+    const after = inWindow(killedAt + 500, killedAt + 5_500);
+    const fallbacks = after.filter(({ task, slot }) => !isSlotCandidate(task, slot, 'c', NAMES));
+    const direct = after.filter(({ task, slot }) => isSlotCandidate(task, slot, 'c', NAMES));
+    console.log(
+      `  ${settled.length} slots before the kill, each on a candidate; after it ${direct.length} on c at once, ${fallbacks.length} by fallback`,
+    );
+    expect(fallbacks.length).toBeGreaterThanOrEqual(1);
+    for (const { task, slot, runs } of after) {
+      expect(runs, `${task}@${slot}`).toHaveLength(1);
+      expect(runs[0]!.host).toBe('c');
+    }
+    for (const { slot, runs } of fallbacks) {
+      const late = Number(runs[0]!.started_at) - slot;
+      expect(late).toBeGreaterThanOrEqual(FALLBACK_AFTER_MS);
+      expect(late).toBeLessThan(FALLBACK_AFTER_MS + FALLBACK_SPREAD_MS + 1_500);
+    }
+    for (const { slot, runs } of direct)
+      expect(Number(runs[0]!.started_at) - slot).toBeLessThan(FALLBACK_AFTER_MS);
+  }, 60_000);
+});
