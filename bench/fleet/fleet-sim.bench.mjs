@@ -2,12 +2,14 @@
 // host with its own instance id and the real store code (PgStore from dist/), the hosts of one
 // process sharing its small pool (as a pgbouncer would share server connections). Each host does
 // what a daemon's FleetMember and engine do, on the same statements:
-//   - a heartbeat every 5 s (lease 15 s) at its own phase: heartbeat(), every third beat
-//     listHosts(), then expiredClaims();
+//   - every second, at its own phase, FleetMember's look: a heartbeat every 5 s (lease 15 s; every
+//     third beat listHosts()), listPauses(), then scanClaims() (expired claims, and which of the
+//     slots it let its first candidates claim no host claimed: those it claims);
 //   - 20 host-task runs a minute (one every 3 s): insertRun (claiming its fire), startRun, finishRun;
 //   - 100 cluster tasks with a slot every 10 s, which every host claims: as the engine does
-//     (--claim batch, the default), all the slots due at one instant in one claimSlots statement,
-//     which also records the lost ones as passed; or (--claim single, the engine before
+//     (--claim batch, the default), the slots due at one instant that this host is a first
+//     candidate for (core/slot-candidates) in one claimSlots statement, the rest asked about at
+//     its look after their fallback time; or (--claim single, the engine before
 //     2026-12-06) one claimSlot per slot and a claimFire per lost slot. The winner records its
 //     run (insertRun, attachRun, startRun, finishRun) and releases the slot done.
 // Cluster slots are whole seconds (the scheduler's precision): task i on second i mod 10 of every
@@ -36,6 +38,7 @@ const HOST_RUN_EVERY_MS = 3_000; // 20 a minute
 const HOST_TASKS = 20;
 const CLUSTER_EVERY_MS = 10_000;
 const HOSTS_EVERY_BEATS = 3;
+const SCAN_EVERY_MS = 1_000;
 
 const args = process.argv.slice(2);
 const { PgStore } = await import(join(ROOT, 'dist/store/postgres/pg-store.js'));
@@ -274,7 +277,6 @@ function report(o) {
   const sum = (k) => o.results.reduce((n, r) => n + r.count[k], 0);
   const err = o.results.flatMap((r) => r.errors);
   const claim = cat('claim');
-  const fallbackClaim = cat('fallbackClaim');
   const hb = cat('heartbeat');
   const beat = cat('beat');
   const late = cat('clusterLate');
@@ -307,7 +309,7 @@ function report(o) {
     ],
     [
       'slot claims answered (in the window and the drain after it)',
-      `${n0(claim.length + fallbackClaim.length)} (${n0((claim.length + fallbackClaim.length) / (o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))))}/s over ${(o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))).toFixed(0)} s)${fallbackClaim.length ? `; ${n0(claim.length)} by first candidates at the instant, ${n0(fallbackClaim.length)} by the others at their fallback time` : ''}`,
+      `${n0(claim.length)} (${n0(claim.length / (o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))))}/s over ${(o.seconds + Math.max(...o.results.map((r) => r.count.drainSeconds))).toFixed(0)} s)`,
       '',
       '',
     ],
@@ -318,8 +320,8 @@ function report(o) {
       pct(claim, 99) < 50 ? 'yes' : 'no',
     ],
     [
-      'fallback claims (hosts not first candidates, 2–3 s after the slot) p50 / p99',
-      fallbackClaim.length ? `${ms(pct(fallbackClaim, 50))} / ${ms(pct(fallbackClaim, 99))}` : '—',
+      'slots asked about at the look after their fallback time (hosts not first candidates) / found unclaimed and claimed then',
+      `${n0(sum('fallbackAsked'))} / ${n0(sum('fallbackClaimed'))}`,
       '',
       '',
     ],
@@ -348,7 +350,7 @@ function report(o) {
       '',
     ],
     [
-      'whole beat (heartbeat, listHosts every 3rd, expiredClaims) p50 / p99',
+      'whole look (heartbeat every 5 s, listHosts every 3rd, listPauses, scanClaims) p50 / p99',
       `${ms(pct(beat, 50))} / ${ms(pct(beat, 99))}`,
       '',
       '',
@@ -432,7 +434,7 @@ async function worker() {
       leaseMs: LEASE_MS,
       now: Date.now(),
     });
-  const lat = { claim: [], fallbackClaim: [], heartbeat: [], beat: [], clusterLate: [], hostRun: [] };
+  const lat = { claim: [], heartbeat: [], beat: [], clusterLate: [], hostRun: [] };
   const count = {
     statements: 0,
     lateBeats: 0,
@@ -440,6 +442,8 @@ async function worker() {
     undrained: 0,
     claimsIssued: 0,
     drainSeconds: 0,
+    fallbackAsked: 0,
+    fallbackClaimed: 0,
   };
   const errors = [];
   const won = [];
@@ -486,8 +490,12 @@ async function worker() {
   };
 
   for (const h of hosts) {
-    // The heartbeat, at this host's own phase.
-    every(o.t0 + Math.floor(Math.random() * HEARTBEAT_MS), HEARTBEAT_MS, () => {
+    // The fleet member's look, every second at this host's own phase, as FleetMember.beat does:
+    // the heartbeat when one is due (every 5 s; listHosts every third), the pauses, and the
+    // scan (expired claims, and which of the slots it let its candidates claim nobody did).
+    h.deferred = [];
+    h.lastBeat = -Infinity;
+    every(o.t0 + Math.floor(Math.random() * SCAN_EVERY_MS), SCAN_EVERY_MS, () => {
       if (h.beating) {
         count.lateBeats++;
         return;
@@ -497,15 +505,38 @@ async function worker() {
         (async () => {
           const t = performance.now();
           const now = Date.now();
-          await store.heartbeat(h.name, h.instance, now);
-          lat.heartbeat.push(performance.now() - t);
-          count.statements++;
-          if (h.beats++ % HOSTS_EVERY_BEATS === 0) {
-            await store.listHosts();
+          if (now - h.lastBeat >= HEARTBEAT_MS - 50) {
+            h.lastBeat = now;
+            await store.heartbeat(h.name, h.instance, now);
+            lat.heartbeat.push(performance.now() - t);
             count.statements++;
+            if (h.beats++ % HOSTS_EVERY_BEATS === 0) {
+              await store.listHosts();
+              count.statements++;
+            }
           }
-          await store.expiredClaims(now);
+          await store.listPauses();
           count.statements++;
+          const asked = h.deferred.filter((d) => d.at <= now);
+          h.deferred = h.deferred.filter((d) => d.at > now);
+          const scan = await store.scanClaims(
+            now,
+            asked.map((d) => ({ task: d.task, slot: d.slot })),
+          );
+          count.statements++;
+          count.fallbackAsked += asked.length;
+          if (scan.unclaimed.length > 0) {
+            const wins = await store.claimSlots({
+              slots: scan.unclaimed,
+              host: h.name,
+              instance: h.instance,
+              now: Date.now(),
+              leaseMs: LEASE_MS,
+            });
+            count.statements++;
+            count.fallbackClaimed += scan.unclaimed.length;
+            for (const k of wins) await runWon(h, k.task, k.slot);
+          }
           lat.beat.push(performance.now() - t);
         })().finally(() => (h.beating = false)),
       );
@@ -553,16 +584,15 @@ async function worker() {
   };
   // Cluster slots: every host of this process claims each (task, slot) due at this instant.
   const claimAll = (taskIds, slot) => {
-    count.claimsIssued += hosts.length * taskIds.length;
     for (const h of hosts)
       track(
         (async () => {
           if (o.claimMode === 'batch') {
-            // As ClusterSlots does: the slots this host is a first candidate for at once, the
-            // rest at its fallback time (each a statement, if any).
+            // As ClusterSlots does: the slots this host is a first candidate for, at once.
             const first = taskIds.filter((task) => isSlotCandidate(task, slot, h.name, allNames));
             const later = taskIds.filter((task) => !first.includes(task));
-            const claim = async (tasks, fallback) => {
+            count.claimsIssued += first.length;
+            const claim = async (tasks) => {
               if (tasks.length === 0) return;
               const t = performance.now();
               const wins = await store.claimSlots({
@@ -573,19 +603,16 @@ async function worker() {
                 leaseMs: LEASE_MS,
               });
               const ms = performance.now() - t;
-              for (let i = 0; i < tasks.length; i++) (fallback ? lat.fallbackClaim : lat.claim).push(ms);
+              for (let i = 0; i < tasks.length; i++) lat.claim.push(ms);
               count.statements++;
               for (const k of wins) await runWon(h, k.task, k.slot);
             };
-            await claim(first, false);
-            if (later.length > 0) {
-              await new Promise((r) =>
-                setTimeout(r, Math.max(0, slot + fallbackDelayMs(h.name) - Date.now())),
-              );
-              await claim(later, true);
-            }
+            await claim(first);
+            // The rest are asked about at the host's look after their fallback time.
+            for (const task of later) h.deferred.push({ task, slot, at: slot + fallbackDelayMs(h.name) });
             return;
           }
+          count.claimsIssued += taskIds.length;
           for (const task of taskIds) {
             const t = performance.now();
             const claim = await store.claimSlot({

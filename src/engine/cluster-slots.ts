@@ -53,7 +53,7 @@ export class ClusterSlots {
    * Of the fires due in one pass, per task, the ones this host acts on now: every fire of a host
    * task; of a cluster task's, the slots this host won. Slots this host is a first candidate for
    * (see core/slot-candidates) are claimed at once, all in one statement; the others wait for
-   * their fallback time (claimDeferred). A slot lost to another host moves this host's last fire
+   * their fallback time (deferredDue, resolveDeferred). A slot lost to another host moves this host's last fire
    * past it (in the same statement), so it never owes it a catch-up.
    */
   async claimAll(
@@ -85,27 +85,31 @@ export class ClusterSlots {
       this.d.shared && task.scope === 'cluster' ? fires.filter((f) => keys.has(key(task.id, f))) : [...fires];
   }
 
-  /** When the next deferred slot is to be asked for (null: none). */
-  nextDeferredAt(): number | null {
-    let next: number | null = null;
-    for (const d of this.#deferred) if (next === null || d.at < next) next = d.at;
-    return next;
+  /**
+   * The deferred slots whose fallback time came: the fleet member's every-second look asks the
+   * store which of them no host claimed (in the statement it makes anyway), so the hosts that
+   * are not first candidates send no claim of their own for a slot the candidates took.
+   */
+  deferredDue(now: number): SlotKey[] {
+    return this.#deferred.filter((d) => d.at <= now).map((d) => ({ task: d.task, slot: d.slot }));
   }
 
   /**
-   * The deferred slots whose fallback time came: claimed in one statement (almost always
-   * already another host's, a committed row: nobody waits). Returns the won ones by task.
+   * The answer for slots asked about: all leave the deferred list; those no host claimed (their
+   * candidates dead, not yet known lost) are claimed now, in one statement. Returns the won ones
+   * by task.
    */
-  async claimDeferred(now: number): Promise<Map<string, number[]>> {
+  async resolveDeferred(
+    asked: readonly SlotKey[],
+    unclaimed: readonly SlotKey[],
+  ): Promise<Map<string, number[]>> {
+    const done = new Set(asked.map((k) => key(k.task, k.slot)));
+    this.#deferred = this.#deferred.filter((d) => !done.has(key(d.task, d.slot)));
     const won = new Map<string, number[]>();
-    if (this.#deferred.length === 0) return won;
-    const due = this.#deferred.filter((d) => d.at <= now);
-    if (due.length === 0 || !this.d.canClaim()) return won;
-    this.#deferred = this.#deferred.filter((d) => d.at > now);
-    const tasks = [...new Set(due.map((d) => d.task))];
-    const keys = await this.#claim(due, tasks);
-    for (const d of due)
-      if (keys?.has(key(d.task, d.slot))) won.set(d.task, [...(won.get(d.task) ?? []), d.slot]);
+    if (unclaimed.length === 0 || !this.d.canClaim()) return won;
+    const keys = await this.#claim(unclaimed, [...new Set(unclaimed.map((k) => k.task))]);
+    for (const k of unclaimed)
+      if (keys?.has(key(k.task, k.slot))) won.set(k.task, [...(won.get(k.task) ?? []), k.slot]);
     return won;
   }
 

@@ -34,7 +34,7 @@ import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer, type DueFires } from './task-timer.js';
 import { FleetMember } from './fleet-member.js';
 import { ClusterSlots, allWon, type Won } from './cluster-slots.js';
-import type { ClaimRecord, PauseRecord, StartGuard } from '../store/types.js';
+import type { ClaimRecord, PauseRecord, SlotKey, StartGuard } from '../store/types.js';
 import { pausedReason } from './task-pauses.js';
 import { ALWAYS_REACHABLE, type StoreHealth } from './store-health.js';
 
@@ -161,6 +161,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         hostBack: (h) => this.emit('host:back', h),
         // A pause made on another host of the fleet holds here within about a second.
         poll: () => this.refreshPauses(),
+        asked: (now) => this.#slots.deferredDue(now),
+        unclaimed: (asked, unclaimed) => this.#fallbackSlots(asked, unclaimed),
       },
     });
     this.#slots = new ClusterSlots({
@@ -502,12 +504,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#scheduling) {
       const due = [...this.#timers.values()].filter((t) => t.dueAt !== null && t.dueAt <= now);
       if (due.length > 0) await this.#fireDue(due, now, LATE_AFTER_MS);
-      // Cluster slots this host was not a first candidate for, whose fallback time came.
-      for (const [id, fires] of await this.#slots.claimDeferred(now)) {
-        const timer = this.#timers.get(id);
-        if (timer?.task.scope === 'cluster')
-          await this.#actOnDue(timer, { onTime: fires, late: [], lateCount: 0 }, allWon, now, LATE_AFTER_MS);
-      }
     }
     await this.#dispatch(now);
     if (this.#scheduling && now >= this.#nextPruneAt) {
@@ -553,7 +549,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       }, wake - now);
       return;
     }
-    let next = Math.min(this.#nextPruneAt, this.#slots.nextDeferredAt() ?? Infinity);
+    let next = this.#nextPruneAt;
     for (const t of this.#timers.values()) if (t.dueAt !== null && t.dueAt < next) next = t.dueAt;
     for (const q of this.#queue.values()) {
       if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
@@ -945,6 +941,22 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   // ---- the fleet: cluster slots held, lost and taken over -------------------------------------
+
+  /**
+   * Slots this host let its first candidates claim, that no host claimed by its fallback time
+   * (both candidates dead, not yet known lost): claimed now and acted on as due.
+   */
+  async #fallbackSlots(asked: readonly SlotKey[], unclaimed: readonly SlotKey[]): Promise<void> {
+    const won = await this.#slots.resolveDeferred(asked, unclaimed);
+    if (won.size === 0 || !this.#scheduling) return;
+    const now = this.#clock.now();
+    for (const [id, fires] of won) {
+      const timer = this.#timers.get(id);
+      if (timer?.task.scope === 'cluster')
+        await this.#actOnDue(timer, { onTime: fires, late: [], lateCount: 0 }, allWon, now, LATE_AFTER_MS);
+    }
+    await this.#requestPass();
+  }
 
   /**
    * The cycles of cluster dependencies that other hosts ran: a ready cluster run whose

@@ -13,7 +13,7 @@ import type { Config, TaskConfig } from '../config/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { HostNameTakenError } from '../errors/host-name-taken-error.js';
-import type { ClaimRecord, FleetStore, HostRecord } from '../store/types.js';
+import type { ClaimRecord, FleetStore, HostRecord, SlotKey } from '../store/types.js';
 import { VERSION } from '../version.js';
 
 export interface FleetMemberHooks {
@@ -27,6 +27,10 @@ export interface FleetMemberHooks {
   hostBack(host: HostRecord): void;
   /** Every scan (about a second): what other hosts may have changed in the store (pauses). */
   poll?(): Promise<void>;
+  /** Slots to ask the store about at this scan (which no host claimed?). */
+  asked?(now: number): readonly SlotKey[];
+  /** The answer: of the slots asked about, those no host claimed. */
+  unclaimed?(asked: readonly SlotKey[], unclaimed: readonly SlotKey[]): Promise<void>;
 }
 
 /** The fleet's hosts are looked at every this many heartbeats (once per lease). */
@@ -162,7 +166,10 @@ export class FleetMember {
       if (!this.#joined) return;
       await this.#o.hooks.poll?.();
       if (full && this.#beats++ % HOSTS_EVERY_BEATS === 0) await this.#watchHosts(now);
-      for (const claim of await store.expiredClaims(now)) {
+      const asked = this.#joined ? (this.#o.hooks.asked?.(now) ?? []) : [];
+      const scan = await store.scanClaims(now, asked);
+      if (asked.length > 0) await this.#o.hooks.unclaimed?.(asked, scan.unclaimed);
+      for (const claim of scan.expired) {
         const task = config.tasks.find((t) => t.id === claim.task);
         if (!task || task.scope !== 'cluster' || !task.enabled) continue;
         await this.#o.hooks.orphaned(claim, task);

@@ -499,6 +499,15 @@ export interface FleetStore {
   /** Held claims whose lease ended before `now`, oldest first. */
   expiredClaims(now: number): Promise<ClaimRecord[]>;
   /**
+   * The fleet member's every-second look, in one statement: the expired claims (as
+   * expiredClaims) and, of the slots `asked` about (the ones this host let its first candidates
+   * claim), those that no host has claimed.
+   */
+  scanClaims(
+    now: number,
+    asked: readonly SlotKey[],
+  ): Promise<{ readonly expired: ClaimRecord[]; readonly unclaimed: SlotKey[] }>;
+  /**
    * Takes over an expired held claim: only if it is still held by `fromInstance` with its lease
    * ended before `now` (one of many hosts trying wins); takeovers + 1, reason set, runId cleared.
    * With `skip`, the claim is ended as skipped instead of held by the caller. Undefined when

@@ -13,8 +13,7 @@
  * to its loser once, however often the slot changed hands meanwhile.
  */
 import type { ClaimRecord, HostRecord, HostRegistration, SlotKey } from '../types.js';
-import { sortSlots } from '../fleet-rows.js';
-import { toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
+import { sortSlots, toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
 import type { PgDatabase } from './pg-database.js';
 
 /** Claims deleted per statement, so a prune never holds many row locks at once. */
@@ -72,6 +71,13 @@ export class PgFleetRepo {
           GROUP BY i.task ORDER BY i.task
           ON CONFLICT (task, host) DO UPDATE SET last_fire = greatest(coalesce(task_state.last_fire, 0), excluded.last_fire))
         SELECT task, slot FROM won`,
+      // The expired claims and, marked 'unclaimed', the asked slots with no claim at all.
+      scan: `SELECT task, slot, host, instance, run_id, claimed_at, lease_until, state, takeovers, reason
+          FROM ${s}.claims WHERE state = 'held' AND lease_until < $1
+        UNION ALL
+        SELECT i.task, i.slot, NULL, NULL, NULL, NULL, NULL, 'unclaimed', NULL, NULL
+          FROM unnest($2::text[], $3::bigint[]) AS i(task, slot)
+          WHERE NOT EXISTS (SELECT 1 FROM ${s}.claims c WHERE c.task = i.task AND c.slot = i.slot)`,
       attach: `UPDATE ${s}.claims SET run_id = $4 WHERE task = $1 AND slot = $2 AND instance = $3 AND state = 'held'`,
       release: `UPDATE ${s}.claims SET state = $4, reason = $5
         WHERE task = $1 AND slot = $2 AND instance = $3 AND state = 'held'`,
@@ -200,6 +206,26 @@ export class PgFleetRepo {
 
   async expired(now: number): Promise<ClaimRecord[]> {
     return (await this.#db.query<ClaimRow>(this.#sql.expired, [now], 'ct_fleet_expired')).rows.map(toClaim);
+  }
+
+  async scan(
+    now: number,
+    asked: readonly SlotKey[],
+  ): Promise<{ readonly expired: ClaimRecord[]; readonly unclaimed: SlotKey[] }> {
+    if (asked.length === 0) return { expired: await this.expired(now), unclaimed: [] };
+    const r = await this.#db.query<ClaimRow>(
+      this.#sql.scan,
+      [now, asked.map((k) => k.task), asked.map((k) => k.slot)],
+      'ct_fleet_scan',
+    );
+    const expired = r.rows.filter((row) => row.state !== 'unclaimed').map(toClaim);
+    expired.sort(
+      (a, b) => a.leaseUntil - b.leaseUntil || (a.task < b.task ? -1 : a.task > b.task ? 1 : a.slot - b.slot),
+    );
+    const unclaimed = r.rows
+      .filter((row) => row.state === 'unclaimed')
+      .map((row) => ({ task: row.task, slot: Number(row.slot) }));
+    return { expired, unclaimed: sortSlots(unclaimed) };
   }
 
   async takeOver(t: {

@@ -496,6 +496,13 @@ export class PgStore implements Store, HistoryImport {
     return this.#fleet.expired(now);
   }
 
+  async scanClaims(
+    now: number,
+    asked: readonly SlotKey[],
+  ): Promise<{ readonly expired: ClaimRecord[]; readonly unclaimed: SlotKey[] }> {
+    return this.#fleet.scan(now, asked);
+  }
+
   takeOver(t: {
     readonly task: string;
     readonly slot: number;

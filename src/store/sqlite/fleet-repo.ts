@@ -9,8 +9,8 @@
  * (however often the slot changes hands meanwhile), and a claim taken back by its old holder
  * is not reported as lost.
  */
-import type { ClaimRecord, HostRecord, HostRegistration } from '../types.js';
-import { toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
+import type { ClaimRecord, HostRecord, HostRegistration, SlotKey } from '../types.js';
+import { sortSlots, toClaim, toHost, type ClaimRow, type HostRow } from '../fleet-rows.js';
 import { lazyStatements } from './lazy-statements.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -146,6 +146,13 @@ export class FleetRepo {
 
   expired(now: number): ClaimRecord[] {
     return (this.#s.expired.all(now) as ClaimRow[]).map(toClaim);
+  }
+
+  scan(now: number, asked: readonly SlotKey[]): { expired: ClaimRecord[]; unclaimed: SlotKey[] } {
+    return this.#db.transaction(() => ({
+      expired: this.expired(now),
+      unclaimed: sortSlots(asked.filter((k) => this.#s.get.get(k.task, k.slot) === undefined)),
+    }));
   }
 
   takeOver(t: {

@@ -412,6 +412,13 @@ export class SqliteStore implements Store, HistoryExport {
     return this.#fleet.expired(now);
   }
 
+  async scanClaims(
+    now: number,
+    asked: readonly SlotKey[],
+  ): Promise<{ readonly expired: ClaimRecord[]; readonly unclaimed: SlotKey[] }> {
+    return this.#fleet.scan(now, asked);
+  }
+
   async takeOver(t: {
     readonly task: string;
     readonly slot: number;

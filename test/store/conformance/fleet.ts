@@ -210,6 +210,30 @@ export function describeFleetConformance(
         expect(await many([])).toEqual([]);
       });
 
+      it('scans in one call: the expired claims, and which of the slots asked about no host claimed', async () => {
+        const store = await fresh(make);
+        await store.claimSlot(claim());
+        await store.claimSlot(claim({ slot: SLOT + 1, host: 'web-2', instance: 'i-b', now: T0 + 5 }));
+        await store.releaseSlot('vacuum', SLOT + 1, 'i-b', { state: 'done' });
+        const asked = [
+          { task: 'vacuum', slot: SLOT + 2 },
+          { task: 'vacuum', slot: SLOT + 1 },
+          { task: 'backup', slot: SLOT },
+          { task: 'vacuum', slot: SLOT },
+        ];
+        const inLease = await store.scanClaims(T0 + 1, asked);
+        expect(inLease.expired).toEqual([]);
+        expect(inLease.unclaimed).toEqual([
+          { task: 'backup', slot: SLOT },
+          { task: 'vacuum', slot: SLOT + 2 },
+        ]);
+        const after = await store.scanClaims(T0 + LEASE + 1, asked.slice(1, 2));
+        expect(after.expired).toEqual(await store.expiredClaims(T0 + LEASE + 1));
+        expect(after.expired.map((c) => [c.task, c.slot, c.instance])).toEqual([['vacuum', SLOT, 'i-a']]);
+        expect(after.unclaimed).toEqual([]);
+        expect(await store.scanClaims(T0 + LEASE + 1, [])).toEqual({ expired: after.expired, unclaimed: [] });
+      });
+
       it('attaches the run and releases the claim as done or skipped, only for its holder', async () => {
         const store = await fresh(make);
         await store.claimSlot(claim());
