@@ -8,8 +8,17 @@ import { secretEnvNames } from '../notify/channels/channel.js';
 import { secretValues } from '../notify/redact.js';
 import { urlSecrets } from '../core/redact-url.js';
 
+/** The names of each configuration, found once: the masking store asks at every write. */
+const namesOf = new WeakMap<Config, readonly string[]>();
+
 /** Every environment variable the config names in a `*_env` key: their values are secrets. */
 export function configSecretEnvNames(config: Config): string[] {
+  let names = namesOf.get(config);
+  if (!names) namesOf.set(config, (names = findSecretEnvNames(config)));
+  return [...names];
+}
+
+function findSecretEnvNames(config: Config): string[] {
   const names = new Set<string>([config.server.tokenEnv]);
   for (const c of config.alerting.channels) for (const n of secretEnvNames(c)) names.add(n);
   if (config.alerting.heartbeat.urlEnv) names.add(config.alerting.heartbeat.urlEnv);
