@@ -261,10 +261,10 @@ export class SftpTarget implements CopyTarget {
 
   async #free(sftp: SFTPWrapper): Promise<{ avail: number; total: number } | undefined> {
     try {
-      const s = await call<{ frsize: number; bavail: number; blocks: number }>((cb) =>
+      const s = await call<{ f_frsize: number; f_bavail: number; f_blocks: number }>((cb) =>
         sftp.ext_openssh_statvfs(this.place.dir, cb),
       );
-      return { avail: s.bavail * s.frsize, total: s.blocks * s.frsize };
+      return { avail: s.f_bavail * s.f_frsize, total: s.f_blocks * s.f_frsize };
     } catch {
       return undefined;
     }
@@ -306,21 +306,24 @@ export class SftpTarget implements CopyTarget {
         wake = undefined;
         w?.();
       };
-      const room = (limit: number) =>
-        inflight < limit || failed !== undefined ? undefined : new Promise<void>((r) => (wake = r));
+      // Waits for a request to finish (each one calls back, with an error if the connection drops).
+      const settled = () => new Promise<void>((r) => (wake = r));
       let pos = 0;
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        signal?.throwIfAborted();
-        for (let off = 0; off < chunk.length; off += this.#chunk) {
-          while (inflight >= this.#requests && failed === undefined) await room(this.#requests);
-          if (failed !== undefined) throw failed;
-          const piece = chunk.subarray(off, Math.min(off + this.#chunk, chunk.length));
-          inflight++;
-          sftp.write(handle, piece, 0, piece.length, pos, done);
-          pos += piece.length;
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          signal?.throwIfAborted();
+          for (let off = 0; off < chunk.length; off += this.#chunk) {
+            while (inflight >= this.#requests) await settled();
+            if (failed !== undefined) throw failed;
+            const piece = chunk.subarray(off, Math.min(off + this.#chunk, chunk.length));
+            inflight++;
+            sftp.write(handle, piece, 0, piece.length, pos, done);
+            pos += piece.length;
+          }
         }
+      } finally {
+        while (inflight > 0) await settled(); // never close the handle under a request in flight
       }
-      while (inflight > 0) await room(1);
       if (failed !== undefined) throw failed;
       try {
         await call((cb) => sftp.ext_openssh_fsync(handle!, cb));

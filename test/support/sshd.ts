@@ -35,6 +35,8 @@ export interface LoopbackSshd {
   kill(): Promise<void>;
   /** Starts it again on the same port with the same keys. */
   restart(): Promise<void>;
+  /** What sshd logged so far (connections, accepted and refused keys). */
+  log(): string;
 }
 
 async function freePort(): Promise<number> {
@@ -106,7 +108,7 @@ export async function startSshd(dir: string): Promise<LoopbackSshd> {
       'PermitRootLogin prohibit-password',
       'MaxStartups 100',
       'MaxSessions 100',
-      'LogLevel ERROR',
+      'LogLevel VERBOSE', // accepted and refused keys, with their fingerprints
       'Subsystem sftp internal-sftp',
       '',
     ].join('\n'),
@@ -120,12 +122,16 @@ export async function startSshd(dir: string): Promise<LoopbackSshd> {
   }).split(/\s+/)[1]!;
 
   let child: ChildProcess | undefined;
+  let log = '';
   const start = async () => {
     const c = spawn(SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     let stderr = '';
-    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Ready once the port accepts a connection (sshd at LogLevel ERROR prints nothing on success).
+    c.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      log += d.toString();
+    });
+    // Ready once the port accepts a connection.
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (c.exitCode !== null) throw new Error(`sshd exited with ${c.exitCode}: ${stderr.trim()}`);
@@ -163,5 +169,6 @@ export async function startSshd(dir: string): Promise<LoopbackSshd> {
     async restart() {
       await start();
     },
+    log: () => log,
   };
 }
