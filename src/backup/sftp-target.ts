@@ -7,8 +7,10 @@
  * fsynced when the server can (fsync@openssh.com), then renamed over the final name
  * (posix-rename@openssh.com when the server has it): a reader never sees half a file, and the
  * temp files an interrupted run leaves are removed by the next one (abortStaleUploads).
- * Uploads and downloads keep many requests in flight (as OpenSSH's sftp does: 32 KiB × 64), so
- * the round trip per request does not bound the speed.
+ * Uploads and downloads keep many requests in flight (2 MiB: OpenSSH's channel window), so the
+ * round trip per request does not bound the speed. Requests of 64 KiB rather than OpenSSH's
+ * 32 KiB: for a JS client the per-request cost dominates (256 MiB upload by hand, 2026-12-06:
+ * 0.54–0.59 s of CPU at 64 KiB × 32 against 0.69–0.90 s at 32 KiB × 64; scp 0.71–0.78 s).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,9 +50,9 @@ export interface SftpTargetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Relative key_file and known_hosts resolve against it (the config file's directory). */
   readonly baseDir?: string;
-  /** Bytes per read or write request. @default 32 KiB (OpenSSH's sftp -B) */
+  /** Bytes per read or write request. @default 64 KiB */
   readonly chunkSize?: number;
-  /** Requests in flight. @default 64 (OpenSSH's sftp -R) */
+  /** Requests in flight. @default 32 */
   readonly requests?: number;
   /** How long the connection and handshake may take. @default 15 s */
   readonly readyTimeoutMs?: number;
@@ -97,8 +99,8 @@ export class SftpTarget implements CopyTarget {
     this.url = spec.to.replace(/\/+$/, '');
     this.#spec = spec;
     this.#o = o;
-    this.#chunk = o.chunkSize ?? 32 * 1024;
-    this.#requests = o.requests ?? 64;
+    this.#chunk = o.chunkSize ?? 64 * 1024;
+    this.#requests = o.requests ?? 32;
   }
 
   #path(name: string): string {

@@ -427,6 +427,36 @@ describe.skipIf(noSshd)('backup copies to SFTP (a real sshd on loopback)', () =>
     }
   }, 90_000);
 
+  it('verify-backups streams the newest SFTP copy and checks it; a changed byte on the server fails it', async () => {
+    const dir = tempDir();
+    const s = await sshd(dir);
+    makeData(dir);
+    const remote = join(dir, 'remote');
+    const copy = copyYaml(s, remote);
+    const ct = caretakerWith(
+      dir,
+      backupYaml([copy]) +
+        `  vb:\n    action: verify-backups\n    with:\n      dest: backups\n      task: bk\n      copy: ${copy}\n`,
+    );
+    try {
+      expect((await runTask(ct, 'bk')).status).toBe('success');
+      const good = await runTask(ct, 'vb');
+      expect(good.status, good.result?.summary ?? '').toBe('success');
+      expect(good.result?.summary).toContain(`copy ${s.url(remote)}: verified 1 archive`);
+      const [name] = remoteFiles(remote).filter((f) => f.endsWith('.tar.gz'));
+      const bytes = readFileSync(join(remote, name!));
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
+      writeFileSync(join(remote, name!), bytes);
+      const bad = await runTask(ct, 'vb');
+      expect(bad.status).toBe('failed');
+      expect(bad.result?.summary).toContain(
+        `copy ${s.url(remote)}: 1 of 1 FAILED: ${name}: the stored object does not match its SHA-256`,
+      );
+    } finally {
+      await ct.close();
+    }
+  }, 60_000);
+
   it('a failing SFTP copy does not stop an S3 copy beside it', async () => {
     const dir = tempDir();
     const s = await sshd(dir);
