@@ -87,7 +87,7 @@ for (let i = 0; i < reps; i++) {
 }
 
 const mb = SIZE / 1024 / 1024;
-const secs = (ms) => `${(ms / 1000).toFixed(2)} s (${(mb / (ms / 1000)).toFixed(0)} MB/s)`;
+const secs = (ms) => `${(ms / 1000).toFixed(2)} s (${(mb / (ms / 1000)).toFixed(0)} MiB/s)`;
 const row = (what, ours, theirs, tool, goal) => {
   const ratio = ours / theirs;
   return `| ${what} | ${secs(ours)} | ${tool} ${secs(theirs)} | ${ratio.toFixed(2)}× | ${goal ? `≤ ${goal}× ${ratio <= goal ? '✅' : '❌'}` : '—'} |`;
