@@ -21,7 +21,8 @@ import { defineAction, type ActionContext } from './types.js';
 import { AgeError, parseIdentities, readIdentityFile } from '../backup/age-stream.js';
 import { listRemote } from '../backup/offsite.js';
 import { verifyRemote } from '../backup/offsite-verify.js';
-import { CopyError, describeS3Error, S3Target } from '../backup/s3-target.js';
+import type { CopyTarget } from '../backup/copy-target.js';
+import { openTarget } from '../backup/copy-targets.js';
 import { verifyBackupsDeclaration } from './verify-backups/declaration.js';
 import type { schema } from './verify-backups/schema.js';
 
@@ -77,9 +78,9 @@ async function verifyCopy(
   c: CopyCheckOptions,
   task: string | undefined,
 ): Promise<{ ok: boolean; line: string; archives: string[] }> {
-  let t: S3Target | undefined;
+  let t: CopyTarget | undefined;
   try {
-    t = new S3Target(c, { env: process.env });
+    t = openTarget(c, { env: process.env, baseDir: ctx.baseDir });
     let ids: string[] | undefined;
     if (c.identity_file) ids = readIdentityFile(ctx.resolvePath(c.identity_file));
     else if (c.identity_env) {
@@ -111,10 +112,10 @@ async function verifyCopy(
     };
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    const why = err instanceof CopyError || err instanceof AgeError ? err.message : describeS3Error(err);
+    const why = err instanceof AgeError ? err.message : t ? t.describeError(err) : (err as Error).message;
     return {
       ok: false,
-      line: why.startsWith('copy ') || why.startsWith('s3://') ? why : `copy ${t?.url ?? c.to}: ${why}`,
+      line: /^(copy |s3:\/\/|sftp:\/\/)/.test(why) ? why : `copy ${t?.url ?? c.to}: ${why}`,
       archives: [],
     };
   } finally {

@@ -1,5 +1,5 @@
 /**
- * Verify and restore of a copy: the object is streamed from the bucket into a private temp dir
+ * Verify and restore of a copy: the object is streamed from the bucket or SFTP server into a private temp dir
  * (its SHA-256 checked against the index or sidecar as it arrives, decrypted on the way when it
  * is encrypted), then read by the same code as a local archive — every entry's checksum, and for
  * a restore the same tar-slip protection. The temp dir is removed afterwards, whatever happened.
@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSize } from '../core/size.js';
 import { fetchRemote, type Fetched, type RemoteArchive } from './offsite.js';
-import { CopyError, parseS3Url, type S3Target } from './s3-target.js';
+import { CopyError, type CopyTarget } from './copy-target.js';
+import { copyScheme, COPY_URL_FORMS } from './copy-url.js';
 import { checkArchive, describeProblems, type ArchiveCheck } from './verify-archive.js';
 
 export interface RemoteCheck {
@@ -22,13 +23,15 @@ export interface RemoteCheck {
   readonly check?: ArchiveCheck;
 }
 
-/** `s3://bucket/prefix/NAME` → the copy's URL and the archive name (`.age` dropped). */
+/** `s3://bucket/prefix/NAME` (or `sftp://user@host/dir/NAME`) → the copy's URL and the archive name (`.age` dropped). */
 export function splitCopyUrl(url: string): { copy: string; name: string } {
   const at = url.lastIndexOf('/');
   const copy = url.slice(0, at);
   const name = url.slice(at + 1).replace(/\.age$/, '');
-  if (at <= 's3://'.length || !parseS3Url(copy) || name === '')
-    throw new CopyError(`${url}: expected s3://bucket/prefix/ARCHIVE-NAME`);
+  if (at <= 'sftp://'.length || !copyScheme(copy) || name === '')
+    throw new CopyError(
+      `${url}: expected ${COPY_URL_FORMS.replace(/ or /, '/ARCHIVE-NAME or ')}/ARCHIVE-NAME`,
+    );
   return { copy, name };
 }
 
@@ -41,7 +44,7 @@ function checksumProblem(f: Fetched): string | undefined {
 
 /** Streams a copy into a temp dir and runs `use` on the (decrypted) archive there. */
 export async function withFetched<T>(
-  t: S3Target,
+  t: CopyTarget,
   a: RemoteArchive,
   identities: readonly string[] | undefined,
   use: (f: Fetched) => Promise<T>,
@@ -57,7 +60,7 @@ export async function withFetched<T>(
 }
 
 export async function verifyRemote(
-  t: S3Target,
+  t: CopyTarget,
   a: RemoteArchive,
   identities: readonly string[] | undefined,
   o: { parent?: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
@@ -93,7 +96,7 @@ export async function verifyRemote(
 
 /** Fetches a copy, checks the stored object's checksum, and runs `use` on the archive. */
 export async function withRemoteArchive<T>(
-  t: S3Target,
+  t: CopyTarget,
   a: RemoteArchive,
   identities: readonly string[] | undefined,
   use: (path: string) => Promise<T>,

@@ -1,8 +1,8 @@
 /**
- * Copies of finished archives on an S3-compatible bucket: what is uploaded, in which order, how a
+ * Copies of finished archives on an S3-compatible bucket or an SFTP server: what is uploaded, in which order, how a
  * copy is listed, retained and fetched back.
  *
- * Under the copy's prefix an archive is one to three objects:
+ * Under the copy's prefix (S3) or in its directory (SFTP) an archive is one to three objects:
  *   plain:     NAME                    the archive, the same bytes as the local one
  *              NAME.manifest.json      its sidecar — uploaded last: the mark of a complete copy
  *   encrypted: NAME.age                the archive, age-encrypted
@@ -21,7 +21,7 @@ import { applyRetention, type KeepPolicy } from '../core/retention.js';
 import { parseArchiveName } from './archive-name.js';
 import { decryptBytes, decryptStream, encryptBytes, encryptStream } from './age-stream.js';
 import { parseSidecar, serializeManifest, writeSidecar, type Sidecar } from './manifest.js';
-import { CopyError, type S3Target } from './s3-target.js';
+import { CopyError, type CopyTarget } from './copy-target.js';
 import { z } from 'zod';
 
 export const INDEX_FORMAT = 'caretaker-copy-index/1';
@@ -90,7 +90,7 @@ export interface Shipped {
 }
 
 /** Uploads one finished archive: the archive streamed from disk, then its manifest, then the mark. */
-export async function shipArchive(t: S3Target, o: ShipOptions): Promise<Shipped> {
+export async function shipArchive(t: CopyTarget, o: ShipOptions): Promise<Shipped> {
   const name = o.sidecar.archive.name;
   const encrypted = o.recipients !== undefined;
   const hasher = new Hasher();
@@ -122,7 +122,7 @@ export async function shipArchive(t: S3Target, o: ShipOptions): Promise<Shipped>
 }
 
 /** The complete archives of the copy (of one task when given), newest first. */
-export async function listRemote(t: S3Target, task?: string): Promise<RemoteArchive[]> {
+export async function listRemote(t: CopyTarget, task?: string): Promise<RemoteArchive[]> {
   const objects = await t.list();
   const keys = new Set(objects.map((o) => o.key));
   const out: RemoteArchive[] = [];
@@ -149,9 +149,9 @@ export async function listRemote(t: S3Target, task?: string): Promise<RemoteArch
 /**
  * What interrupted runs of this task left: archive objects without their mark, and marks or
  * manifests without their archive, last written before `before` (ms). Multipart uploads are
- * handled by S3Target.abortStaleUploads.
+ * and SFTP temp files are handled by CopyTarget.abortStaleUploads.
  */
-export async function findRemoteLeftovers(t: S3Target, task: string, before: number): Promise<string[]> {
+export async function findRemoteLeftovers(t: CopyTarget, task: string, before: number): Promise<string[]> {
   const objects = await t.list();
   const complete = new Set((await listRemote(t, task)).flatMap((a) => objectsOf(a.name, a.encrypted)));
   return objects
@@ -171,7 +171,7 @@ export interface RemotePrune {
 
 /** Applies the keep rules to the copy; never removes `keepName` (the archive just shipped). */
 export async function pruneRemote(
-  t: S3Target,
+  t: CopyTarget,
   task: string,
   policy: KeepPolicy,
   keepName?: string,
@@ -205,7 +205,7 @@ export interface Fetched {
   readonly expected: { readonly size: number; readonly sha256: string };
 }
 
-async function readIndex(t: S3Target, a: RemoteArchive): Promise<CopyIndex> {
+async function readIndex(t: CopyTarget, a: RemoteArchive): Promise<CopyIndex> {
   const text = (await t.getText(markOf(a.name, true))).toString('utf8');
   const parsed = indexSchema.safeParse(
     (() => {
@@ -226,7 +226,7 @@ async function readIndex(t: S3Target, a: RemoteArchive): Promise<CopyIndex> {
  * copy is only hashed: `path` and `sidecar` are undefined.
  */
 export async function fetchRemote(
-  t: S3Target,
+  t: CopyTarget,
   a: RemoteArchive,
   dir: string,
   identities: readonly string[] | undefined,

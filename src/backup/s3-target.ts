@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Url } from './s3-url.js';
+import { CopyError, type CopyTarget, type RemoteObject } from './copy-target.js';
 
 // The SDK warns on every CLI run under Node 20 that its releases after January 2027 need Node 22;
 // caretaker pins the SDK in its lock file and supports Node 20, so the warning only alarms operators.
@@ -33,18 +34,8 @@ export interface S3CopySpec {
   readonly secret_key_env?: string;
 }
 
-/** A copy that could not be reached or written; the message names the copy, never a secret. */
-export class CopyError extends Error {
-  override name = 'CopyError';
-}
-
 export { parseS3Url, type ParsedS3Url } from './s3-url.js';
-
-export interface RemoteObject {
-  readonly key: string;
-  readonly size: number;
-  readonly modified: number;
-}
+export { CopyError, type RemoteObject } from './copy-target.js';
 
 /** The S3 error's code and a short reason an operator can act on. */
 export function describeS3Error(err: unknown): string {
@@ -88,7 +79,7 @@ export interface S3TargetOptions {
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
-export class S3Target {
+export class S3Target implements CopyTarget {
   readonly url: string;
   readonly bucket: string;
   readonly prefix: string;
@@ -236,6 +227,10 @@ export class S3Target {
       throw err;
     }
     return n;
+  }
+
+  describeError(err: unknown): string {
+    return err instanceof CopyError ? err.message : describeS3Error(err);
   }
 
   close(): void {

@@ -88,6 +88,7 @@ with:
   verify: true
   # A copy off this host, encrypted so the bucket never sees the files (docs/actions/backup.md):
   # copies: [{ to: "s3://my-bucket/this-host", region: eu-central-1, access_key_env: S3_KEY, secret_key_env: S3_SECRET, keep: { daily: 14 } }]
+  #   or an SFTP server: { to: "sftp://backup@vault.internal:22/srv/backups/this-host", key_file: /etc/caretaker/id_ed25519, known_hosts: /etc/caretaker/known_hosts, keep: { last: 7 } }
   # encrypt: { recipients: ["age1..."] }   # age-keygen -y key.txt prints it; keep key.txt elsewhere`,
   },
   {

@@ -327,7 +327,7 @@ export function buildProgram(
       .command('verify')
       .argument(
         '[archive]',
-        'an archive path or name, or a copy s3://bucket/prefix/NAME (default: the newest archive of each backup task)',
+        'an archive path or name, or a copy s3://bucket/prefix/NAME or sftp://user@host:port/dir/NAME (default: the newest archive of each backup task)',
       )
       .description('re-read archives and check every checksum against their manifests')
       .option('--identity <file>', 'age key file to look inside an encrypted copy')
@@ -339,7 +339,10 @@ export function buildProgram(
   wire(
     backupCmd
       .command('restore')
-      .argument('<archive>', 'an archive path or name, or a copy s3://bucket/prefix/NAME')
+      .argument(
+        '<archive>',
+        'an archive path or name, or a copy s3://bucket/prefix/NAME or sftp://user@host:port/dir/NAME',
+      )
       .description('verify an archive, then extract it into a directory (never outside it)')
       .option('--identity <file>', 'age key file for an encrypted copy')
       .option('--to <dir>', 'the directory to restore into (required)')

@@ -28,6 +28,7 @@ import { formatSize } from '../core/size.js';
 import type { RunRecord } from '../store/types.js';
 import { PathGuard, UnsafePathError } from '../safety/path-guard.js';
 import { SystemClock } from './clock.js';
+import { looksLikeCopyUrl } from '../backup/copy-url.js';
 import { verifyRemote, withRemoteArchive, type RemoteCheck } from '../backup/offsite-verify.js';
 import {
   configuredCopies,
@@ -208,7 +209,7 @@ export class BackupArchives {
 
   /** Verifies an archive, then extracts it into a directory (never outside it). */
   async restore(r: RestoreRequest): Promise<RestoreOutcome> {
-    if (r.archive.startsWith('s3://')) return this.#restoreCopy(r);
+    if (looksLikeCopyUrl(r.archive)) return this.#restoreCopy(r);
     return this.#restoreFound(r, this.find(r.archive));
   }
 

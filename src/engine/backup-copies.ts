@@ -2,12 +2,17 @@
  * The off-host copies of a configuration's backups, for `backup list | verify | restore`: which
  * copies the backup tasks configure, the archives in them, and the key to read encrypted ones.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { AgeError, parseIdentities, readIdentityFile } from '../backup/age-stream.js';
 import { listRemote, type RemoteArchive } from '../backup/offsite.js';
 import { splitCopyUrl } from '../backup/offsite-verify.js';
 import { UsageError } from '../errors/usage-error.js';
-import { CopyError, describeS3Error, S3Target } from '../backup/s3-target.js';
+import { CopyError, type CopyTarget } from '../backup/copy-target.js';
+import { openTarget } from '../backup/copy-targets.js';
+import { copyScheme } from '../backup/copy-url.js';
+import { describeS3Error } from '../backup/s3-target.js';
 import type { CopyOptions, EncryptOptions } from '../actions/backup/schema.js';
 import type { Config } from '../config/types.js';
 
@@ -30,8 +35,33 @@ export function configuredCopies(config: Config | undefined, task?: string): Con
   return out;
 }
 
-export function s3Target(c: CopyOptions): S3Target {
-  return new S3Target(c, { partSize: c.part_size_mb ? c.part_size_mb * 1024 * 1024 : undefined });
+export function copyTarget(c: ConfiguredCopy): CopyTarget {
+  return openTarget(c.copy, { baseDir: c.baseDir });
+}
+
+/**
+ * A copy given on the command line that no backup task configures: S3 through the SDK's default
+ * chain (AWS_ENDPOINT_URL etc.), SFTP with ssh's own defaults (~/.ssh/known_hosts, the first of
+ * ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or CARETAKER_SFTP_KEY_FILE).
+ */
+function adHocTarget(copy: string): CopyTarget {
+  if (copyScheme(copy) === 'sftp') {
+    const ssh = join(homedir(), '.ssh');
+    const key =
+      process.env.CARETAKER_SFTP_KEY_FILE ??
+      ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(ssh, k)).find((p) => existsSync(p)) ??
+      join(ssh, 'id_ed25519');
+    return openTarget({
+      to: copy,
+      key_file: key,
+      known_hosts: process.env.CARETAKER_SFTP_KNOWN_HOSTS ?? join(ssh, 'known_hosts'),
+    });
+  }
+  return openTarget({
+    to: copy,
+    endpoint: process.env.AWS_ENDPOINT_URL,
+    path_style: process.env.AWS_ENDPOINT_URL !== undefined,
+  });
 }
 
 /** The identities to read a copy with: --identity, else the task's identity_file / identity_env. */
@@ -61,16 +91,16 @@ export interface RemoteListing {
 export async function listCopies(copies: readonly ConfiguredCopy[]): Promise<RemoteListing[]> {
   const out: RemoteListing[] = [];
   for (const c of copies) {
-    let t: S3Target | undefined;
+    let t: CopyTarget | undefined;
     try {
-      t = s3Target(c.copy);
+      t = copyTarget(c);
       out.push({ where: t.url, task: c.task, archives: await listRemote(t, c.task) });
     } catch (err) {
       out.push({
         where: c.copy.to,
         task: c.task,
         archives: [],
-        error: err instanceof CopyError ? err.message : describeS3Error(err),
+        error: t ? t.describeError(err) : err instanceof CopyError ? err.message : describeS3Error(err),
       });
     } finally {
       t?.close();
@@ -83,7 +113,7 @@ export async function listCopies(copies: readonly ConfiguredCopy[]): Promise<Rem
 export async function openCopy(
   url: string,
   copies: readonly ConfiguredCopy[],
-): Promise<{ target: S3Target; archive: RemoteArchive; configured: ConfiguredCopy | undefined }> {
+): Promise<{ target: CopyTarget; archive: RemoteArchive; configured: ConfiguredCopy | undefined }> {
   let where: { copy: string; name: string };
   try {
     where = splitCopyUrl(url);
@@ -92,13 +122,7 @@ export async function openCopy(
   }
   const { copy, name } = where;
   const configured = copies.find((c) => c.copy.to.replace(/\/+$/, '') === copy);
-  const target = configured
-    ? s3Target(configured.copy)
-    : new S3Target({
-        to: copy,
-        endpoint: process.env.AWS_ENDPOINT_URL,
-        path_style: process.env.AWS_ENDPOINT_URL !== undefined,
-      });
+  const target = configured ? copyTarget(configured) : adHocTarget(copy);
   try {
     const archive = (await listRemote(target)).find((a) => a.name === name);
     if (!archive)
@@ -113,7 +137,9 @@ export async function openCopy(
 }
 
 export function copyFailure(err: unknown, url: string): string | undefined {
-  if (err instanceof CopyError || err instanceof AgeError) return err.message;
+  if (err instanceof AgeError) return err.message;
+  if (err instanceof CopyError)
+    return /^(copy |s3:\/\/|sftp:\/\/)/.test(err.message) ? err.message : `${url}: ${err.message}`;
   const e = err as { $metadata?: unknown; code?: string };
   if (e.$metadata !== undefined || /^E[A-Z]+$/.test(e.code ?? '')) return `${url}: ${describeS3Error(err)}`;
   return undefined;

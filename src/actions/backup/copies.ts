@@ -5,7 +5,8 @@
  */
 import { AgeError, parseRecipients, readRecipientsFile } from '../../backup/age-stream.js';
 import { findRemoteLeftovers, pruneRemote, shipArchive } from '../../backup/offsite.js';
-import { CopyError, describeS3Error, S3Target } from '../../backup/s3-target.js';
+import type { CopyTarget } from '../../backup/copy-target.js';
+import { openTarget } from '../../backup/copy-targets.js';
 import type { Sidecar } from '../../backup/manifest.js';
 import type { ActionContext } from '../types.js';
 import type { BackupOptions, CopyOptions, EncryptOptions } from './schema.js';
@@ -31,13 +32,17 @@ export function recipientsOf(
   return readRecipientsFile(ctx.resolvePath(e.recipients_file!));
 }
 
-export function targetOf(c: CopyOptions, env: NodeJS.ProcessEnv = process.env): S3Target {
-  return new S3Target(c, { partSize: c.part_size_mb ? c.part_size_mb * 1024 * 1024 : undefined, env });
+export function targetOf(
+  c: CopyOptions,
+  ctx: Pick<ActionContext, 'baseDir'>,
+  env: NodeJS.ProcessEnv = process.env,
+): CopyTarget {
+  return openTarget(c, { env, baseDir: ctx.baseDir });
 }
 
-function failure(err: unknown): string {
-  if (err instanceof CopyError || err instanceof AgeError) return err.message;
-  return describeS3Error(err);
+function failure(err: unknown, target: CopyTarget | undefined): string {
+  if (err instanceof AgeError) return err.message;
+  return target ? target.describeError(err) : (err as Error).message;
 }
 
 export async function shipCopies(
@@ -52,13 +57,17 @@ export async function shipCopies(
     recipients = recipientsOf(o.encrypt, ctx);
   } catch (err) {
     // Without its key nothing may leave the host in clear: every copy fails.
-    return (o.copies ?? []).map((c) => ({ to: c.to, ok: false, line: `copy ${c.to}: ${failure(err)}` }));
+    return (o.copies ?? []).map((c) => ({
+      to: c.to,
+      ok: false,
+      line: `copy ${c.to}: ${failure(err, undefined)}`,
+    }));
   }
   for (const c of o.copies ?? []) {
     ctx.signal.throwIfAborted();
-    let target: S3Target | undefined;
+    let target: CopyTarget | undefined;
     try {
-      target = targetOf(c);
+      target = targetOf(c, ctx);
       const aborted = await target.abortStaleUploads(`${ctx.taskId}-`, runStart);
       const leftovers = await findRemoteLeftovers(target, ctx.taskId, runStart);
       if (leftovers.length > 0) {
@@ -86,7 +95,7 @@ export async function shipCopies(
       });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      out.push({ to: c.to, ok: false, line: `copy ${target?.url ?? c.to}: ${failure(err)}` });
+      out.push({ to: c.to, ok: false, line: `copy ${target?.url ?? c.to}: ${failure(err, target)}` });
     } finally {
       target?.close();
     }

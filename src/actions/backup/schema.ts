@@ -4,7 +4,7 @@ import { stringList } from '../../schema/values.js';
 import { hasKeepRule } from '../../core/retention.js';
 import { pgSource } from '../../backup/postgres.js';
 import { looksLikeAgeRecipient } from '../../backup/age-recipient.js';
-import { parseS3Url } from '../../backup/s3-url.js';
+import { copyScheme, COPY_URL_FORMS } from '../../backup/copy-url.js';
 
 const count = z.number({ error: 'expected a whole number ≥ 1' }).int().min(1);
 
@@ -46,8 +46,8 @@ const envName = z
 export const copyPlace = {
   to: z
     .string()
-    .refine((s) => parseS3Url(s) !== undefined, { error: 'expected s3://bucket/prefix' })
-    .describe('Where the copies go: s3://bucket/prefix.'),
+    .refine((s) => copyScheme(s) !== undefined, { error: `expected ${COPY_URL_FORMS}` })
+    .describe('Where the copies go: s3://bucket/prefix or sftp://user@host:port/absolute/dir.'),
   endpoint: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .optional()
@@ -66,7 +66,60 @@ export const copyPlace = {
     .max(5120)
     .optional()
     .describe('Multipart upload part size in MiB. @default 16'),
+  key_file: z.string().min(1).optional().describe('SFTP: the private key file (OpenSSH format).'),
+  key_env: envName.optional().describe('SFTP: environment variable holding the private key itself.'),
+  passphrase_env: envName.optional().describe("SFTP: environment variable holding the key's passphrase."),
+  known_hosts: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "SFTP: OpenSSH known_hosts file holding the server's host key (required: no trust on first use).",
+    ),
 };
+
+const S3_ONLY = [
+  'endpoint',
+  'region',
+  'path_style',
+  'access_key_env',
+  'secret_key_env',
+  'part_size_mb',
+] as const;
+const SFTP_ONLY = ['key_file', 'key_env', 'passphrase_env', 'known_hosts'] as const;
+
+type CopyPlace = { to: string } & Partial<
+  Record<(typeof S3_ONLY)[number] | (typeof SFTP_ONLY)[number], unknown>
+>;
+
+/** For superRefine: the keys that belong to the copy's kind, and what an SFTP copy needs. */
+export function checkCopyPlace(c: CopyPlace, ctx: z.RefinementCtx): void {
+  const scheme = copyScheme(typeof c.to === 'string' ? c.to : '');
+  if (scheme === undefined) return; // reported on `to`
+  const foreign = scheme === 's3' ? SFTP_ONLY : S3_ONLY;
+  for (const k of foreign)
+    if (c[k] !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: `${k} is for ${scheme === 's3' ? 'sftp://' : 's3://'} copies, not ${scheme}://`,
+      });
+  if (scheme !== 'sftp') return;
+  if (c.known_hosts === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['known_hosts'],
+      message:
+        "an sftp:// copy needs known_hosts: the file with the server's host key (caretaker never trusts a host key on first use)",
+    });
+  if ((c.key_file === undefined) === (c.key_env === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['key_file'],
+      message:
+        'an sftp:// copy needs exactly one of key_file (a private key file) or key_env (the key in an environment variable)',
+    });
+}
 
 export function copyCredentialsPaired(c: { access_key_env?: string; secret_key_env?: string }): boolean {
   return (c.access_key_env === undefined) === (c.secret_key_env === undefined);
@@ -80,7 +133,8 @@ export const copySchema = z
   .refine(copyCredentialsPaired, {
     error:
       'access_key_env and secret_key_env go together (or leave both out for the default credential chain)',
-  });
+  })
+  .superRefine(checkCopyPlace);
 
 const encryptSchema = z
   .strictObject({
@@ -144,7 +198,7 @@ export const backupSchema = z
       .min(1)
       .optional()
       .describe(
-        'Copies of every archive off the host (S3-compatible buckets), each with its own keep rules.',
+        'Copies of every archive off the host (S3-compatible buckets, SFTP servers), each with its own keep rules.',
       ),
     encrypt: encryptSchema
       .optional()

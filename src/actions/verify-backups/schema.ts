@@ -1,6 +1,6 @@
 /** The `with:` options of `verify-backups`. */
 import { z } from 'zod';
-import { copyCredentialsPaired, copyPlace } from '../backup/schema.js';
+import { checkCopyPlace, copyCredentialsPaired, copyPlace } from '../backup/schema.js';
 
 const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: 'expected a command line (run by /bin/sh) or a list [program, arg, ...]',
@@ -44,6 +44,7 @@ export const schema = z.strictObject({
         .describe('How many of the newest copies to verify. @default 1'),
     })
     .refine(copyCredentialsPaired, { error: 'access_key_env and secret_key_env go together' })
+    .superRefine(checkCopyPlace)
     .optional()
-    .describe('Also stream the newest archive(s) of this S3 copy and check every checksum.'),
+    .describe('Also stream the newest archive(s) of this copy (S3 or SFTP) and check every checksum.'),
 });

@@ -56,7 +56,7 @@ export async function backupRestoreCommand(
   );
   if (opts.json) {
     printJson(io, {
-      archive: archive.startsWith('s3://') ? archive : result.archive.path,
+      archive: /^(s3|sftp):\/\//.test(archive) ? archive : result.archive.path,
       to: result.root,
       files: result.files,
       dirs: result.dirs,

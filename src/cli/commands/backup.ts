@@ -134,7 +134,7 @@ export async function backupVerifyCommand(
   opts: VerifyCommandOptions,
   io: Io,
 ): Promise<number> {
-  if (archive?.startsWith('s3://')) return verifyCopyCommand(archive, opts, io);
+  if (archive !== undefined && /^(s3|sftp):\/\//.test(archive)) return verifyCopyCommand(archive, opts, io);
   const backups = await backupsOf(opts);
   const targets = archive !== undefined ? [backups.find(archive)] : backups.newest(opts.all === true);
   const bar = new ProgressBar();
