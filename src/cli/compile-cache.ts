@@ -11,9 +11,9 @@
  * explicit `NODE_COMPILE_CACHE` wins, as Node documents for both.
  */
 import * as nodeModule from 'node:module';
-import { lstatSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 interface CompileCacheApi {
   enableCompileCache?: (dir?: string) => { status: number; message?: string; directory?: string };
@@ -37,9 +37,10 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (typeof api.enableCompileCache !== 'function' || env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const dir = env.NODE_COMPILE_CACHE || compileCacheDir(env);
-  // A shared temp dir: a directory someone else made under our name could hand us their code
-  // cache. Use it only when it is ours (or not there yet: Node creates it, as ours).
-  if (!ownedOrAbsent(dir)) return undefined;
+  // We make the directory ourselves: Node's own recursive mkdir spins forever on a path under
+  // /proc (XDG_CACHE_HOME=/proc/x hung the CLI). And in a shared temp dir, a directory someone
+  // else made under our name could hand us their code cache: use it only when it is ours.
+  if (!makeDir(dir, 0) || !ownDirectory(dir)) return undefined;
   try {
     const result = api.enableCompileCache(dir);
     return result.status === 1 || result.status === 2 ? (result.directory ?? dir) : undefined;
@@ -57,12 +58,26 @@ export function flushCompileCache(): void {
   }
 }
 
-function ownedOrAbsent(dir: string): boolean {
+/** mkdir -p, one level at a time (private to the user), bounded by the path's depth. */
+function makeDir(dir: string, depth: number): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return true;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || depth > 64) return false;
+    return makeDir(parent, depth + 1) && makeDir(dir, depth + 1);
+  }
+}
+
+function ownDirectory(dir: string): boolean {
   try {
     const st = lstatSync(dir);
     const uid = process.getuid?.();
     return st.isDirectory() && (uid === undefined || st.uid === uid);
   } catch {
-    return true;
+    return false;
   }
 }
