@@ -12,7 +12,15 @@ import { compileCacheDir, enableCompileCache } from '../../src/cli/compile-cache
 import { BIN } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
-const NODE22 = join(homedir(), '.cache', 'caretaker-ci', 'node22', 'node_modules', '.bin', 'node');
+// Where .ci/run installs it.
+const NODE22 = join(
+  process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
+  'caretaker-ci',
+  'node22',
+  'node_modules',
+  '.bin',
+  'node',
+);
 const DEMO = resolve(import.meta.dirname, '..', '..', 'examples', 'demo', 'caretaker.yaml');
 const hasNode22 = existsSync(NODE22);
 if (!hasNode22) console.log(`compile-cache runs skipped: no Node 22 at ${NODE22} (.ci/run installs it)`);
