@@ -2,8 +2,11 @@
 import { VERSION } from '../version.js';
 import { enableCompileCache, flushCompileCache } from './compile-cache.js';
 
-// First, so that every module loaded below (all of them are loaded lazily) can come from the cache.
+// First, so that every module loaded below (all of them are loaded lazily) can come from the cache,
+// and, with --debug, be mapped back to the sources in a stack trace (node maps only the files it
+// loads after the switch).
 enableCompileCache();
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
 
 /**
  * Resolves once everything written to `stream` so far has reached the OS. A pipe whose reader is

@@ -7,22 +7,26 @@ import { BIN } from './cli.js';
 export const TRACE = resolve(import.meta.dirname, '..', 'fixtures', 'module-trace', 'trace-modules.mjs');
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
-const BUNDLE = join(DIST, 'bundle');
+const CLI = join(DIST, 'cli');
 
 /**
- * A trace's lines with each file of the bundled CLI (dist/bundle/, scripts/bundle-cli.mjs)
+ * A trace's lines with each file of the bundled CLI (dist/cli/main.js and dist/cli/chunks/,
+ * scripts/bundle-cli.mjs)
  * replaced by the modules it holds, named where tsc builds them (`.../dist/cli/main.js`) or where
  * they sit in node_modules: what a process loaded reads the same with or without the bundle.
  */
 export function unbundled(loaded: readonly string[]): string[] {
-  const map = join(BUNDLE, 'sources.json');
+  const map = join(CLI, 'chunks', 'sources.json');
   if (!existsSync(map)) return [...loaded];
   const sources = JSON.parse(readFileSync(map, 'utf8')) as Record<string, string[]>;
-  const prefix = `file://${BUNDLE}/`;
+  const prefix = `file://${CLI}/`;
   return loaded.flatMap((f) => {
-    if (!f.startsWith(prefix)) return [f];
-    const inputs = sources[f.slice(prefix.length)];
-    if (!inputs) throw new Error(`${f} is not in ${map}: rebuild with npm run build`);
+    const inputs = f.startsWith(prefix) ? sources[f.slice(prefix.length)] : undefined;
+    if (!inputs) {
+      if (f.startsWith(`${prefix}chunks/`))
+        throw new Error(`${f} is not in ${map}: rebuild with npm run build`);
+      return [f];
+    }
     return inputs.map((i) => `file://${i.startsWith('node_modules/') ? join(ROOT, i) : join(DIST, i)}`);
   });
 }
