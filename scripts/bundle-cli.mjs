@@ -94,6 +94,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // The maps name the sources by path (file:line in a --debug stack); their text is not shipped.
+  sourcesContent: false,
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   // Class and function names appear in errors and `--debug` output.
