@@ -55,7 +55,12 @@ export function checkTasks(raw: Raw, registry: ActionRegistry): CheckedOptions {
           message: `unknown action "${task.action}"${hint ? ` (did you mean "${hint}"?)` : ''}; available: ${registry.names().join(', ')}`,
         });
       } else {
-        const parsed = action.schema.safeParse(task.with ?? {}, { error: errorMap, reportInput: true });
+        // jitless: parsed once per load (see load.ts).
+        const parsed = action.schema.safeParse(task.with ?? {}, {
+          error: errorMap,
+          reportInput: true,
+          jitless: true,
+        });
         if (parsed.success) {
           options.set(id, parsed.data);
           checkRollbackPaths(task.rollback, action, parsed.data, at('rollback'), problems);

@@ -166,7 +166,9 @@ function checkConfig({ doc, lineCounter, data }: ReadYaml, file: string, opts: L
     };
   };
 
-  const parsed = configSchema.safeParse(data, { error: errorMap, reportInput: true });
+  // jitless: a config is parsed once per load, and compiling zod's fast path for each object
+  // schema (a generated function per shape) cost more than the one parse it speeds up.
+  const parsed = configSchema.safeParse(data, { error: errorMap, reportInput: true, jitless: true });
   const messages: PathMessage[] = parsed.success ? [] : describeIssues(parsed.error.issues, configSchema);
   for (const path of nulPaths(data))
     messages.push({

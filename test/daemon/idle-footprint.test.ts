@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findDaemon } from '../../src/server/client.js';
 import { BIN, cli } from '../support/cli.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
-
-const TRACE = resolve(import.meta.dirname, '..', 'fixtures', 'module-trace', 'trace-modules.mjs');
+import { TRACE, unbundled } from '../support/traced-cli.js';
 
 const CONFIG = `version: 1
 tasks:
@@ -35,7 +34,7 @@ describe('an idle daemon', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const loaded = readFileSync(trace, 'utf8').split('\n');
+    const loaded = unbundled(readFileSync(trace, 'utf8').split('\n').filter(Boolean));
     const own = loaded.filter((f) =>
       /\/dist\/actions\/[^/]+\.js$|\/dist\/actions\/health\/health\.js$/.test(f),
     );
