@@ -98,7 +98,8 @@ export type {
   RunStatus,
   RunTrigger,
 } from './store/types.js';
-export { FAILURE_STATUSES, SUCCESS_STATUSES } from './store/types.js';
+export { FAILURE_STATUSES, RUN_STATUSES, SUCCESS_STATUSES } from './store/types.js';
+export type { DeliveryRecord } from './store/types.js';
 export { ManualClock, SystemClock } from './engine/clock.js';
 
 /** What `copyHistoryTo` did, with where from and where to (the password masked). */

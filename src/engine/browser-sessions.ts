@@ -50,7 +50,7 @@ export type Login =
     };
 
 export type SessionCheck =
-  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: true; readonly principal: Principal; readonly csrf: string }
   | { readonly ok: false; readonly status: 401 | 403; readonly actor: string; readonly reason: string };
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -183,9 +183,9 @@ export class BrowserSessions {
         status: 403,
         actor: auth.principal.actor,
         reason:
-          'a change made with a session cookie needs its X-CSRF-Token header (the csrf of the login answer)',
+          "a change made with a session cookie needs its CSRF token (the X-CSRF-Token header, or the csrf field of a page's form)",
       };
-    return { ok: true, principal: auth.principal };
+    return { ok: true, principal: auth.principal, csrf: s.csrf };
   }
 
   logout(id: string): boolean {
