@@ -124,7 +124,8 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
           : err.name === 'TaskBusyError'
             ? 409
             : (err.statusCode ?? 500);
-    if (req.url.split('?')[0] === '/login' && req.method === 'POST' && isForm(req))
+    const path = req.url.split('?')[0];
+    if ((path === '/login' && req.method === 'POST' && isForm(req)) || path === '/login/once')
       return reply.code(status).type('text/html; charset=utf-8').send(loginPage(err.message));
     if (wantsPage(req))
       return reply

@@ -99,8 +99,8 @@ export function registerDashboard(
     { method: 'GET', url: '/login/once', role: 'viewer', public: true, action: 'login.once', page: true },
     async (req, reply) => {
       const login = (await caretaker.sessions()).redeemOnce(String(req.query.code ?? ''), req.ip);
-      if (!login.ok)
-        return reply.code(login.status).type('text/html; charset=utf-8').send(loginPage(login.reason));
+      // Thrown, for the audit row's reason; the error handler answers with the login page.
+      if (!login.ok) throw Object.assign(new Error(login.reason), { statusCode: login.status });
       actAs(req, login.principal);
       return reply.header('set-cookie', sessionCookie(login.id, login.maxAgeS, opts.tls)).redirect('/', 303);
     },
