@@ -108,8 +108,9 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('content-security-policy', CSP);
     void reply.header('x-content-type-options', 'nosniff');
-    // A one-time login link in the address bar must not leave in a Referer.
-    void reply.header('referrer-policy', 'no-referrer');
+    // A one-time login link in the address bar must not leave in a Referer to another site
+    // (no-referrer would make Chromium send `Origin: null` with the pages' own forms).
+    void reply.header('referrer-policy', 'same-origin');
   });
 
   app.setErrorHandler(async (error, req, reply) => {

@@ -84,6 +84,7 @@ export function layout(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${page.title} · caretaker</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/dashboard.css">
 ${
   page.charts
@@ -119,6 +120,7 @@ export function loginPage(error: string | null): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>Log in · caretaker</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/dashboard.css" />
       </head>
       <body class="login">
@@ -155,6 +157,7 @@ export function messagePage(title: string, message: string): string {
         <meta charset="utf-8" />
         <meta name="color-scheme" content="light dark" />
         <title>${title} · caretaker</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/dashboard.css" />
       </head>
       <body class="login">
