@@ -19,7 +19,8 @@ import { waitUntil } from '../support/tmp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`skipping the dashboard's browser tests: ${CHROMIUM} is not installed (.ci/run installs it)`);
+if (!haveChromium)
+  console.warn(`skipping the dashboard's browser tests: ${CHROMIUM} is not installed (.ci/run installs it)`);
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -40,13 +41,16 @@ const problems: string[] = [];
 
 function watch(page: Page): Page {
   page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text()))
+      problems.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
   return page;
 }
 
-async function loggedIn(role: 'operator' | 'viewer' | 'admin'): Promise<{ context: BrowserContext; page: Page }> {
+async function loggedIn(
+  role: 'operator' | 'viewer' | 'admin',
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = watch(await context.newPage());
   await page.goto(`${base}/`);
@@ -89,7 +93,10 @@ tasks:
       expect(made.code, made.stderr).toBe(0);
       tokens[role] = made.stdout.trim();
     }
-    daemon = spawn(process.execPath, [BIN, 'start'], { cwd: dir, env: { ...process.env, CARETAKER_CONFIG: '' } });
+    daemon = spawn(process.execPath, [BIN, 'start'], {
+      cwd: dir,
+      env: { ...process.env, CARETAKER_CONFIG: '' },
+    });
     daemon.stdout!.resume();
     daemon.stderr!.resume();
     exited = new Promise((r) => daemon.on('exit', (code) => r(code)));
@@ -115,7 +122,9 @@ tasks:
     const runId = Number(new URL(page.url()).pathname.split('/').pop());
     // The output arrives while it runs, then the page shows the finished run without a reload by us.
     await expect.poll(() => page.locator('#output').innerText(), { timeout: 10_000 }).toContain('line 1');
-    await expect.poll(() => page.locator('main p').first().innerText(), { timeout: 10_000 }).toContain('success');
+    await expect
+      .poll(() => page.locator('main p').first().innerText(), { timeout: 10_000 })
+      .toContain('success');
     expect(await page.locator('#output').innerText()).toContain('line 3');
     expect(await page.locator('#live-status').count()).toBe(0);
 
@@ -162,7 +171,10 @@ tasks:
   it('a form POST without the session CSRF token is refused, with a wrong one too', async () => {
     const { context, page } = await loggedIn('operator');
     for (const form of [{}, { csrf: 'not-the-token' }]) {
-      const r = await context.request.post(`${base}/tasks/slow-echo/pause`, { form, headers: { origin: base } });
+      const r = await context.request.post(`${base}/tasks/slow-echo/pause`, {
+        form,
+        headers: { origin: base },
+      });
       expect(r.status()).toBe(403);
       expect(await r.text()).toContain('CSRF token');
     }
@@ -198,7 +210,17 @@ tasks:
 
   it('every page has one h1, labelled controls, Tab reaches its buttons, and nothing is blocked by the CSP', async () => {
     const { context, page } = await loggedIn('admin');
-    const paths = ['/', '/tasks/slow-echo', '/runs/1', '/timeline', '/dependencies', '/incidents', '/backups', '/health', '/audit'];
+    const paths = [
+      '/',
+      '/tasks/slow-echo',
+      '/runs/1',
+      '/timeline',
+      '/dependencies',
+      '/incidents',
+      '/backups',
+      '/health',
+      '/audit',
+    ];
     for (const path of paths) {
       const res = await page.goto(`${base}${path}`);
       expect(res?.status(), path).toBe(200);

@@ -98,7 +98,9 @@ export function registerDashboard(
   route<{ Querystring: { code?: string } }>(
     { method: 'GET', url: '/login/once', role: 'viewer', public: true, action: 'login.once', page: true },
     async (req, reply) => {
-      const login = (await caretaker.sessions()).redeemOnce(String(req.query.code ?? ''), req.ip);
+      if (!req.query.code)
+        throw new UsageError('this login link has no code: run caretaker dashboard for one');
+      const login = (await caretaker.sessions()).redeemOnce(req.query.code, req.ip);
       // Thrown, for the audit row's reason; the error handler answers with the login page.
       if (!login.ok) throw Object.assign(new Error(login.reason), { statusCode: login.status });
       actAs(req, login.principal);
