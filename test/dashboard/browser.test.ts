@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard end to end: a real daemon on a loopback port (the built CLI), real Chromium
  * (Debian's, driven by playwright-core), real tokens made with the CLI. Log in through the form,
@@ -170,7 +171,7 @@ tasks:
 
   it('a form POST without the session CSRF token is refused, with a wrong one too', async () => {
     const { context, page } = await loggedIn('operator');
-    for (const form of [{}, { csrf: 'not-the-token' }]) {
+    for (const form of [{}, { csrf: 'not-the-token' }] as Record<string, string>[]) {
       const r = await context.request.post(`${base}/tasks/slow-echo/pause`, {
         form,
         headers: { origin: base },
