@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The dashboard end to end: a real daemon on a loopback port (the built CLI), real Chromium
  * (Debian's, driven by playwright-core), real tokens made with the CLI. Log in through the form,
