@@ -82,7 +82,7 @@
           axes: [
             axis,
             Object.assign(
-              {},
+              { size: 64 },
               axis,
               spec.unit === 'ms'
                 ? { values: (_u, vs) => vs.map((v) => (v < 1000 ? v + 'ms' : (v / 1000).toFixed(1) + 's')) }

@@ -250,7 +250,7 @@ export function healthPage(
               ${run.checks.map(
                 (c) =>
                   html`<tr>
-                    <td>${c.kind} ${c.name}${c.suffix ?? ''}</td>
+                    <td>${c.name === c.kind ? c.kind : `${c.kind} ${c.name}`}${c.suffix ?? ''}</td>
                     <td>
                       ${badge(c.status, c.status === 'ok' ? 'success' : c.status === 'warn' ? 'warning' : c.status === 'fail' ? 'failed' : 'skipped')}
                     </td>
@@ -258,7 +258,13 @@ export function healthPage(
                       ${c.value === null ? '—' : String(c.value)}${c.unit ? ` ${c.unit}` : ''}
                     </td>
                     <td>${c.thresholds ?? ''}</td>
-                    <td>${Object.values(c.trends ?? {}).join(', ')}</td>
+                    <td>
+                      ${
+                        Object.values(c.trends ?? {})
+                          .filter((x) => x !== 'n/a')
+                          .join(', ') || '—'
+                      }
+                    </td>
                     <td>${c.message}</td>
                   </tr>`,
               )}

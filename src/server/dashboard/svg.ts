@@ -59,7 +59,7 @@ export function timelineSvg(
     role="img"
     aria-label="Runs per task from ${timeText(from, zone)} to ${timeText(to, zone)}"
   >
-    ${ticks.map((t) => html`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${top - 6}" y2="${h}" class="grid" /><text x="${f1(x(t))}" y="12" class="tick" text-anchor="middle">${timeText(t, zone).slice(5, 16)}</text>`)}
+    ${ticks.map((t, i) => html`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${top - 6}" y2="${h}" class="grid" /><text x="${f1(x(t))}" y="12" class="tick" text-anchor="${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}">${timeText(t, zone).slice(5, 16)}</text>`)}
     ${tasks.map((t, i) => html`<text x="4" y="${top + i * rowH + 15}" class="label">${t.length > 24 ? `${t.slice(0, 23)}…` : t}</text>`)}
     ${bars.map((b) => {
       const i = row.get(b.task);

@@ -179,7 +179,8 @@ export function taskPage(ctx: PageContext, d: TaskData): string {
     zone,
     x: d.days.days.map((t0) => t0 / 1_000),
     series: [
-      { label: 'successes', values: d.days.successes, color: 1 },
+      // Drawn under the failures: the bar's green part is the successes, its red part the failures.
+      { label: 'runs', values: d.days.successes.map((n, i) => n + d.days.failures[i]!), color: 1 },
       { label: 'failures', values: d.days.failures, color: 2 },
     ],
   };
