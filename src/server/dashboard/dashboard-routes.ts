@@ -172,8 +172,9 @@ export function registerDashboard(
         ? (dayStart(new Date(Date.parse(text) + 86_400_000).toISOString().slice(0, 10), zone) ?? t)
         : t;
     };
-    const [summary, priority, days, recent, history] = await Promise.all([
-      caretaker.tasks().then((all) => all.find((t) => t.id === view.task.id)),
+    const [paused, priority, days, recent, history] = await Promise.all([
+      // One task's pause, not every task's summary (tasks() reads the state of all of them).
+      caretaker.pauses().then((all) => all.find((p) => p.task === view.task.id) ?? null),
       caretaker.priority(view.task.id).catch(() => null),
       caretaker.taskDays(view.task.id, 30),
       caretaker.history({ task: view.task.id, limit: 100 }),
@@ -190,7 +191,12 @@ export function registerDashboard(
     ]);
     return taskPage(ctxOf(req), {
       ...view,
-      summary,
+      paused,
+      // Executions only: a dry run or a rollback record is not the task's last result.
+      lastStatus:
+        recent.find(
+          (r) => !r.dryRun && r.finishedAt !== null && r.trigger !== 'rollback' && r.trigger !== 'restore',
+        )?.status ?? null,
       priority,
       days,
       recent,

@@ -5,7 +5,7 @@ import type {
   PriorityBreakdown,
   RunRecord,
   TaskConfig,
-  TaskSummary,
+  PauseRecord,
 } from '../../caretaker.js';
 import { RUN_STATUSES } from '../../caretaker.js';
 import { html, type Html } from './html.js';
@@ -26,7 +26,9 @@ export interface FilterText {
 
 export interface TaskData {
   readonly task: TaskConfig;
-  readonly summary: TaskSummary | undefined;
+  /** Paused: by whom, why, since when. */
+  readonly paused: PauseRecord | null;
+  readonly lastStatus: string | null;
   readonly options: unknown;
   readonly nextFires: readonly number[];
   readonly priority: PriorityBreakdown | null;
@@ -90,7 +92,7 @@ export function taskPage(ctx: PageContext, d: TaskData): string {
   const t = d.task;
   const v = ctx.viewer;
   const id = encodeURIComponent(t.id);
-  const paused = d.summary?.paused ?? null;
+  const paused = d.paused;
   const buttons = allows(v, 'operator')
     ? html`<div class="actions" role="group" aria-label="Task actions">
         ${actionForm(v, `/tasks/${id}/run`, 'Run now')} ${actionForm(v, `/tasks/${id}/dry-run`, 'Dry run')}
@@ -100,7 +102,7 @@ export function taskPage(ctx: PageContext, d: TaskData): string {
   const facts = html`<dl class="facts">
     <dt>Status</dt>
     <dd>
-      ${statusBadge(paused ? 'paused' : d.running ? 'running' : (d.summary?.lastStatus ?? null))}${paused ? html` <span class="muted">by ${paused.by} ${timeTag(paused.at, zone)}${paused.reason ? ` — ${paused.reason}` : ''}</span>` : ''}
+      ${statusBadge(paused ? 'paused' : d.running ? 'running' : d.lastStatus)}${paused ? html` <span class="muted">by ${paused.by} ${timeTag(paused.at, zone)}${paused.reason ? ` — ${paused.reason}` : ''}</span>` : ''}
     </dd>
     <dt>Action</dt>
     <dd><code>${t.action}</code></dd>
