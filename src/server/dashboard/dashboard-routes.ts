@@ -36,6 +36,8 @@ export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const PAGE_SIZE = 50;
+/** The most runs the timeline reads (the newest): a range with more says so. */
+const TIMELINE_RUNS = 20_000;
 
 function runIdOf(text: string): number {
   if (!/^[1-9]\d{0,15}$/.test(text))
@@ -266,7 +268,7 @@ export function registerDashboard(
       throw new UsageError(`hours: expected 6, 24, 72 or 168, got "${req.query.hours}"`);
     const to = caretaker.now();
     const from = to - hours * 3_600_000;
-    const page = await caretaker.historyPage({ since: from - 6 * 3_600_000, limit: 5_000 });
+    const page = await caretaker.historyPage({ since: from - 6 * 3_600_000, limit: TIMELINE_RUNS });
     const runs = page.runs.filter((r) => r.startedAt !== null && (r.finishedAt ?? to) >= from);
     return timelinePage(ctxOf(req), {
       tasks: caretaker.config.tasks.map((t) => t.id),
@@ -274,6 +276,7 @@ export function registerDashboard(
       from,
       to,
       hours,
+      truncated: page.nextBeforeId !== null,
     });
   });
 
@@ -292,7 +295,36 @@ export function registerDashboard(
     return incidentsPage(ctxOf(req), { incidents, deliveries, open });
   });
 
-  page('/backups', 'viewer', async (req) => backupsPage(ctxOf(req), await caretaker.summaryReport(30)));
+  // The last finished run of each backup task and of the verification: a few rows each, not a
+  // scan of every run (the summary report reads all runs of its window).
+  const lastFinished = async (task: string) =>
+    (await caretaker.history({ task, limit: 20 })).find((r) => r.finishedAt !== null && !r.dryRun);
+  const isoOf = (t: number | null | undefined) =>
+    t === null || t === undefined ? null : new Date(t).toISOString();
+  page('/backups', 'viewer', async (req) => {
+    const tasks = caretaker.config.tasks;
+    const verifies = await Promise.all(
+      tasks.filter((t) => t.action === 'verify-backups').map((t) => lastFinished(t.id)),
+    );
+    const verify = verifies.filter((r) => r !== undefined).sort((a, b) => b.finishedAt! - a.finishedAt!)[0];
+    const backups = await Promise.all(
+      tasks
+        .filter((t) => t.action === 'backup')
+        .map(async (t) => {
+          const last = await lastFinished(t.id);
+          return {
+            task: t.id,
+            action: t.action,
+            lastRunAt: isoOf(last?.finishedAt),
+            lastStatus: last?.status ?? null,
+            summary: last?.result?.summary ?? last?.reason ?? null,
+            verifiedAt: isoOf(verify?.finishedAt),
+            verifyStatus: verify?.status ?? null,
+          };
+        }),
+    );
+    return backupsPage(ctxOf(req), { days: 30, backups });
+  });
 
   page('/health', 'viewer', async (req) => {
     const ids = await caretaker.healthTasks();
@@ -302,8 +334,8 @@ export function registerDashboard(
       ),
     );
     const report = await caretaker.healthReport(last.filter((r) => r !== undefined));
-    const summary = await caretaker.summaryReport(7);
-    return healthPage(ctxOf(req), { report, forecasts: summary.diskForecast });
+    // The disk forecasts come with the health runs themselves (no scan of the history).
+    return healthPage(ctxOf(req), { report, forecasts: report.runs.flatMap((r) => r.forecasts) });
   });
 
   page('/audit', 'admin', async (req) => {

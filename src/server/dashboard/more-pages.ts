@@ -17,7 +17,14 @@ const iso = (s: string | null) => (s === null ? null : Date.parse(s));
 
 export function timelinePage(
   ctx: PageContext,
-  d: { tasks: readonly string[]; runs: readonly RunRecord[]; from: number; to: number; hours: number },
+  d: {
+    tasks: readonly string[];
+    runs: readonly RunRecord[];
+    from: number;
+    to: number;
+    hours: number;
+    truncated: boolean;
+  },
 ): string {
   const bars = d.runs
     .filter((r) => r.startedAt !== null)
@@ -39,7 +46,9 @@ export function timelinePage(
     </form>
     <p class="muted">
       ${bars.length} runs of ${shown.length} tasks, from ${timeTag(d.from, ctx.zone)} to
-      ${timeTag(d.to, ctx.zone)}. Each bar links to its run.
+      ${timeTag(d.to, ctx.zone)}. Each bar links to its run (runs closer than a pixel share a bar, linked to
+      the task's history).
+      ${d.truncated ? html`<strong>Only the newest ${bars.length} runs are drawn: choose a shorter range to see all.</strong>` : ''}
     </p>
     <div class="panel scroll">
       ${shown.length ? timelineSvg(shown, bars, d.from, d.to, ctx.zone) : html`<p class="muted">No runs in this range.</p>`}
@@ -138,7 +147,10 @@ export function incidentsPage(
   return layout(ctx, { title: 'Incidents', active: '/incidents', body });
 }
 
-export function backupsPage(ctx: PageContext, s: SummaryReport): string {
+export function backupsPage(
+  ctx: PageContext,
+  s: { readonly days: number; readonly backups: SummaryReport['backups'] },
+): string {
   const { zone } = ctx;
   const body = s.backups.length
     ? html`<table>
@@ -167,8 +179,9 @@ export function backupsPage(ctx: PageContext, s: SummaryReport): string {
           </tbody>
         </table>
         <p class="muted">
-          Over the last ${s.days} days. Every archive with its size: <code>caretaker backup list</code>; a
-          restore drill: <code>caretaker backup restore ARCHIVE --to DIR</code>.
+          The last archive of each backup task and the last verification. Every archive with its size:
+          <code>caretaker backup list</code>; a restore drill:
+          <code>caretaker backup restore ARCHIVE --to DIR</code>.
         </p>`
     : html`<p class="muted">No task uses the backup action.</p>`;
   return layout(ctx, { title: 'Backups', active: '/backups', body });

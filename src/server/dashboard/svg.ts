@@ -31,8 +31,8 @@ export interface Bar {
   readonly task: string;
   readonly runId: number;
   readonly from: number;
-  readonly to: number;
-  readonly status: string;
+  to: number;
+  status: string;
 }
 
 /** Runs as bars on one row per task between `from` and `to`: what overlapped what. */
@@ -52,6 +52,7 @@ export function timelineSvg(
   const x = (t: number) => labelW + ((Math.min(Math.max(t, from), to) - from) / span) * (w - labelW - 10);
   const ticks = Array.from({ length: 7 }, (_, i) => from + (span * i) / 6);
   const row = new Map(tasks.map((t, i) => [t, i]));
+  const merged = mergeBars(bars, x);
   return html`<svg
     class="timeline"
     viewBox="0 0 ${w} ${h}"
@@ -61,11 +62,26 @@ export function timelineSvg(
   >
     ${ticks.map((t, i) => html`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${top - 6}" y2="${h}" class="grid" /><text x="${f1(x(t))}" y="12" class="tick" text-anchor="${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}">${timeText(t, zone).slice(5, 16)}</text>`)}
     ${tasks.map((t, i) => html`<text x="4" y="${top + i * rowH + 15}" class="label">${t.length > 24 ? `${t.slice(0, 23)}…` : t}</text>`)}
-    ${bars.map((b) => {
+    ${merged.map((b) => {
       const i = row.get(b.task);
       if (i === undefined) return '';
       const x1 = x(b.from);
       const bw = Math.max(2, x(b.to) - x1);
+      if (b.count > 1)
+        return html`<a href="/tasks/${encodeURIComponent(b.task)}#history"
+          ><rect
+            x="${f1(x1)}"
+            y="${top + i * rowH + 3}"
+            width="${f1(bw)}"
+            height="${rowH - 6}"
+            rx="2"
+            class="bar s-${b.status}"
+            ><title>
+              ${b.task}: ${b.count} runs from ${timeText(b.from, zone)} to ${timeText(b.to, zone)}, the worst
+              ${b.status}
+            </title></rect
+          ></a
+        >`;
       return html`<a href="/runs/${b.runId}"
         ><rect
           x="${f1(x1)}"
@@ -81,6 +97,31 @@ export function timelineSvg(
       >`;
     })}
   </svg>`;
+}
+
+const WORST = ['failed', 'timeout', 'interrupted', 'warning', 'skipped', 'cancelled', 'running', 'success'];
+
+/**
+ * Bars of one task that would touch on the drawing become one (a task that runs every minute
+ * draws 1,440 bars a day, less than a pixel apart): its count, span and worst status.
+ */
+function mergeBars(bars: readonly Bar[], x: (t: number) => number): (Bar & { count: number })[] {
+  const out: (Bar & { count: number })[] = [];
+  const last = new Map<string, Bar & { count: number }>();
+  for (const b of [...bars].sort((a, c) => a.from - c.from)) {
+    const prev = last.get(b.task);
+    if (prev && x(b.from) <= Math.max(x(prev.to), x(prev.from) + 2) + 1) {
+      prev.to = Math.max(prev.to, b.to);
+      prev.count++;
+      const rank = (s: string) => (WORST.includes(s) ? WORST.indexOf(s) : WORST.length);
+      if (rank(b.status) < rank(prev.status)) prev.status = b.status;
+      continue;
+    }
+    const m = { ...b, count: 1 };
+    out.push(m);
+    last.set(b.task, m);
+  }
+  return out;
 }
 
 /**
