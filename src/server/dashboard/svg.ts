@@ -3,6 +3,9 @@ import { html, type Html } from './html.js';
 import { durationText, timeText } from './time-text.js';
 
 const f1 = (n: number) => n.toFixed(1);
+const compact = html;
+/** The time of day with its zone's abbreviation: `21:18:04 UTC`. */
+const clock = (t: number, zone: string) => timeText(t, zone).slice(11);
 
 /** A sparkline of durations, oldest first; failed runs are dots in the failure colour. */
 export function sparkline(points: readonly { ms: number; ok: boolean }[], label: string): Html {
@@ -65,36 +68,13 @@ export function timelineSvg(
     ${merged.map((b) => {
       const i = row.get(b.task);
       if (i === undefined) return '';
-      const x1 = x(b.from);
-      const bw = Math.max(2, x(b.to) - x1);
+      const x1 = f1(x(b.from));
+      const bw = f1(Math.max(2, x(b.to) - x(b.from)));
+      const y = top + i * rowH + 3;
+      // Compact markup (a day of a busy host is thousands of bars): `compact` is not formatted as HTML.
       if (b.count > 1)
-        return html`<a href="/tasks/${encodeURIComponent(b.task)}#history"
-          ><rect
-            x="${f1(x1)}"
-            y="${top + i * rowH + 3}"
-            width="${f1(bw)}"
-            height="${rowH - 6}"
-            rx="2"
-            class="bar s-${b.status}"
-            ><title>
-              ${b.task}: ${b.count} runs from ${timeText(b.from, zone)} to ${timeText(b.to, zone)}, the worst
-              ${b.status}
-            </title></rect
-          ></a
-        >`;
-      return html`<a href="/runs/${b.runId}"
-        ><rect
-          x="${f1(x1)}"
-          y="${top + i * rowH + 3}"
-          width="${f1(bw)}"
-          height="${rowH - 6}"
-          rx="2"
-          class="bar s-${b.status}"
-          ><title>
-            ${b.task} #${b.runId} ${b.status}: ${timeText(b.from, zone)}, ${durationText(b.to - b.from)}
-          </title></rect
-        ></a
-      >`;
+        return compact`<a href="/tasks/${encodeURIComponent(b.task)}#history"><rect x="${x1}" y="${y}" width="${bw}" height="16" class="bar s-${b.status}"><title>${b.task}: ${b.count} runs ${clock(b.from, zone)}–${clock(b.to, zone)}, worst ${b.status}</title></rect></a>`;
+      return compact`<a href="/runs/${b.runId}"><rect x="${x1}" y="${y}" width="${bw}" height="16" class="bar s-${b.status}"><title>${b.task} #${b.runId} ${b.status} ${clock(b.from, zone)}, ${durationText(b.to - b.from)}</title></rect></a>`;
     })}
   </svg>`;
 }
