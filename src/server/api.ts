@@ -5,7 +5,8 @@
  * added with its access declaration (routes.ts) and is one call into the facade.
  */
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { gzipSync } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -23,6 +24,22 @@ const isForm = (req: FastifyRequest): boolean =>
 /** A request a browser made for a page, or a page's form: it is answered in HTML. */
 const wantsPage = (req: FastifyRequest): boolean =>
   req.routeOptions.config?.access?.page === true && (req.method === 'GET' || isForm(req));
+
+/** Text answers over 1 KB, gzipped for a client that accepts gzip; others as they are. */
+function gzipped(req: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+  if (Buffer.byteLength(payload) < 1_024 || reply.hasHeader('content-encoding')) return payload;
+  if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return payload;
+  if (
+    !/^(text\/|application\/json|application\/javascript)/.test(String(reply.getHeader('content-type') ?? ''))
+  )
+    return payload;
+  void reply
+    .header('content-encoding', 'gzip')
+    .header('vary', 'accept-encoding')
+    .removeHeader('content-length');
+  return gzipSync(payload, { level: 6 });
+}
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -105,12 +122,16 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
   });
   const route = router(app, guard);
   // Every answer carries the dashboard's policy: scripts and styles from this server only.
-  app.addHook('onSend', async (_req, reply) => {
+  // Text answers over 1 KB also go gzipped to a client that accepts it: one onSend hook, added
+  // before the routes so that it applies to all of them (@fastify/compress, a plugin, would reach
+  // only routes added after it loads). The live output's event stream is written raw.
+  app.addHook('onSend', async (req, reply, payload) => {
     void reply.header('content-security-policy', CSP);
     void reply.header('x-content-type-options', 'nosniff');
     // A one-time login link in the address bar must not leave in a Referer to another site
     // (no-referrer would make Chromium send `Origin: null` with the pages' own forms).
     void reply.header('referrer-policy', 'same-origin');
+    return gzipped(req, reply, payload);
   });
 
   app.setErrorHandler(async (error, req, reply) => {

@@ -56,6 +56,7 @@ export function timelineSvg(
   const ticks = Array.from({ length: 7 }, (_, i) => from + (span * i) / 6);
   const row = new Map(tasks.map((t, i) => [t, i]));
   const merged = mergeBars(bars, x);
+  const dense = merged.length > DENSE_BARS;
   return html`<svg
     class="timeline"
     viewBox="0 0 ${w} ${h}"
@@ -64,7 +65,7 @@ export function timelineSvg(
     aria-label="Runs per task from ${timeText(from, zone)} to ${timeText(to, zone)}"
   >
     ${ticks.map((t, i) => html`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${top - 6}" y2="${h}" class="grid" /><text x="${f1(x(t))}" y="12" class="tick" text-anchor="${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}">${timeText(t, zone).slice(5, 16)}</text>`)}
-    ${tasks.map((t, i) => html`<text x="4" y="${top + i * rowH + 15}" class="label">${t.length > 24 ? `${t.slice(0, 23)}…` : t}</text>`)}
+    ${tasks.map((t, i) => html`<a href="/tasks/${encodeURIComponent(t)}#history"><text x="4" y="${top + i * rowH + 15}" class="label">${t.length > 24 ? `${t.slice(0, 23)}…` : t}</text></a>`)}
     ${merged.map((b) => {
       const i = row.get(b.task);
       if (i === undefined) return '';
@@ -72,12 +73,18 @@ export function timelineSvg(
       const bw = f1(Math.max(2, x(b.to) - x(b.from)));
       const y = top + i * rowH + 3;
       // Compact markup (a day of a busy host is thousands of bars): `compact` is not formatted as HTML.
+      // Thousands of bars: plain rectangles (each row's label links to the task's history).
+      if (dense)
+        return compact`<rect x="${x1}" y="${y}" width="${bw}" height="16" class="bar s-${b.status}"/>`;
       if (b.count > 1)
         return compact`<a href="/tasks/${encodeURIComponent(b.task)}#history"><rect x="${x1}" y="${y}" width="${bw}" height="16" class="bar s-${b.status}"><title>${b.task}: ${b.count} runs ${clock(b.from, zone)}–${clock(b.to, zone)}, worst ${b.status}</title></rect></a>`;
       return compact`<a href="/runs/${b.runId}"><rect x="${x1}" y="${y}" width="${bw}" height="16" class="bar s-${b.status}"><title>${b.task} #${b.runId} ${b.status} ${clock(b.from, zone)}, ${durationText(b.to - b.from)}</title></rect></a>`;
     })}
   </svg>`;
 }
+
+/** Past this many bars the timeline draws them without a link and a tooltip each (page weight). */
+export const DENSE_BARS = 2_000;
 
 const WORST = ['failed', 'timeout', 'interrupted', 'warning', 'skipped', 'cancelled', 'running', 'success'];
 
