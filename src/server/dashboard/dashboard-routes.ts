@@ -113,6 +113,12 @@ export function registerDashboard(
   route(
     { method: 'POST', url: '/v1/dashboard/link', role: 'admin', action: 'dashboard.link' },
     async (req) => {
+      // Only the control socket's caller: a session from a code holds its principal without a
+      // token to check again, so a TCP token (which may be revoked later) may not mint one.
+      if (!guard.actorOf(req)?.trusted)
+        throw new UsageError(
+          'a one-time login link is made over the control socket only: run caretaker dashboard on the host',
+        );
       const who = guard.sessionOf(req)!.principal;
       const { code, expiresAt } = (await caretaker.sessions()).mintOnce(who);
       return { path: `/login/once?code=${code}`, expiresAt };
