@@ -16,7 +16,7 @@ import {
   parseConfigTextAsync,
   type LoadOptions,
 } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, TaskConfig } from './config/types.js';
 import type { Clock } from './core/clock.js';
 import type { ExportFormat } from './core/dataset.js';
 import type { PriorityBreakdown } from './core/priority.js';
@@ -24,6 +24,8 @@ import type { WrittenFile } from './actions/export-files.js';
 import type { AccessControl } from './engine/access-control.js';
 import type { BrowserSessions } from './engine/browser-sessions.js';
 import type { DeadManWatch, WatchStatus } from './engine/dead-man-watch.js';
+import type { DaySeries, HistoryFilter, HistoryPage } from './engine/dashboard-views.js';
+import type { LiveOutput, OutputEvent } from './engine/live-output.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import type { HolderInfo, StateLock } from './engine/state-lock.js';
 import type { ManualRollbackOutcome } from './engine/manual-rollback.js';
@@ -61,6 +63,8 @@ import { VERSION } from './version.js';
 export type { Config, MissedPolicy, OverlapPolicy, RetryPolicy, TaskConfig } from './config/types.js';
 export type { EngineEvents } from './engine/engine.js';
 export type { HolderInfo } from './engine/state-lock.js';
+export type { DaySeries, HistoryFilter, HistoryPage } from './engine/dashboard-views.js';
+export type { OutputChunk, OutputEvent } from './engine/live-output.js';
 export type { ManualRunOptions } from './engine/manual-run.js';
 export type { PauseOptions } from './engine/task-pauses.js';
 export type { TaskSummary, UpcomingRun } from './engine/task-overview.js';
@@ -94,7 +98,8 @@ export type {
   RunStatus,
   RunTrigger,
 } from './store/types.js';
-export { FAILURE_STATUSES, SUCCESS_STATUSES } from './store/types.js';
+export { FAILURE_STATUSES, RUN_STATUSES, SUCCESS_STATUSES } from './store/types.js';
+export type { DeliveryRecord } from './store/types.js';
 export { ManualClock, SystemClock } from './engine/clock.js';
 
 /** What `copyHistoryTo` did, with where from and where to (the password masked). */
@@ -162,6 +167,7 @@ const ENGINE_EVENTS = [
   'run:finished',
   'run:missed',
   'run:progress',
+  'run:output',
   'error',
 ] as const;
 
@@ -179,6 +185,8 @@ export class Caretaker {
   #lock: StateLock | null = null;
   #live: Engine | null = null;
   #health: StoreHealth | null = null;
+  /** The output of runs in progress here, for the dashboard to follow (built with the engine). */
+  #output: LiveOutput | null = null;
   #access: Promise<AccessControl> | null = null;
   #sessions: Promise<BrowserSessions> | null = null;
   #textfile: MetricsTextfile | null = null;
@@ -344,9 +352,10 @@ export class Caretaker {
 
   #engineOf(): Promise<Engine> {
     this.#engine ??= (async () => {
-      const [{ Engine }, { saveHealthReportOf }, store, rollbacks] = await Promise.all([
+      const [{ Engine }, { saveHealthReportOf }, { LiveOutput }, store, rollbacks] = await Promise.all([
         import('./engine/engine.js'),
         import('./engine/health-runs.js'),
+        import('./engine/live-output.js'),
         this.#storeOf(),
         this.#rollbacksOf(),
       ]);
@@ -361,6 +370,10 @@ export class Caretaker {
       });
       for (const name of ENGINE_EVENTS)
         engine.on(name, (...args: unknown[]) => this.#events.emit(name, ...args));
+      const output = (this.#output = new LiveOutput());
+      engine.on('run:started', (run) => output.started(run.id));
+      engine.on('run:output', (o) => output.write(o.runId, o.text));
+      engine.on('run:finished', (run) => output.finished(run.id));
       if (!this.#opts.readonly)
         engine.on('run:finished', (run) => saveHealthReportOf(this.#config, run, this.#logger));
       return engine;
@@ -560,6 +573,51 @@ export class Caretaker {
   /** Cancels a queued or running run; false when it is neither. */
   async cancel(runId: number, reason: string): Promise<boolean> {
     return (await this.#engineOf()).cancel(runId, reason);
+  }
+
+  /**
+   * Follows the output of a run in progress on this daemon from byte `offset` (see
+   * engine/live-output.ts); null when it is not running here (its stored tail is all there is).
+   */
+  followOutput(runId: number, offset: number, listener: (e: OutputEvent) => void) {
+    return this.#output?.follow(runId, offset, listener) ?? null;
+  }
+
+  /** One page of history with the dashboard's filters (engine/dashboard-views.ts). */
+  async historyPage(filter: HistoryFilter): Promise<HistoryPage> {
+    const { filteredHistory } = await import('./engine/dashboard-views.js');
+    return filteredHistory(await this.#storeOf(), filter);
+  }
+
+  /** A task's configuration for a page: its options with secrets masked, its next fire times. */
+  async taskView(
+    taskId: string,
+    fires = 5,
+  ): Promise<{ task: TaskConfig; options: unknown; nextFires: number[] } | undefined> {
+    const { maskedOptions, nextFires } = await import('./engine/dashboard-views.js');
+    const task = this.#taskOf(taskId);
+    if (!task) return undefined;
+    return {
+      task,
+      options: maskedOptions(this.#config, task),
+      nextFires: nextFires(task, this.#clock.now(), fires),
+    };
+  }
+
+  /** Per-day successes, failures and average duration of a task over the last `days` days. */
+  async taskDays(taskId: string, days = 30): Promise<DaySeries> {
+    const [{ daySeries }, store] = await Promise.all([
+      import('./engine/dashboard-views.js'),
+      this.#storeOf(),
+    ]);
+    const now = this.#clock.now();
+    const today = Math.floor(now / 86_400_000);
+    return daySeries(await store.dailyStats(today - days + 1, taskId), days, now);
+  }
+
+  /** The clock this instance reads (the dashboard shows "now" with it). */
+  now(): number {
+    return this.#clock.now();
   }
 
   async getRun(runId: number): Promise<RunRecord | undefined> {

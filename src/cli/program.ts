@@ -82,6 +82,12 @@ export function buildProgram(
     async (o, io) => (await tasks()).listTasksCommand(o, io),
   );
   wire(
+    program
+      .command('dashboard')
+      .description('print a loopback URL of the dashboard with a one-time login link'),
+    async (o, io) => (await import('./commands/dashboard.js')).dashboardCommand(o, io),
+  );
+  wire(
     program.command('hosts').description('the fleet: hosts, last seen, running runs, version'),
     async (o, io) => (await import('./commands/hosts.js')).hostsCommand(o, io),
   );

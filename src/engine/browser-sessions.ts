@@ -17,8 +17,15 @@ export const LOGIN_WINDOW_MS = 60_000;
 const MAX_SESSIONS = 10_000;
 const MAX_TRACKED_SOURCES = 10_000;
 
+/** A one-time login code (`caretaker dashboard`) lives this long. */
+export const ONCE_MS = 60_000;
+const MAX_CODES = 100;
+
 interface Session {
-  readonly tokenHash: string;
+  /** The token it was opened with, checked again at each request; null for a one-time code's. */
+  readonly tokenHash: string | null;
+  /** A one-time code's session acts for the principal that minted it (the control socket's). */
+  readonly principal: Principal | null;
   readonly csrf: string;
   readonly expiresAt: number;
 }
@@ -43,7 +50,7 @@ export type Login =
     };
 
 export type SessionCheck =
-  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: true; readonly principal: Principal; readonly csrf: string }
   | { readonly ok: false; readonly status: 401 | 403; readonly actor: string; readonly reason: string };
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -62,6 +69,8 @@ export class BrowserSessions {
   readonly #sessions = new Map<string, Session>();
   /** Failed login instants per client address, oldest first. */
   readonly #failures = new Map<string, number[]>();
+  /** One-time codes by their SHA-256: who minted them and until when they hold. */
+  readonly #codes = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>();
 
   constructor(access: AccessControl, clock: Clock) {
     this.#access = access;
@@ -91,11 +100,63 @@ export class BrowserSessions {
     const tokenHash = hashToken(token);
     const expiry = (await this.#access.listTokens()).find((t) => t.name === auth.principal.actor)?.expiresAt;
     const expiresAt = Math.min(now + SESSION_MS, expiry ?? Infinity);
+    return this.#open({ tokenHash, principal: null, expiresAt }, auth.principal, now);
+  }
+
+  #open(s: Omit<Session, 'csrf'>, principal: Principal, now: number): Login {
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
-    this.#sessions.set(digest(id), { tokenHash, csrf, expiresAt });
-    const maxAgeS = Math.max(1, Math.floor((expiresAt - now) / 1_000));
-    return { ok: true, id, csrf, expiresAt, maxAgeS, principal: auth.principal };
+    this.#sessions.set(digest(id), { ...s, csrf });
+    const maxAgeS = Math.max(1, Math.floor((s.expiresAt - now) / 1_000));
+    return { ok: true, id, csrf, expiresAt: s.expiresAt, maxAgeS, principal };
+  }
+
+  /**
+   * A random code that logs a browser in once, within ONCE_MS, as `principal` (the control
+   * socket's caller: `caretaker dashboard`). Kept as its SHA-256, in memory like the sessions.
+   */
+  mintOnce(principal: Principal): { readonly code: string; readonly expiresAt: number } {
+    const now = this.#clock.now();
+    for (const [k, c] of this.#codes) if (c.expiresAt <= now) this.#codes.delete(k);
+    while (this.#codes.size >= MAX_CODES) this.#codes.delete(this.#codes.keys().next().value!);
+    const code = randomBytes(24).toString('base64url');
+    const expiresAt = now + ONCE_MS;
+    this.#codes.set(digest(code), { principal, expiresAt });
+    return { code, expiresAt };
+  }
+
+  /** Turns a one-time code into a session; a used, expired or unknown code is a failed login. */
+  redeemOnce(code: string, source: string): Login {
+    const now = this.#clock.now();
+    const recent = (this.#failures.get(source) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
+    if (recent.length >= LOGIN_FAILURES_ALLOWED) {
+      const retryAfterS = Math.max(1, Math.ceil((recent[0]! + LOGIN_WINDOW_MS - now) / 1_000));
+      return {
+        ok: false,
+        status: 429,
+        actor: 'anonymous',
+        reason: `too many failed logins from ${source}; try again in ${retryAfterS}s`,
+        retryAfterS,
+      };
+    }
+    const key = digest(code);
+    const c = this.#codes.get(key);
+    this.#codes.delete(key);
+    if (!c || c.expiresAt <= now) {
+      this.#failed(source, recent, now);
+      return {
+        ok: false,
+        status: 401,
+        actor: 'anonymous',
+        reason: 'this login link is used, expired or unknown: run caretaker dashboard again',
+      };
+    }
+    this.#purge(now);
+    return this.#open(
+      { tokenHash: null, principal: c.principal, expiresAt: now + SESSION_MS },
+      c.principal,
+      now,
+    );
   }
 
   /**
@@ -109,7 +170,9 @@ export class BrowserSessions {
       this.#sessions.delete(key);
       return { ok: false, status: 401, actor: 'anonymous', reason: 'the session has ended: log in again' };
     }
-    const auth = await this.#access.authenticateHash(s.tokenHash);
+    const auth = s.principal
+      ? { ok: true as const, principal: s.principal }
+      : await this.#access.authenticateHash(s.tokenHash!);
     if (!auth.ok) {
       this.#sessions.delete(key);
       return { ok: false, status: 401, actor: auth.actor, reason: `${auth.reason}: its session has ended` };
@@ -120,9 +183,9 @@ export class BrowserSessions {
         status: 403,
         actor: auth.principal.actor,
         reason:
-          'a change made with a session cookie needs its X-CSRF-Token header (the csrf of the login answer)',
+          "a change made with a session cookie needs its CSRF token (the X-CSRF-Token header, or the csrf field of a page's form)",
       };
-    return { ok: true, principal: auth.principal };
+    return { ok: true, principal: auth.principal, csrf: s.csrf };
   }
 
   logout(id: string): boolean {

@@ -877,6 +877,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           },
         },
         onProgress: (p) => this.emit('run:progress', { runId: run.id, task: task.id, ...p }),
+        onOutput: (text) => this.emit('run:output', { runId: run.id, task: task.id, text }),
         onProcess: (pgid) => {
           this.#store
             .setChildProcess(run.id, pgid, processStartTime(pgid))

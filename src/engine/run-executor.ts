@@ -46,6 +46,8 @@ export interface ExecuteInput {
   readonly history: TaskHistory;
   readonly controller: AbortController;
   readonly onProgress?: (p: Progress) => void;
+  /** Each piece of output as it is written (the dashboard follows a run live). */
+  readonly onOutput?: (text: string) => void;
   /** The run started a process group (recorded so a crash of caretaker can end the orphan). */
   readonly onProcess?: (pgid: number) => void;
   readonly samples?: SampleHistory;
@@ -100,7 +102,10 @@ export async function executeRun(input: ExecuteInput): Promise<Execution> {
     baseDir: config.dir,
     logger,
     signal: controller.signal,
-    output: (text) => tail.write(text),
+    output: (text) => {
+      tail.write(text);
+      input.onOutput?.(text);
+    },
     resolvePath,
   });
   const ctx: ActionContext = {
@@ -117,7 +122,10 @@ export async function executeRun(input: ExecuteInput): Promise<Execution> {
     stateDir: config.stateDir,
     taskStateDir: resolve(config.stateDir, 'tasks', task.id),
     killGraceMs: task.killGraceMs,
-    output: (text) => tail.write(text),
+    output: (text) => {
+      tail.write(text);
+      input.onOutput?.(text);
+    },
     progress: (p) => input.onProgress?.(p),
     snapshot: (paths) => rollback.snapshot(paths),
     withRollbackPoint: (paths, change, opts) => rollback.guard(paths, change, opts),

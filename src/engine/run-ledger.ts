@@ -24,6 +24,8 @@ export interface EngineEvents {
   /** A scheduled run was skipped because it could not start by its starting_deadline. */
   'run:missed': [RunRecord];
   'run:progress': [{ runId: number; task: string } & Progress];
+  /** A piece of a running run's output, as it is written. */
+  'run:output': [{ runId: number; task: string; text: string }];
   /** A host of the fleet went silent past its lease (told by one host of the fleet, once). */
   'host:lost': [HostRecord];
   /** A host reported lost heartbeats again (or stopped cleanly). */

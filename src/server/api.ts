@@ -4,7 +4,9 @@
  * request but `/healthz` needs a token whose role allows the route (guard.ts). Every route is
  * added with its access declaration (routes.ts) and is one call into the facade.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import { gzipSync } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -12,6 +14,41 @@ import { PROMETHEUS_CONTENT_TYPE } from '../report/prometheus-text.js';
 import { VERSION } from '../version.js';
 import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type Listener } from './guard.js';
 import { requireDeclaredRoutes, router } from './routes.js';
+import { CSP, registerDashboard, sessionCookie } from './dashboard/dashboard-routes.js';
+import { loginPage, messagePage } from './dashboard/layout.js';
+
+/** A browser's form (the dashboard's pages send them; API clients send JSON). */
+const isForm = (req: FastifyRequest): boolean =>
+  String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+
+/** A request a browser made for a page, or a page's form: it is answered in HTML. */
+const wantsPage = (req: FastifyRequest): boolean =>
+  req.routeOptions.config?.access?.page === true && (req.method === 'GET' || isForm(req));
+
+/** Text answers over 1 KB, gzipped for a client that accepts gzip; others as they are. */
+function gzipped(req: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+  if (Buffer.byteLength(payload) < 1_024 || reply.hasHeader('content-encoding')) return payload;
+  if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return payload;
+  if (
+    !/^(text\/|application\/json|application\/javascript)/.test(String(reply.getHeader('content-type') ?? ''))
+  )
+    return payload;
+  void reply
+    .header('content-encoding', 'gzip')
+    .header('vary', 'accept-encoding')
+    .removeHeader('content-length');
+  return gzipSync(payload, { level: 6 });
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Not logged in',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Busy',
+  429: 'Too many attempts',
+};
 
 export interface ApiOptions {
   /** Where this instance listens: the control socket (admin) or TCP (tokens). @default 'socket' */
@@ -77,10 +114,27 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
   }) as unknown as FastifyInstance;
   requireDeclaredRoutes(app);
   const tls = opts.https !== undefined;
-  const guard = installGuard(app, caretaker, opts.listener ?? 'socket', tls);
+  // Forms of the dashboard's pages (login, Run now, Pause…) post urlencoded bodies.
+  void app.register(formbody, { bodyLimit: 16_384 });
+  const guard = installGuard(app, caretaker, opts.listener ?? 'socket', tls, {
+    loginUrl: () => '/login',
+    render: (status, message) => messagePage(TITLES[status] ?? 'Refused', message),
+  });
   const route = router(app, guard);
+  // Every answer carries the dashboard's policy: scripts and styles from this server only.
+  // Text answers over 1 KB also go gzipped to a client that accepts it: one onSend hook, added
+  // before the routes so that it applies to all of them (@fastify/compress, a plugin, would reach
+  // only routes added after it loads). The live output's event stream is written raw.
+  app.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('content-security-policy', CSP);
+    void reply.header('x-content-type-options', 'nosniff');
+    // A one-time login link in the address bar must not leave in a Referer to another site
+    // (no-referrer would make Chromium send `Origin: null` with the pages' own forms).
+    void reply.header('referrer-policy', 'same-origin');
+    return gzipped(req, reply, payload);
+  });
 
-  app.setErrorHandler(async (error, _req, reply) => {
+  app.setErrorHandler(async (error, req, reply) => {
     const err = error as Error & { statusCode?: number };
     const code = exitCodeOf(err);
     // Usage errors (unknown task) are the caller's; a busy task is a conflict; the rest is ours.
@@ -92,6 +146,19 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
           : err.name === 'TaskBusyError'
             ? 409
             : (err.statusCode ?? 500);
+    const path = req.url.split('?')[0];
+    if ((path === '/login' && req.method === 'POST' && isForm(req)) || path === '/login/once')
+      return reply.code(status).type('text/html; charset=utf-8').send(loginPage(err.message));
+    if (wantsPage(req))
+      return reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send(
+          messagePage(
+            TITLES[status] ?? 'Something went wrong',
+            status >= 500 ? `caretaker could not do this: ${err.message}` : err.message,
+          ),
+        );
     await reply.code(status).send({
       error: err.message,
       ...(err instanceof HttpAnswer ? {} : { name: err.name }),
@@ -279,7 +346,11 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
         );
       const token = req.body?.token;
       if (typeof token !== 'string' || token === '')
-        throw new UsageError('login expects a JSON body { "token": "ct_…" }');
+        throw new UsageError(
+          isForm(req)
+            ? 'enter an access token (caretaker token create NAME)'
+            : 'login expects a JSON body { "token": "ct_…" }',
+        );
       const login = await (await caretaker.sessions()).login(token, req.ip);
       if (!login.ok) {
         actAs(req, login.actor);
@@ -287,10 +358,9 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
         throw new HttpAnswer(login.reason, login.status);
       }
       actAs(req, login.principal);
-      void reply.header(
-        'set-cookie',
-        `${SESSION_COOKIE}=${login.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${login.maxAgeS}${tls ? '; Secure' : ''}`,
-      );
+      void reply.header('set-cookie', sessionCookie(login.id, login.maxAgeS, tls));
+      // A page's login form goes on to the overview; an API client gets its CSRF token.
+      if (isForm(req)) return reply.redirect('/', 303);
       return {
         actor: login.principal.actor,
         role: login.principal.role,
@@ -300,15 +370,21 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     },
   );
 
-  route({ method: 'POST', url: '/logout', role: 'viewer', action: 'logout' }, async (req, reply) => {
-    const cookie = sessionCookieOf(req);
-    const ended = cookie !== undefined && (await caretaker.sessions()).logout(cookie);
-    void reply.header(
-      'set-cookie',
-      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${tls ? '; Secure' : ''}`,
-    );
-    return { loggedOut: ended };
-  });
+  route(
+    { method: 'POST', url: '/logout', role: 'viewer', action: 'logout', page: true },
+    async (req, reply) => {
+      const cookie = sessionCookieOf(req);
+      const ended = cookie !== undefined && (await caretaker.sessions()).logout(cookie);
+      void reply.header(
+        'set-cookie',
+        `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${tls ? '; Secure' : ''}`,
+      );
+      if (isForm(req)) return reply.redirect('/login', 303);
+      return { loggedOut: ended };
+    },
+  );
+
+  registerDashboard(route, caretaker, guard, { tls });
 
   // ---- the daemon and its tokens (admin) ----------------------------------------------------
 

@@ -155,7 +155,28 @@ async function serve(opts: DaemonOptions): Promise<number> {
         onStop: () => void stop('stop requested'),
         onReload: reload,
       });
-      await api.listen({ host: listen.host, port: listen.port });
+      try {
+        await api.listen({ host: listen.host, port: listen.port });
+      } catch (err) {
+        // Another process has the port (a second demo, another service): the configuration's
+        // problem, said in one line, not an internal error.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL' && code !== 'EACCES') throw err;
+        const why = {
+          EADDRINUSE: 'is in use by another process',
+          EADDRNOTAVAIL: 'is not an address of this host',
+          EACCES: 'needs privileges this user does not have',
+        }[code];
+        throw new ConfigError([
+          {
+            file: caretaker.config.file,
+            line: 0,
+            column: 0,
+            path: 'server.listen',
+            message: `${listen.host}:${listen.port} ${why}; choose another port (or stop what listens there)`,
+          },
+        ]);
+      }
       servers.push(api);
       http = `${https ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
       logger.info(

@@ -15,7 +15,15 @@ interface RequestAccess {
   principal: Principal | null;
   readonly source: string;
   readonly target: string | undefined;
+  /** The session's CSRF token (a page puts it in its forms); '' without a session. */
+  readonly csrf?: string;
+  /** A form sent with a cookie: its `csrf` field is checked once the body is parsed. */
+  readonly formCsrf?: string;
 }
+
+/** A form's body: its CSRF token comes in a field, not a header. */
+const isForm = (req: FastifyRequest): boolean =>
+  String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
 /** The browser session's cookie (see POST /login). */
 export const SESSION_COOKIE = 'ct_session';
@@ -82,6 +90,15 @@ export interface Guard {
    * control socket, whose caller may name the person it acts for (the CLI sends its Unix user).
    */
   actorOf(req: FastifyRequest): { actor: string; trusted: boolean } | null;
+  /** The principal of a request and its session's CSRF token ('' for a token or the socket). */
+  sessionOf(req: FastifyRequest): { principal: Principal; csrf: string } | null;
+}
+
+/** How a page's refusals read (set by the dashboard; the API's stay JSON). */
+export interface PageRefusals {
+  /** A page asked without a session (or with an ended one): where to log in. */
+  readonly loginUrl: (req: FastifyRequest) => string;
+  readonly render: (status: number, message: string) => string;
 }
 
 export function installGuard(
@@ -89,6 +106,7 @@ export function installGuard(
   caretaker: Caretaker,
   listener: Listener,
   tls = false,
+  pages?: PageRefusals,
 ): Guard {
   const socketPrincipal: Principal = { actor: socketActor(), role: 'admin', tasks: null };
   // An audit row that cannot be written (a full disk, a store away) must not undo or fail the
@@ -110,6 +128,11 @@ export function installGuard(
       await (await caretaker.access()).recordRefusal(e);
     } catch (err) {
       caretaker.logger.error({ err, audit: e }, 'could not write an audit row');
+    }
+    const page = req.routeOptions.config.access?.page === true;
+    if (pages && page && (req.method === 'GET' || isForm(req))) {
+      if (status === 401 && req.method === 'GET') return reply.redirect(pages.loginUrl(req), 303);
+      return reply.code(status).type('text/html; charset=utf-8').send(pages.render(status, e.detail));
     }
     return reply.code(status).send({ error: e.detail, exitCode: 2 });
   };
@@ -142,12 +165,17 @@ export function installGuard(
       });
     let access;
     let auth;
+    let formCsrf: string | undefined;
+    let csrf = '';
     try {
       access = await caretaker.access();
       if (cookie !== undefined) {
+        const header = [req.headers['x-csrf-token']].flat()[0];
+        // A page's form carries its token in the body, read once parsed (preHandler below).
+        const form = change && header === undefined && isForm(req);
         const session = await (
           await caretaker.sessions()
-        ).check(cookie, change ? { csrf: [req.headers['x-csrf-token']].flat()[0] } : undefined);
+        ).check(cookie, change && !form ? { csrf: header } : undefined);
         if (!session.ok)
           return refuse(req, reply, session.status, {
             actor: session.actor,
@@ -158,6 +186,8 @@ export function installGuard(
             detail: session.reason,
           });
         auth = session;
+        if (form) formCsrf = cookie;
+        csrf = session.csrf;
       } else auth = await access.authenticate(req.headers.authorization);
     } catch (err) {
       caretaker.logger.error({ err }, 'could not check an API token');
@@ -187,10 +217,33 @@ export function installGuard(
         outcome: 'refused',
         detail: allowed.reason,
       });
-    requests.set(req, { principal: auth.principal, source, target });
+    requests.set(req, { principal: auth.principal, source, target, csrf, formCsrf });
+  });
+
+  // A form's CSRF token, now that its body is parsed: a form without it (or with another) is refused.
+  app.addHook('preHandler', async (req, reply) => {
+    const r = requests.get(req);
+    if (r?.formCsrf === undefined) return;
+    const field = (req.body as { csrf?: unknown } | undefined)?.csrf;
+    const session = await (
+      await caretaker.sessions()
+    ).check(r.formCsrf, { csrf: typeof field === 'string' ? field : undefined });
+    if (!session.ok)
+      return refuse(req, reply, session.status, {
+        actor: session.actor,
+        source: r.source,
+        action: req.routeOptions.config.access?.action ?? 'read',
+        target: r.target ?? req.url.split('?')[0]!,
+        outcome: 'refused',
+        detail: session.reason,
+      });
   });
 
   return {
+    sessionOf(req) {
+      const r = requests.get(req);
+      return r?.principal ? { principal: r.principal, csrf: r.csrf ?? '' } : null;
+    },
     actorOf(req) {
       const r = requests.get(req);
       return r?.principal ? { actor: r.principal.actor, trusted: r.source === 'socket' } : null;

@@ -19,6 +19,11 @@ export interface RouteAccess {
    * a cron job): only refusals and failures go to the audit log. @default true
    */
   readonly auditSuccess?: boolean;
+  /**
+   * A dashboard page or form: a request without a session is sent to /login (303), a refusal is
+   * an HTML page, and a form proves its session with a `csrf` field instead of the header.
+   */
+  readonly page?: boolean;
 }
 
 export interface RouteSpec extends RouteAccess {

@@ -71,7 +71,7 @@ async function setup(extraYaml = ''): Promise<Setup> {
 /** A concrete URL of a route: a task, watch or run id that exists in the setup. */
 function sample(spec: RouteSpec): string {
   return spec.url
-    .replace(':id', spec.url.startsWith('/v1/tasks/') ? 'hello' : '1')
+    .replace(':id', /^(\/v1)?\/tasks\//.test(spec.url) ? 'hello' : '1')
     .replace(':name', spec.url.startsWith('/v1/pings/') ? 'beat' : 'nobody');
 }
 
@@ -112,9 +112,13 @@ describe('API access: roles on every route', () => {
       }
       const below = roleBelow(spec.role);
       const low = await call(s.tcp, spec, below ? bearer(s.tokens[below]) : {});
-      expect(low.statusCode, `${name} with ${below ?? 'no'} token: ${low.body}`).toBe(below ? 403 : 401);
-      expect(JSON.parse(low.body)).toMatchObject({ error: expect.any(String), exitCode: 2 });
-      if (below) expect(JSON.parse(low.body).error).toContain(`needs the ${spec.role} role`);
+      // A dashboard page sends a browser without a session to /login; its refusals are HTML.
+      const page = spec.page === true && spec.method === 'GET';
+      expect(low.statusCode, `${name} with ${below ?? 'no'} token: ${low.body}`).toBe(
+        below ? 403 : page ? 303 : 401,
+      );
+      if (!page) expect(JSON.parse(low.body)).toMatchObject({ error: expect.any(String), exitCode: 2 });
+      if (below) expect(low.body).toContain(`needs the ${spec.role} role`);
       for (const role of ['viewer', 'operator', 'admin'] as const) {
         if (
           ['viewer', 'operator', 'admin'].indexOf(role) < ['viewer', 'operator', 'admin'].indexOf(spec.role)
@@ -172,8 +176,13 @@ describe('API access: roles on every route', () => {
     const s = await setup();
     expect((await s.tcp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await s.tcp.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
-    for (const url of ['/v1/status', '/v1/runs?limit=5', '/v1/nothing-here', '/'])
+    for (const url of ['/v1/status', '/v1/runs?limit=5', '/v1/nothing-here'])
       expect((await s.tcp.inject({ method: 'GET', url })).statusCode, url).toBe(401);
+    // A dashboard page sends the browser to the login form, and shows nothing else.
+    for (const url of ['/', '/tasks/hello', '/audit']) {
+      const page = await s.tcp.inject({ method: 'GET', url });
+      expect([page.statusCode, page.headers.location, page.body], url).toEqual([303, '/login', '']);
+    }
     expect((await s.tcp.inject({ method: 'HEAD', url: '/v1/status' })).statusCode).toBe(401);
   });
 });
