@@ -84,7 +84,7 @@ describe.each([
     // It hung once on a loaded CI machine (Node 22, through a daemon or not): what to look at.
     onTestFailed(async () => {
       const log = join(dir, '.caretaker', 'logs', 'caretaker.log');
-      console.error(`stderr: ${r.stderr}`);
+      console.error(`exit code: ${r.code}; stderr: ${r.stderr}`);
       console.error(
         `runs: ${JSON.stringify((await runs(dir)).map((x) => [x.id, x.trigger, x.status, x.queuedAt, x.notBefore, x.startedAt, x.finishedAt]))}`,
       );

@@ -23,11 +23,13 @@ export function cli(
   });
   // A command that hung says so in what the test prints, rather than as an empty stdout.
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
-  return {
-    code: r.status ?? -1,
-    stdout: r.stdout,
-    stderr: timedOut ? `${r.stderr}[test: caretaker ${args.join(' ')} did not end within 60 s]\n` : r.stderr,
-  };
+  // So is one ended by a signal (a crash, or killed from outside): its code alone would be -1.
+  const ended = timedOut
+    ? `[test: caretaker ${args.join(' ')} did not end within 60 s]\n`
+    : r.signal
+      ? `[test: caretaker ${args.join(' ')} ended by ${r.signal}]\n`
+      : '';
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: `${r.stderr}${ended}` };
 }
 
 export function cliAsync(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
