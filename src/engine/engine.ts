@@ -125,6 +125,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   #nextPruneAt = 0;
   #startedAt: number | null = null;
   #lastPassAt: number | null = null;
+  /**
+   * The instant the last dispatch judged readiness at: a queued run that came ready after it
+   * (its retry backoff ended while the pass went on) was not looked at, and is waited for.
+   */
+  #dispatchedAt = -Infinity;
   #lastPassMono: number | null = null;
 
   constructor(opts: EngineOptions) {
@@ -540,19 +545,25 @@ export class Engine extends EventEmitter<EngineEvents> {
     const now = this.#clock.now();
     if (!this.#scheduling) {
       // Not scheduling (a CLI run without a daemon): only wake for runs waiting their turn.
+      // Those that came ready since the last dispatch too: a retry whose backoff ended while the
+      // pass was still going was never looked at, and nothing else would wake for it.
       let wake = Infinity;
-      for (const q of this.#queue.values()) if (q.readyAt > now && q.readyAt < wake) wake = q.readyAt;
+      for (const q of this.#queue.values())
+        if (q.readyAt > this.#dispatchedAt && q.readyAt < wake) wake = q.readyAt;
       if (wake === Infinity) return;
-      this.#timer = this.#clock.setTimer(() => {
-        this.#timer = null;
-        void this.#requestPass();
-      }, wake - now);
+      this.#timer = this.#clock.setTimer(
+        () => {
+          this.#timer = null;
+          void this.#requestPass();
+        },
+        Math.max(0, wake - now),
+      );
       return;
     }
     let next = this.#nextPruneAt;
     for (const t of this.#timers.values()) if (t.dueAt !== null && t.dueAt < next) next = t.dueAt;
     for (const q of this.#queue.values()) {
-      if (q.readyAt > now && q.readyAt < next) next = q.readyAt;
+      if (q.readyAt > this.#dispatchedAt && q.readyAt < next) next = q.readyAt;
       // A run waiting for a slot is skipped at its starting_deadline, not when the slot frees.
       const deadline = deadlineOf(q.run, this.#taskOf(q.run.task));
       if (deadline !== null && deadline > now && deadline < next) next = deadline;
@@ -712,6 +723,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #dispatch(now: number): Promise<void> {
     if (this.#stopping) return;
+    this.#dispatchedAt = now;
     await this.#skipPaused();
     for (const step of expiredRuns([...this.#queue.values()], now, (id) => this.#taskOf(id))) {
       if (step.kind !== 'skip') continue;
