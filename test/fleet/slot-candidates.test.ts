@@ -31,6 +31,14 @@ const runsOf = (schema: string) =>
      WHERE scheduled_for IS NOT NULL ORDER BY scheduled_for, id`,
   );
 
+/** The slots (whole seconds, all tasks) in [from, to) whose two candidates are a and b. */
+function fallbackSlotsIn(from: number, to: number): number {
+  let n = 0;
+  for (let slot = Math.ceil(from / 1_000) * 1_000; slot < to; slot += 1_000)
+    for (const task of TASKS) if (!isSlotCandidate(task, slot, 'c', NAMES)) n++;
+  return n;
+}
+
 async function kill(d: FleetDaemon): Promise<void> {
   d.child.kill('SIGKILL');
   await d.exited;
@@ -50,7 +58,12 @@ describe.skipIf(noPostgres !== undefined)('fleet: the first candidates claim a s
     for (const n of NAMES) hosts.set(n, await startHost(hostDir(root, n, schema, body), n, schema));
     // Every host reads the fleet once a lease (every third heartbeat): after that, all know all.
     const known = Date.now() + LEASE_MS + 1_000;
-    await new Promise((r) => setTimeout(r, known - Date.now() + 4_000));
+    // Kill at a moment whose next five seconds hold at least two slots that only a and b are
+    // candidates for (about one slot in three; a window with none, about 1 in 500, once made
+    // this test fail with nothing to show).
+    let killAt = known + 4_000;
+    while (fallbackSlotsIn(killAt + 500, killAt + 5_500) < 2) killAt += 1_000;
+    await new Promise((r) => setTimeout(r, killAt - Date.now()));
     // Kill a and b together: for the slots whose candidates are a and b, c (still counting them
     // up, until their lease ends and its next look) waits for its fallback time and takes them.
     const killedAt = Date.now();
