@@ -21,6 +21,7 @@ import {
   timelinePage,
 } from './more-pages.js';
 import { overviewPage } from './overview-page.js';
+import { RestoreNotices, registerRestoreForm } from './restore-routes.js';
 import { runPage } from './run-page.js';
 import { TRIGGERS, taskPage, type FilterText } from './task-page.js';
 import { dayStart } from './time-text.js';
@@ -75,6 +76,7 @@ export function registerDashboard(
       async (req, reply) => sendPage(reply, await render(req, reply)),
     );
   const taskTarget = (req: FastifyRequest) => (req.params as Record<string, string | undefined>).id;
+  const notices = new RestoreNotices(() => caretaker.now());
 
   // ---- assets and login ----------------------------------------------------------------------
 
@@ -233,6 +235,7 @@ export function registerDashboard(
       attempts,
       rollback: points.find((p) => p.runId === id),
       live: probe !== null && !probe.finished,
+      notice: notices.get(req.query.notice, guard.actorOf(req)?.actor ?? 'anonymous'),
     });
   });
 
@@ -376,6 +379,7 @@ export function registerDashboard(
     await caretaker.resumeTask(req.params.id!);
     return `/tasks/${encodeURIComponent(req.params.id!)}`;
   });
+  registerRestoreForm(route, caretaker, guard, notices);
   route<{ Params: { id: string } }>(
     {
       method: 'POST',
