@@ -333,7 +333,15 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
         throw new UsageError('reason: required, why the files are being restored (kept in history)');
       if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean')
         throw new UsageError(`dryRun: expected true or false, got ${JSON.stringify(body.dryRun)}`);
-      const { report, run } = await caretaker.rollback(req.params.id, { reason, dryRun: body.dryRun });
+      let outcome;
+      try {
+        outcome = await caretaker.rollback(req.params.id, { reason, dryRun: body.dryRun });
+      } catch (err) {
+        // The task is running, or the point is damaged: the state refuses, not the request.
+        if ((err as Error).name === 'TaskFailedError') throw new HttpAnswer((err as Error).message, 409, 1);
+        throw err;
+      }
+      const { report, run } = outcome;
       if (run) await guard.audited(req, restoreSpec, 'ok', restoreDetail(run, reason));
       return { ...report, run };
     },

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Caretaker } from '../../src/caretaker.js';
 import { createCaretaker, ManualClock } from '../../src/index.js';
 import { buildApi } from '../../src/server/api.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/tmp.js';
 
 const HOST = '127.0.0.1:8787';
@@ -55,7 +56,7 @@ tasks:
   const [point] = await caretaker.listRollbacks({ task: 'push-config' });
   expect(point).toMatchObject({ task: 'push-config', runId: run.id });
   const app = buildApi(caretaker, { listener: 'tcp' });
-  return { caretaker, access, app, tokens, file, run, point: point!.id };
+  return { caretaker, access, app, tokens, file, dir, run, point: point!.id };
 }
 
 function restore(app: FastifyInstance, point: string, token: string, body: unknown) {
@@ -158,6 +159,33 @@ describe('POST /v1/rollbacks/:id/restore', () => {
     const failed = (await s.access.audit({ limit: 100 })).filter((a) => a.action === 'rollback');
     expect(failed.length).toBe(5);
     expect(failed.every((a) => a.outcome === 'failed')).toBe(true);
+  });
+
+  it('while the point’s task is running it is refused 409 with the run named, and nothing is restored', async () => {
+    const s = await setup();
+    // A run of the task in progress on this host, as the daemon's would be (the same store file).
+    const other = new SqliteStore(join(s.dir, 'state', 'caretaker.db'));
+    const busy = await other.insertRun({
+      task: 'push-config',
+      host: 'test-host',
+      trigger: 'manual',
+      scheduledFor: null,
+      notBefore: Date.now(),
+      queuedAt: Date.now(),
+      status: 'running',
+      startedAt: Date.now(),
+      attempt: 1,
+      dryRun: false,
+      pid: process.pid,
+    });
+    await other.close();
+    const r = await restore(s.app, s.point, s.tokens.operator, { reason: 'now' });
+    expect(r.statusCode).toBe(409);
+    expect(JSON.parse(r.body)).toEqual({
+      error: `task "push-config" has run #${busy.id} running; wait for it to finish (or cancel it) before rolling back its files`,
+      exitCode: 1,
+    });
+    expect(readFileSync(s.file, 'utf8')).toBe('port: 9090\n');
   });
 
   it('a viewer is refused 403, as is an operator token limited to another task; both are audited', async () => {
