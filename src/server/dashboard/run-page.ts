@@ -1,5 +1,6 @@
 /** A run: queued → started → finished, its output (live while it runs), result and rollback point. */
 import type { PointSummary, RunRecord } from '../../caretaker.js';
+import { plural } from '../../core/plural.js';
 import { formatSize } from '../../core/size.js';
 import { html, type Html } from './html.js';
 import { actionForm, allows, layout, statusBadge, timeTag, type PageContext, type Viewer } from './layout.js';
@@ -128,7 +129,8 @@ export function runPage(ctx: PageContext, d: RunData): string {
     ? html`<section class="panel" aria-labelledby="rb-h">
         <h2 id="rb-h">Rollback point</h2>
         <p>
-          <code>${d.rollback.id}</code>: ${d.rollback.files} files, ${formatSize(d.rollback.bytes)}, taken
+          <code>${d.rollback.id}</code>: ${plural(d.rollback.files, 'file')}, ${formatSize(d.rollback.bytes)},
+          taken
           ${timeTag(d.rollback.createdAt, zone)}${d.rollback.restores.length ? `, restored ${d.rollback.restores.length}×` : ''}.
         </p>
         ${
