@@ -14,7 +14,10 @@ import type { RouteSpec } from '../route-access.js';
 
 type Route = ReturnType<typeof router>;
 
-/** The task of rollback point `id` (`rb-3` or `3`): the audit target of a restore, and what a token limited to some tasks must be allowed. */
+/**
+ * The task of rollback point `id` (`rb-3` or `3`): the audit target of a restore, and what a
+ * token limited to some tasks must be allowed to act on.
+ */
 export async function pointTask(caretaker: Caretaker, id: string): Promise<string | undefined> {
   const m = /^(?:rb-)?([1-9]\d{0,8})$/.exec(id.trim());
   if (!m) return undefined;
