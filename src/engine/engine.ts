@@ -28,7 +28,7 @@ import { decideMissed, decideOverlap, queueFull } from './fire-policy.js';
 import { deadlineOf, expiredRuns, orderForStart, planDispatch } from './dispatch-plan.js';
 import { processAlive, processStartTime } from '../os/process-identity.js';
 import { activeElsewhere, liveRunsOf, recoverRuns, type CrashRecoveryDeps } from './crash-recovery.js';
-import { RunLedger, type EngineEvents, type Queued } from './run-ledger.js';
+import { RunLedger, type EngineEvents, type NewQueuedRun, type Queued } from './run-ledger.js';
 import { unknownTask } from './unknown-task.js';
 import { planRetry } from './retry-policy.js';
 import { LATE_AFTER_MS, TaskTimer, type DueFires } from './task-timer.js';
@@ -602,7 +602,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       taken.map(({ timer, due }) => ({ task: timer.task, fires: [...due.late, ...due.onTime] })),
       now,
     );
-    for (const { timer, due } of taken) await this.#actOnDue(timer, due, won, now, lateAfterMs);
+    // A host task's one scheduled fire of this pass is recorded with the others' in one write.
+    const batch: { task: TaskConfig; run: NewQueuedRun }[] = [];
+    try {
+      for (const { timer, due } of taken) await this.#actOnDue(timer, due, won, now, lateAfterMs, batch);
+    } finally {
+      if (batch.length > 0) await this.#ledger.enqueueMany(batch);
+    }
   }
 
   async #actOnDue(
@@ -611,6 +617,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     won: Won,
     now: number,
     lateAfterMs: number,
+    batch?: { task: TaskConfig; run: NewQueuedRun }[],
   ): Promise<void> {
     const task = timer.task;
     const late = won(task, due.late);
@@ -645,8 +652,11 @@ export class Engine extends EventEmitter<EngineEvents> {
         }
       }
     }
-    for (const fire of this.#foldCooldown(timer, onTime))
-      await this.#fire(task, fire, 'schedule', null, timer.dueOf(fire));
+    const fires = this.#foldCooldown(timer, onTime);
+    // Batched only alone (a second fire's overlap decision must see the first run queued) and on
+    // this host (a cluster slot's run is attached to its claim at once).
+    const into = fires.length === 1 && task.scope !== 'cluster' ? batch : undefined;
+    for (const fire of fires) await this.#fire(task, fire, 'schedule', null, timer.dueOf(fire), into);
   }
 
   /**
@@ -678,6 +688,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     trigger: RunTrigger,
     note: string | null,
     notBefore: number,
+    batch?: { task: TaskConfig; run: NewQueuedRun }[],
   ): Promise<void> {
     const decision = decideOverlap(task, fire, [
       ...this.#activeOf(task.id).map((m) => m.run),
@@ -703,13 +714,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       case 'enqueue':
         break;
     }
-    const run = await this.#ledger.enqueue(task, {
-      trigger,
-      scheduledFor: fire,
-      notBefore,
-      attempt: 1,
-      reason: note,
-    });
+    const queued: NewQueuedRun = { trigger, scheduledFor: fire, notBefore, attempt: 1, reason: note };
+    if (batch) {
+      batch.push({ task, run: queued });
+      return;
+    }
+    const run = await this.#ledger.enqueue(task, queued);
     await this.#slots.attached(task, run);
   }
 
@@ -758,17 +768,35 @@ export class Engine extends EventEmitter<EngineEvents> {
           result: (id, fire) => this.#ledger.cycle(id, fire) ?? fleetCycles.get(`${id}@${fire}`)?.result,
         }),
     });
-    // The starts of the pass are recorded before their actions are called: a burst of runs due at
-    // one instant starts within the time of its bookkeeping, instead of each start waiting behind
-    // the finish bookkeeping of the quick runs launched before it (their completions run between
-    // the awaits of this loop). They are launched LAUNCH_BATCH at a time, so on a slow store the
-    // first of a long burst does not wait for the last. A failure part-way still launches what was
-    // recorded.
+    // The starts of the pass are recorded before their actions are called, LAUNCH_BATCH in one
+    // write: a burst of runs due at one instant starts within one transaction, instead of each
+    // start waiting behind the finish bookkeeping of the quick runs launched before it (their
+    // completions run between the awaits of this loop). On a slow store the first of a long burst
+    // does not wait for the last. A failure part-way still launches what was recorded; what was
+    // not stays queued.
+    let unguarded: { q: Queued; task: TaskConfig }[] = [];
     let launches: { run: RunRecord; task: TaskConfig }[] = [];
+    const recordUnguarded = async () => {
+      const batch = unguarded;
+      unguarded = [];
+      if (batch.length === 0) return;
+      const runs = await this.#ledger.startMany(
+        batch.map((b) => b.q),
+        now,
+      );
+      runs.forEach((run, i) => launches.push({ run, task: batch[i]!.task }));
+    };
     const launchRecorded = () => {
       const recorded = launches;
       launches = [];
-      for (const { run, task } of recorded) this.#launch(run, task);
+      for (const { run, task } of recorded) {
+        const timer = this.#timers.get(task.id);
+        if (timer) {
+          timer.lastStartedAt = now;
+          timer.refreshDue();
+        }
+        this.#launch(run, task);
+      }
     };
     try {
       for (const step of steps) {
@@ -780,23 +808,20 @@ export class Engine extends EventEmitter<EngineEvents> {
           if (step.missed) this.emit('run:missed', skipped);
         } else {
           const guards = this.#startGuards(step.task);
-          const started = guards.length
-            ? await this.#ledger.startGuarded(q, now, guards)
-            : await this.#ledger.start(q, now);
-          if (!started) {
+          if (guards.length === 0) unguarded.push({ q, task: step.task });
+          else {
+            const started = await this.#ledger.startGuarded(q, now, guards);
             // Another host started past the cap a moment before: look again soon.
-            q.readyAt = now + FLEET_POLL_MS;
-            continue;
+            if (!started) q.readyAt = now + FLEET_POLL_MS;
+            else launches.push({ run: started, task: step.task });
           }
-          const timer = this.#timers.get(step.task.id);
-          if (timer) {
-            timer.lastStartedAt = now;
-            timer.refreshDue();
+          if (unguarded.length + launches.length >= LAUNCH_BATCH) {
+            await recordUnguarded();
+            launchRecorded();
           }
-          launches.push({ run: started, task: step.task });
-          if (launches.length >= LAUNCH_BATCH) launchRecorded();
         }
       }
+      await recordUnguarded();
     } finally {
       launchRecorded();
     }

@@ -16,6 +16,7 @@ const text = (s: string | null | undefined, secrets: readonly string[]) =>
 /** Per method, the arguments as they are stored. Methods not listed pass through. */
 type Masked =
   | 'insertRun'
+  | 'insertRuns'
   | 'finishRun'
   | 'recordSamples'
   | 'saveIncident'
@@ -29,6 +30,7 @@ const MASKS: {
   [K in Masked]: (secrets: readonly string[], ...args: Parameters<Store[K]>) => Parameters<Store[K]>;
 } = {
   insertRun: (s, run: NewRun) => [{ ...run, reason: text(run.reason, s) }],
+  insertRuns: (s, runs: readonly NewRun[]) => [runs.map((run) => ({ ...run, reason: text(run.reason, s) }))],
   finishRun: (s, id, finish: RunFinish) => [id, redactDeep(finish, s)],
   recordSamples: (s, task, at, samples) => [task, at, redactDeep(samples, s)],
   saveIncident: (s, incident: IncidentRecord) => [{ ...incident, message: redact(incident.message, s) }],

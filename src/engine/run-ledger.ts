@@ -10,7 +10,15 @@ import type { Config, TaskConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Progress } from '../actions/types.js';
 import { RunWaiters } from './run-waiters.js';
-import type { HostRecord, RunFinish, RunRecord, RunTrigger, StartGuard, Store } from '../store/types.js';
+import type {
+  HostRecord,
+  NewRun,
+  RunFinish,
+  RunRecord,
+  RunTrigger,
+  StartGuard,
+  Store,
+} from '../store/types.js';
 
 export interface RunFinishedInfo {
   /** The run failed and a retry of it is queued: not the cycle's final word yet. */
@@ -93,6 +101,13 @@ export class RunLedger {
     return run;
   }
 
+  /** Records these queued runs in one write and holds them in the queue. */
+  async enqueueMany(runs: readonly { task: TaskConfig; run: NewQueuedRun }[]): Promise<RunRecord[]> {
+    const records = await this.d.store.insertRuns(runs.map(({ task, run }) => this.#newQueued(task, run)));
+    records.forEach((record, i) => this.hold(record, runs[i]!.run.notBefore));
+    return records;
+  }
+
   /** Holds a recorded queued run in the queue (see insertQueued). */
   hold(run: RunRecord, readyAt: number): void {
     this.queue.set(run.id, { run, readyAt });
@@ -101,7 +116,11 @@ export class RunLedger {
 
   /** Records a queued run without holding it yet: the caller decides first whether it may wait. */
   async insertQueued(task: TaskConfig, r: NewQueuedRun): Promise<RunRecord> {
-    return this.d.store.insertRun({
+    return this.d.store.insertRun(this.#newQueued(task, r));
+  }
+
+  #newQueued(task: TaskConfig, r: NewQueuedRun): NewRun {
+    return {
       task: task.id,
       host: this.#host,
       trigger: r.trigger,
@@ -114,7 +133,7 @@ export class RunLedger {
       pid: this.d.pid,
       reason: r.reason,
       claimFire: r.trigger === 'schedule' || r.trigger === 'catch-up',
-    });
+    };
   }
 
   /** Records a dry run as running at once (it blocks nothing and is never queued). */
@@ -184,11 +203,17 @@ export class RunLedger {
     return { ...q.run, status: 'running', startedAt: now, pid: this.d.pid };
   }
 
-  /** Takes a queued run out of the queue and records it as started. */
-  async start(q: Queued, now: number): Promise<RunRecord> {
-    this.queue.delete(q.run.id);
-    await this.d.store.startRun(q.run.id, now, this.d.pid);
-    return { ...q.run, status: 'running', startedAt: now, pid: this.d.pid };
+  /** Records these queued runs as started (one write) and takes them out of the queue. */
+  async startMany(qs: readonly Queued[], now: number): Promise<RunRecord[]> {
+    await this.d.store.startRuns(
+      qs.map((q) => q.run.id),
+      now,
+      this.d.pid,
+    );
+    return qs.map((q) => {
+      this.queue.delete(q.run.id);
+      return { ...q.run, status: 'running', startedAt: now, pid: this.d.pid };
+    });
   }
 
   /** Ends a queued run without running it (`missed`: see skipFire). */

@@ -21,7 +21,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { StoreFullError } from '../store/store-full-error.js';
 import { StoreUnavailableError } from '../store/store-unavailable-error.js';
-import type { IncidentRecord, RunQuery, RunRecord, Store } from '../store/types.js';
+import type { IncidentRecord, NewRun, RunQuery, RunRecord, Store } from '../store/types.js';
 import type { WriteSpool } from '../store/write-spool.js';
 import { BacklogView } from './backlog-view.js';
 import { DegradedReads, READS } from './degraded-reads.js';
@@ -199,6 +199,9 @@ export class StoreBacklog implements StoreHealth {
       close: () => this.close(),
       attachRun: (task: string, slot: number, instance: string, runId: number) =>
         this.#attachRun(task, slot, instance, runId),
+      startRuns: (ids: readonly number[], startedAt: number, pid: number) =>
+        this.#startRuns(ids, startedAt, pid),
+      insertRuns: (runs: readonly NewRun[]) => this.#insertRuns(runs),
     });
     for (const m of DEFERRED) overrides[m] = (...args: unknown[]) => this.#write(m, args);
     return new Proxy(this.#store, {
@@ -208,6 +211,44 @@ export class StoreBacklog implements StoreHealth {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
+  }
+
+  /**
+   * Starts in one write when nothing waits (ids the store knows, none provisional); otherwise, or
+   * when that write cannot be made, each start is a write of its own in the backlog's order.
+   */
+  async #startRuns(ids: readonly number[], startedAt: number, pid: number): Promise<void> {
+    if (this.#writes.length === 0 && this.#cause === null && ids.every((id) => id >= 0)) {
+      try {
+        await this.#store.startRuns(ids, startedAt, pid);
+        for (const id of ids) this.#view.saw('startRun', [id, startedAt, pid], undefined);
+        return;
+      } catch (err) {
+        const cause = causeOf(err);
+        if (!cause) throw err;
+        // Nothing of it was written (one transaction): each start waits like every write.
+        this.#begin(cause, err as StoreFullError | StoreUnavailableError);
+      }
+    }
+    for (const id of ids) await this.#write('startRun', [id, startedAt, pid]);
+  }
+
+  /** As #startRuns: one write when nothing waits, else each insert in the backlog's order. */
+  async #insertRuns(runs: readonly NewRun[]): Promise<RunRecord[]> {
+    if (this.#writes.length === 0 && this.#cause === null) {
+      try {
+        const out = await this.#store.insertRuns(runs);
+        out.forEach((run, i) => this.#view.saw('insertRun', [runs[i]], run));
+        return out;
+      } catch (err) {
+        const cause = causeOf(err);
+        if (!cause) throw err;
+        this.#begin(cause, err as StoreFullError | StoreUnavailableError);
+      }
+    }
+    const out: RunRecord[] = [];
+    for (const run of runs) out.push((await this.#write('insertRun', [run])) as RunRecord);
+    return out;
   }
 
   /** A run kept in memory has no id another host could read: its claim is refused loudly. */

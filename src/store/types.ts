@@ -266,7 +266,14 @@ export interface PruneResult {
 /** Runs, the per-task state they update, and fire claims (test/store/conformance/runs.ts). */
 export interface RunsStore {
   insertRun(run: NewRun): Promise<RunRecord>;
+  /** Inserts these runs in one transaction (all or none), in order, as insertRun does each. */
+  insertRuns(runs: readonly NewRun[]): Promise<RunRecord[]>;
   startRun(id: number, startedAt: number, pid: number): Promise<void>;
+  /**
+   * Starts these queued runs in one transaction (all or none), as startRun does each: the
+   * dispatch of a burst of runs due at one instant writes once, not once per run.
+   */
+  startRuns(ids: readonly number[], startedAt: number, pid: number): Promise<void>;
   /** Finishes a run; an execution (not a dry run or rollback) also updates task state and stats. */
   finishRun(id: number, finish: RunFinish): Promise<RunRecord>;
   /** Records the process group a running run started (see RunRecord.childPgid). */

@@ -100,6 +100,8 @@ describe('secrets never reach the history', () => {
     const file = join(dir, 'h.db');
     const store = maskingStore(new SqliteStore(file), () => [URL_VALUE, SECRET_VALUE]);
     const run = await store.insertRun(queued({ reason: `queued for ${URL_VALUE}` }));
+    const [burst] = await store.insertRuns([queued({ reason: `burst with ${SECRET_VALUE}` })]);
+    expect((await store.getRun(burst!.id))?.reason).toBe('burst with ***');
     const done = await store.finishRun(run.id, {
       status: 'failed',
       finishedAt: T0 + 1000,

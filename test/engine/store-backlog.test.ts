@@ -102,6 +102,68 @@ describe('store backlog (history disk full)', () => {
     await t.store.close();
   });
 
+  it('inserts a burst in one write, or each run in order behind writes that wait', async () => {
+    const t = setup();
+    const [a, b] = await t.store.insertRuns([queued(), queued({ task: 'other' })]);
+    expect([a!.id, b!.id]).toEqual([1, 2]);
+    expect(t.backlog.waiting).toBe(0);
+    t.fill();
+    // Refused as one write: each run is kept in memory, with a provisional id, in order.
+    const kept = await t.store.insertRuns([
+      queued({ task: 'big', reason: big('r') }),
+      queued({ task: 'small', scheduledFor: T0 + 5 }),
+    ]);
+    expect(kept.map((r) => r.id)).toEqual([-1, -2]);
+    expect(t.backlog.waiting).toBe(2);
+    expect((await t.store.activeRuns('h1')).map((r) => r.task)).toEqual(['job', 'other', 'big', 'small']);
+    t.free();
+    await advance(t.clock, 10_000);
+    expect(t.backlog.waiting).toBe(0);
+    expect((await t.store.activeRuns('h1')).map((r) => [r.id, r.task])).toEqual([
+      [1, 'job'],
+      [2, 'other'],
+      [3, 'big'],
+      [4, 'small'],
+    ]);
+    await t.store.close();
+  });
+
+  it('starts a burst in one write, or each start in order behind writes that wait', async () => {
+    const t = setup();
+    const a = await t.store.insertRun(queued());
+    const b = await t.store.insertRun(queued({ task: 'other' }));
+    // Nothing waits: one write, seen at once.
+    await t.store.startRuns([a.id, b.id], T0 + 10, 42);
+    expect((await t.store.activeRuns('h1')).map((r) => [r.id, r.status])).toEqual([
+      [a.id, 'running'],
+      [b.id, 'running'],
+    ]);
+    expect(t.backlog.waiting).toBe(0);
+    const c = await t.store.insertRun(queued({ task: 'third' }));
+    t.fill();
+    const late = await t.store.insertRun(queued({ task: 'late', reason: big('r') }));
+    expect(late.id).toBeLessThan(0);
+    // A write waits: the starts (one of a run the store knows, one of the run kept in memory)
+    // wait behind it, in order, and reads see them.
+    await t.store.startRuns([c.id, late.id], T0 + 20, 42);
+    expect(t.backlog.waiting).toBe(3);
+    expect(
+      (await t.store.activeRuns('h1')).filter((r) => r.startedAt === T0 + 20).map((r) => r.task),
+    ).toEqual(['third', 'late']);
+    t.free();
+    await advance(t.clock, 10_000);
+    expect(t.backlog.waiting).toBe(0);
+    const active = await t.store.activeRuns('h1');
+    expect(active.map((r) => [r.task, r.status, r.startedAt])).toEqual([
+      ['job', 'running', T0 + 10],
+      ['other', 'running', T0 + 10],
+      ['third', 'running', T0 + 20],
+      ['late', 'running', T0 + 20],
+    ]);
+    expect(active.every((r) => r.id > 0)).toBe(true);
+    await t.store.close();
+  });
+
   it('a later write first writes the backlog (in order), without waiting for the timer', async () => {
     const t = setup();
     t.fill();

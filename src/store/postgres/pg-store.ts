@@ -185,12 +185,20 @@ export class PgStore implements Store, HistoryImport {
     return this.#runs.insert(run);
   }
 
+  insertRuns(runs: readonly NewRun[]): Promise<RunRecord[]> {
+    return this.#runs.insertMany(runs);
+  }
+
   claimFire(task: string, host: string, fire: number): Promise<void> {
     return this.#runs.claimFire(task, host, fire);
   }
 
   startRun(id: number, startedAt: number, pid: number): Promise<void> {
     return this.#runs.start(id, startedAt, pid);
+  }
+
+  startRuns(ids: readonly number[], startedAt: number, pid: number): Promise<void> {
+    return this.#runs.startMany(ids, startedAt, pid);
   }
 
   startRunGuarded(

@@ -120,6 +120,11 @@ export class PgRunsRepo {
       start: `WITH r AS (UPDATE ${s}.runs SET status = 'running', started_at = $2, pid = $3 WHERE id = $1 RETURNING *)
         INSERT INTO ${s}.task_state (task, host, last_started_at) SELECT task, host, $2 FROM r WHERE NOT dry_run
         ON CONFLICT (task, host) DO UPDATE SET last_started_at = excluded.last_started_at`,
+      // One row of task state per (task, host), however many of its runs start together.
+      startMany: `WITH r AS (UPDATE ${s}.runs SET status = 'running', started_at = $2, pid = $3 WHERE id = ANY($1::bigint[]) RETURNING *)
+        INSERT INTO ${s}.task_state (task, host, last_started_at) SELECT task, host, $2 FROM r WHERE NOT dry_run
+        GROUP BY task, host
+        ON CONFLICT (task, host) DO UPDATE SET last_started_at = excluded.last_started_at`,
       // $10 counts it (an execution that succeeded or failed), $11 failed, $12 day, $13 ms, $14 bucket.
       finish: `WITH done AS (
           UPDATE ${s}.runs SET status = $2, finished_at = $3, started_at = coalesce($4, started_at),
@@ -201,12 +206,25 @@ export class PgRunsRepo {
     return toRunRecord(r.rows[0]!);
   }
 
+  async insertMany(runs: readonly NewRun[]): Promise<RunRecord[]> {
+    if (runs.length === 0) return [];
+    return this.#db.transaction(async () => {
+      const out: RunRecord[] = [];
+      for (const run of runs) out.push(await this.insert(run));
+      return out;
+    });
+  }
+
   async claimFire(task: string, host: string, fire: number): Promise<void> {
     await this.#db.query(this.#sql.claim, [task, host, fire], 'ct_run_claim');
   }
 
   async start(id: number, startedAt: number, pid: number): Promise<void> {
     await this.#db.query(this.#sql.start, [id, startedAt, pid], 'ct_run_start');
+  }
+
+  async startMany(ids: readonly number[], startedAt: number, pid: number): Promise<void> {
+    if (ids.length > 0) await this.#db.query(this.#sql.startMany, [ids, startedAt, pid], 'ct_run_start_many');
   }
 
   /** See Store.startRunGuarded: the guards' advisory locks (in key order), the counts, the start. */

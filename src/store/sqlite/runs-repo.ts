@@ -92,27 +92,36 @@ export class RunsRepo {
   }
 
   insert(run: NewRun): RunRecord {
-    const row = this.#db.transaction(() => {
-      const inserted = this.#s.insert.get({
-        task: run.task,
-        host: run.host,
-        trigger: run.trigger,
-        scheduledFor: run.scheduledFor,
-        notBefore: run.notBefore,
-        queuedAt: run.queuedAt,
-        startedAt: run.startedAt ?? null,
-        status: run.status,
-        attempt: run.attempt,
-        reason: textWithoutNul(run.reason ?? null),
-        dryRun: run.dryRun ? 1 : 0,
-        pid: run.pid,
-      }) as RunRow;
-      if (run.claimFire && run.scheduledFor !== null) this.#s.claim.run(run.task, run.host, run.scheduledFor);
-      if (run.status === 'running' && !run.dryRun && isExecution(run.trigger))
-        this.#s.started.run(run.task, run.host, run.startedAt ?? run.queuedAt);
-      return inserted;
-    }, 'immediate');
-    return toRunRecord(row);
+    return this.insertMany([run])[0]!;
+  }
+
+  insertMany(runs: readonly NewRun[]): RunRecord[] {
+    const rows = this.#db.transaction(
+      () =>
+        runs.map((run) => {
+          const inserted = this.#s.insert.get({
+            task: run.task,
+            host: run.host,
+            trigger: run.trigger,
+            scheduledFor: run.scheduledFor,
+            notBefore: run.notBefore,
+            queuedAt: run.queuedAt,
+            startedAt: run.startedAt ?? null,
+            status: run.status,
+            attempt: run.attempt,
+            reason: textWithoutNul(run.reason ?? null),
+            dryRun: run.dryRun ? 1 : 0,
+            pid: run.pid,
+          }) as RunRow;
+          if (run.claimFire && run.scheduledFor !== null)
+            this.#s.claim.run(run.task, run.host, run.scheduledFor);
+          if (run.status === 'running' && !run.dryRun && isExecution(run.trigger))
+            this.#s.started.run(run.task, run.host, run.startedAt ?? run.queuedAt);
+          return inserted;
+        }),
+      'immediate',
+    );
+    return rows.map(toRunRecord);
   }
 
   claimFire(task: string, host: string, fire: number): void {
@@ -120,10 +129,16 @@ export class RunsRepo {
   }
 
   start(id: number, startedAt: number, pid: number): void {
+    this.startMany([id], startedAt, pid);
+  }
+
+  startMany(ids: readonly number[], startedAt: number, pid: number): void {
     this.#db.transaction(() => {
-      this.#s.start.run(startedAt, pid, id);
-      const row = this.#s.get.get(id) as RunRow | undefined;
-      if (row && row.dry_run === 0) this.#s.started.run(row.task, row.host, startedAt);
+      for (const id of ids) {
+        this.#s.start.run(startedAt, pid, id);
+        const row = this.#s.get.get(id) as RunRow | undefined;
+        if (row && row.dry_run === 0) this.#s.started.run(row.task, row.host, startedAt);
+      }
     }, 'immediate');
   }
 

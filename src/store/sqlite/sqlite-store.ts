@@ -123,12 +123,23 @@ export class SqliteStore implements Store, HistoryExport {
     return r;
   }
 
+  async insertRuns(runs: readonly NewRun[]): Promise<RunRecord[]> {
+    if (runs.length === 0) return [];
+    const r = this.#write(() => this.#runs.insertMany(runs));
+    this.#wrote();
+    return r;
+  }
+
   async claimFire(task: string, host: string, fire: number): Promise<void> {
     this.#write(() => this.#runs.claimFire(task, host, fire));
   }
 
   async startRun(id: number, startedAt: number, pid: number): Promise<void> {
     this.#write(() => this.#runs.start(id, startedAt, pid));
+  }
+
+  async startRuns(ids: readonly number[], startedAt: number, pid: number): Promise<void> {
+    if (ids.length > 0) this.#write(() => this.#runs.startMany(ids, startedAt, pid));
   }
 
   /** A host's own file has no other hosts to guard against: the run starts. */

@@ -45,6 +45,50 @@ export function describeRunsConformance(name: string, make: StoreFactory<RunsSto
       expect(await store.activeRuns('h1')).toEqual([]);
     });
 
+    it('inserts several runs in one write, in order, each claiming its fire', async () => {
+      const store = await fresh(make);
+      const runs = await store.insertRuns([
+        queued({ task: 'job', scheduledFor: T0 + 1_000, reason: 'first' }),
+        queued({ task: 'other', scheduledFor: T0 + 2_000 }),
+        queued({ task: 'job', scheduledFor: T0 + 3_000 }),
+      ]);
+      expect(runs.map((r) => [r.task, r.scheduledFor, r.status, r.reason])).toEqual([
+        ['job', T0 + 1_000, 'queued', 'first'],
+        ['other', T0 + 2_000, 'queued', null],
+        ['job', T0 + 3_000, 'queued', null],
+      ]);
+      expect(runs[0]!.id).toBeLessThan(runs[1]!.id);
+      expect(runs[1]!.id).toBeLessThan(runs[2]!.id);
+      expect(await store.getRun(runs[2]!.id)).toEqual(runs[2]);
+      const states = await store.taskStates('h1');
+      expect(states.get('job')).toMatchObject({ lastFire: T0 + 3_000 });
+      expect(states.get('other')).toMatchObject({ lastFire: T0 + 2_000 });
+      expect(await store.insertRuns([])).toEqual([]);
+    });
+
+    it('starts several queued runs in one write, with one task state per task', async () => {
+      const store = await fresh(make);
+      const a = await store.insertRun(queued());
+      const b = await store.insertRun(queued({ task: 'other', scheduledFor: T0 + 1 }));
+      const c = await store.insertRun(queued({ task: 'other', scheduledFor: T0 + 2 }));
+      const left = await store.insertRun(queued({ task: 'third', scheduledFor: T0 + 3 }));
+      await store.startRuns([a.id, b.id, c.id], T0 + 50, 7);
+      await store.startRuns([], T0 + 60, 7);
+      const active = await store.activeRuns('h1');
+      expect(
+        active
+          .filter((r) => r.status === 'running')
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual([a.id, b.id, c.id].sort());
+      expect(active.find((r) => r.id === a.id)).toMatchObject({ startedAt: T0 + 50, pid: 7 });
+      expect(active.find((r) => r.id === left.id)).toMatchObject({ status: 'queued', startedAt: null });
+      const states = await store.taskStates('h1');
+      expect(states.get('job')).toMatchObject({ lastStartedAt: T0 + 50 });
+      expect(states.get('other')).toMatchObject({ lastStartedAt: T0 + 50 });
+      expect(states.get('third')?.lastStartedAt ?? null).toBeNull();
+    });
+
     it('keeps output holding a NUL byte whole, the NUL as U+FFFD (PostgreSQL refuses it, node:sqlite cuts there)', async () => {
       const store = await fresh(make);
       const run = await store.insertRun(queued());
