@@ -16,6 +16,7 @@ import { listRemote } from '../../src/backup/offsite.js';
 import { S3Target } from '../../src/backup/s3-target.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { S3_ENV, startS3, type LoopbackS3 } from '../support/s3rver.js';
+import { sshdMissing, startSshd, type LoopbackSshd } from '../support/sshd.js';
 import { skipBecause } from '../support/skip-reason.js';
 import { tempDir } from '../support/tmp.js';
 import { caretakerWith, runTask } from './backup-harness.js';
@@ -265,4 +266,65 @@ describe.skipIf(ageMissing)('verify-backups drill of an encrypted copy', () => {
       await ct.close();
     }
   }, 90_000);
+});
+
+const noSshd = (() => {
+  const why = sshdMissing();
+  return why ? skipBecause('SFTP copy drills', why, { requiredUnderCi: true }) : undefined;
+})();
+
+describe.skipIf(noSshd)('verify-backups on an SFTP copy (a real sshd on loopback)', () => {
+  let sshds: LoopbackSshd[] = [];
+  afterEach(async () => {
+    for (const s of sshds) await s.kill();
+    sshds = [];
+  });
+
+  it('slices the copy over three runs and drills its newest archive; a truncated archive on the server fails the drill', async () => {
+    const dir = tempDir();
+    const s = await startSshd(join(dir, 'sshd'));
+    sshds.push(s);
+    makeData(dir);
+    const remote = join(dir, 'remote');
+    mkdirSync(remote);
+    const copy = `{ to: '${s.url(remote)}', key_file: '${s.userKey}', known_hosts: '${s.knownHostsFile}' }`;
+    const drillCopy = copy.replace(/ }$/, ', drill: true }');
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 2));
+    const ct = caretakerWith(
+      dir,
+      `  bk:\n    action: backup\n    with:\n      paths: [data]\n      dest: backups\n      verify: false\n      copies:\n        - ${copy}\n` +
+        `  vb:\n    action: verify-backups\n    with:\n      dest: backups\n      subset: 1/3\n      drill_dir: drills\n      copy: ${drillCopy}\n`,
+      clock,
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await runTask(ct, 'bk')).status).toBe('success');
+        clock.advanceTo(clock.now() + 86_400_000);
+      }
+      const archives = readdirSync(remote).filter((f) => f.endsWith('.tar.gz'));
+      expect(archives).toHaveLength(5);
+      const seen: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const run = await runTask(ct, 'vb');
+        expect(run.status, run.result?.summary).toBe('success');
+        const c = run.result!.details!.copy as CopyDetails;
+        expect(c.drill?.ok).toBe(true);
+        seen.push(...c.archives);
+      }
+      expect(seen.sort()).toEqual(archives.sort()); // every archive of the copy exactly once
+      expect(readdirSync(join(dir, 'drills'))).toEqual([]);
+      const newest = archives.sort().at(-1)!;
+      const bytes = readFileSync(join(remote, newest));
+      writeFileSync(join(remote, newest), bytes.subarray(0, bytes.length - 30)); // cut short on the server
+      const bad = await runTask(ct, 'vb');
+      expect(bad.status).toBe('failed');
+      expect(bad.result?.summary).toMatch(
+        new RegExp(
+          `restore drill of the copy FAILED: ${newest.replace(/\./g, '\\.')}: the stored object is .* its index says ${bytes.length} bytes`,
+        ),
+      );
+    } finally {
+      await ct.close();
+    }
+  }, 120_000);
 });
