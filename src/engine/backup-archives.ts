@@ -220,6 +220,12 @@ export class BackupArchives {
     const scratch = mkdtempSync(join(tmpdir(), 'caretaker-restore-'));
     try {
       return { ...(await this.#restoreAny({ ...r, to: scratch }, pg)), scratch: true };
+    } catch (err) {
+      // The files were only a means: "files restored into <a dir now gone>" would mislead.
+      const kept = `files restored into ${scratch}, but `;
+      if (err instanceof TaskFailedError && err.message.startsWith(kept))
+        throw new TaskFailedError(err.message.slice(kept.length));
+      throw err;
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -302,15 +308,15 @@ export class BackupArchives {
         onProgress: r.onProgress,
         beforeExtract: (plan) => {
           if (!pg) return;
+          // The database came with --postgres, or as the --to URL (restoreDatabase allows one).
+          const flag = r.postgres !== undefined ? '--postgres' : '--to';
           // Decided before anything is written: which dump goes into the database.
           const dumps = [...plan.entries.values()].filter((e) => e.kind === 'postgres');
           if (dumps.length === 0)
-            throw new UsageError(
-              '--postgres: the archive (or the --only selection) holds no PostgreSQL dump',
-            );
+            throw new UsageError(`${flag}: the archive (or the --only selection) holds no PostgreSQL dump`);
           if (dumps.length > 1)
             throw new UsageError(
-              `--postgres: ${dumps.length} PostgreSQL dumps selected (${dumps.map((d) => d.path).join(', ')}); choose one with --only`,
+              `${flag}: ${dumps.length} PostgreSQL dumps selected (${dumps.map((d) => d.path).join(', ')}); choose one with --only`,
             );
           dump = dumps[0]!.dest;
         },

@@ -137,9 +137,21 @@ describe.skipIf(noPostgres ?? noAge)('backup restore from a copy into PostgreSQL
     );
     expect(psql(second, 'SELECT count(*) FROM orders')).toBe('300'); // --force: replaced, not doubled
 
+    // A database that cannot be reached: exit 1 naming it, and no word of files in a dir now gone.
+    const down = await cliAsync(
+      ['backup', 'restore', url, '--to', `postgres://${PG.user}@${PG.host}:1/nowhere`],
+      { cwd: dir, env: { TMPDIR: scratch } },
+    );
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(
+      /^caretaker: pg_restore of postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere exited with 1/,
+    );
+    expect(down.stderr).not.toContain('files restored into');
+    expect(readdirSync(scratch)).toEqual([]);
+
     // Bad input: one line, exit 2, and the copy was not even downloaded.
     const before = gets.length;
-    expect(before).toBe(3); // each restore above downloaded the archive once
+    expect(before).toBe(4); // each restore above downloaded the archive once
     const bad = await cliAsync(['backup', 'restore', url, '--to', 'out2', '--postgres', 'mysql://x/y'], {
       cwd: dir,
     });
