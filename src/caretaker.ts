@@ -52,6 +52,8 @@ import type {
   PauseRecord,
   PingRecord,
   PruneResult,
+  LastRunsQuery,
+  RunBrief,
   RunQuery,
   RunRecord,
   Store,
@@ -94,6 +96,7 @@ export type {
   IncidentRecord,
   PauseRecord,
   PingRecord,
+  RunBrief,
   RunRecord,
   RunStatus,
   RunTrigger,
@@ -647,6 +650,11 @@ export class Caretaker {
 
   async history(query: Partial<RunQuery> = {}): Promise<RunRecord[]> {
     return (await this.#storeOf()).listRuns({ limit: 20, ...query });
+  }
+
+  /** The last runs of each of the tasks, in one store query (the overview's sparklines). */
+  async lastRuns(query: LastRunsQuery): Promise<Map<string, RunBrief[]>> {
+    return (await this.#storeOf()).lastRunsOfTasks(query);
   }
 
   async metrics(days = 30): Promise<MetricsReport> {

@@ -13,6 +13,7 @@ const EMPTY: Readonly<Record<string, () => unknown>> = {
   activeRuns: () => [],
   taskStates: () => new Map(),
   recentRuns: (): RecentRuns => ({ runs: 0, successes: 0, medianDurationMs: null }),
+  lastRunsOfTasks: () => new Map(),
   dailyStats: () => [],
   sampleSeries: () => [],
   sampleKeys: () => [],

@@ -53,6 +53,8 @@ export const CLOCK_STEP_TOLERANCE_MS = 2_000;
 const HELD_ELSEWHERE_POLL_MS = 500;
 /** How often a run held by another host of the fleet looks again. */
 const FLEET_POLL_MS = 1_000;
+/** Runs whose starts are recorded are launched in groups of at most this many (see #dispatch). */
+const LAUNCH_BATCH = 32;
 
 export interface EngineOptions {
   readonly config: Config;
@@ -756,30 +758,47 @@ export class Engine extends EventEmitter<EngineEvents> {
           result: (id, fire) => this.#ledger.cycle(id, fire) ?? fleetCycles.get(`${id}@${fire}`)?.result,
         }),
     });
-    for (const step of steps) {
-      const q = step.entry;
-      if (step.kind === 'defer') q.readyAt = step.readyAt;
-      else if (step.kind === 'cancel') await this.#ledger.finishQueued(q, 'cancelled', step.reason);
-      else if (step.kind === 'skip') {
-        const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason, step.missed);
-        if (step.missed) this.emit('run:missed', skipped);
-      } else {
-        const guards = this.#startGuards(step.task);
-        const started = guards.length
-          ? await this.#ledger.startGuarded(q, now, guards)
-          : await this.#ledger.start(q, now);
-        if (!started) {
-          // Another host started past the cap a moment before: look again soon.
-          q.readyAt = now + FLEET_POLL_MS;
-          continue;
+    // The starts of the pass are recorded before their actions are called: a burst of runs due at
+    // one instant starts within the time of its bookkeeping, instead of each start waiting behind
+    // the finish bookkeeping of the quick runs launched before it (their completions run between
+    // the awaits of this loop). They are launched LAUNCH_BATCH at a time, so on a slow store the
+    // first of a long burst does not wait for the last. A failure part-way still launches what was
+    // recorded.
+    let launches: { run: RunRecord; task: TaskConfig }[] = [];
+    const launchRecorded = () => {
+      const recorded = launches;
+      launches = [];
+      for (const { run, task } of recorded) this.#launch(run, task);
+    };
+    try {
+      for (const step of steps) {
+        const q = step.entry;
+        if (step.kind === 'defer') q.readyAt = step.readyAt;
+        else if (step.kind === 'cancel') await this.#ledger.finishQueued(q, 'cancelled', step.reason);
+        else if (step.kind === 'skip') {
+          const skipped = await this.#ledger.finishQueued(q, 'skipped', step.reason, step.missed);
+          if (step.missed) this.emit('run:missed', skipped);
+        } else {
+          const guards = this.#startGuards(step.task);
+          const started = guards.length
+            ? await this.#ledger.startGuarded(q, now, guards)
+            : await this.#ledger.start(q, now);
+          if (!started) {
+            // Another host started past the cap a moment before: look again soon.
+            q.readyAt = now + FLEET_POLL_MS;
+            continue;
+          }
+          const timer = this.#timers.get(step.task.id);
+          if (timer) {
+            timer.lastStartedAt = now;
+            timer.refreshDue();
+          }
+          launches.push({ run: started, task: step.task });
+          if (launches.length >= LAUNCH_BATCH) launchRecorded();
         }
-        const timer = this.#timers.get(step.task.id);
-        if (timer) {
-          timer.lastStartedAt = now;
-          timer.refreshDue();
-        }
-        this.#launch(started, step.task);
       }
+    } finally {
+      launchRecorded();
     }
     // A run held by the fleet (a cluster run or a group member elsewhere, a dependency another
     // host runs) hears nothing when that ends: it looks again, as runs held by local processes do.

@@ -16,6 +16,7 @@ import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type 
 import { requireDeclaredRoutes, router } from './routes.js';
 import { CSP, registerDashboard, sessionCookie } from './dashboard/dashboard-routes.js';
 import { loginPage, messagePage } from './dashboard/layout.js';
+import { pointTask, restoreDetail } from './dashboard/restore-routes.js';
 
 /** A browser's form (the dashboard's pages send them; API clients send JSON). */
 const isForm = (req: FastifyRequest): boolean =>
@@ -309,6 +310,40 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       const ok = await caretaker.cancel(id, 'cancelled through the API');
       if (!ok) throw new HttpAnswer(`run #${id} is not queued or running`, 404);
       return { cancelled: true, run: id };
+    },
+  );
+
+  // Restore a rollback point: `caretaker rollback ID --reason TEXT` over HTTP. The target is the
+  // point's task (a token limited to some tasks restores only theirs); a dry run changes nothing
+  // and, as from the CLI, leaves no audit row; a restore's row names its run and reason.
+  const restoreSpec = {
+    method: 'POST',
+    url: '/v1/rollbacks/:id/restore',
+    role: 'operator',
+    action: 'rollback',
+    auditSuccess: false,
+    target: async (req: FastifyRequest) => pointTask(caretaker, param('id')(req) ?? ''),
+  } as const;
+  route<Params<'id'> & { Body: { reason?: unknown; dryRun?: unknown } | undefined }>(
+    restoreSpec,
+    async (req) => {
+      const body = req.body ?? {};
+      const reason = optionalText(body.reason, 'reason');
+      if (reason === undefined || reason.trim() === '')
+        throw new UsageError('reason: required, why the files are being restored (kept in history)');
+      if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean')
+        throw new UsageError(`dryRun: expected true or false, got ${JSON.stringify(body.dryRun)}`);
+      let outcome;
+      try {
+        outcome = await caretaker.rollback(req.params.id, { reason, dryRun: body.dryRun });
+      } catch (err) {
+        // The task is running, or the point is damaged: the state refuses, not the request.
+        if ((err as Error).name === 'TaskFailedError') throw new HttpAnswer((err as Error).message, 409, 1);
+        throw err;
+      }
+      const { report, run } = outcome;
+      if (run) await guard.audited(req, restoreSpec, 'ok', restoreDetail(run, reason));
+      return { ...report, run };
     },
   );
 

@@ -9,7 +9,15 @@
  * controls, and Tab reaches its buttons.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -38,6 +46,8 @@ let daemon: ChildProcess;
 let exited: Promise<number | null>;
 let browser: Browser;
 const tokens: Record<string, string> = {};
+/** The run page with a Restore form (set by the restore test), for the accessibility pass. */
+let restorePath: string | undefined;
 /** Console errors, page errors and CSP reports of every page opened. */
 const problems: string[] = [];
 
@@ -88,8 +98,14 @@ tasks:
     schedule: "30 3 * * *"
     depends_on: [slow-echo]
     with: { command: "echo after" }
+  push-config:
+    action: shell
+    rollback: { paths: [conf] }
+    with: { command: "echo 'port: 9090' > conf/app.yaml" }
 `,
     );
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'app.yaml'), 'port: 8080\n');
     for (const role of ['operator', 'viewer', 'admin'] as const) {
       const made = cli(['token', 'create', `web-${role}`, '--role', role], { cwd: dir });
       expect(made.code, made.stderr).toBe(0);
@@ -139,6 +155,52 @@ tasks:
     expect(await page.locator('main').innerText()).toContain('No runs match.');
     await context.close();
   }, 30_000);
+
+  it('an operator restores a run’s rollback point with a reason: the file is back on disk and the run page says so; a viewer sees no Restore', async () => {
+    const file = join(dir, 'conf', 'app.yaml');
+    const { context, page } = await loggedIn('operator');
+    await page.goto(`${base}/tasks/push-config`);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const runUrl = page.url();
+    restorePath = new URL(runUrl).pathname;
+    await expect
+      .poll(() => page.locator('main p').first().innerText(), { timeout: 10_000 })
+      .toContain('success');
+    expect(readFileSync(file, 'utf8')).toBe('port: 9090\n');
+    await page.goto(runUrl);
+    const restore = page.getByRole('button', { name: 'Restore' });
+    // The reason is required: the browser does not send the form without it.
+    await restore.click();
+    expect(page.url()).toBe(runUrl);
+    expect(readFileSync(file, 'utf8')).toBe('port: 9090\n');
+    await page.getByLabel('Reason').fill('port 9090 is not open on the LB');
+    await restore.click();
+    await page.waitForURL(/\?notice=/);
+    expect(page.url().split('?')[0]).toBe(runUrl);
+    expect(readFileSync(file, 'utf8')).toBe('port: 8080\n');
+    const notice = page.getByRole('status').filter({ hasText: 'Restored' });
+    expect(await notice.innerText()).toMatch(
+      /^Restored rb-\d+: 1 file put back, 0 deleted, \d+ unchanged\. Recorded as run #\d+\.$/,
+    );
+    // The rollback's own run: its reason, and a point of the state it replaced (to undo it).
+    await notice.getByRole('link').click();
+    expect(await page.locator('main').innerText()).toContain('port 9090 is not open on the LB');
+    expect(await page.getByRole('button', { name: 'Restore' }).count()).toBe(1);
+    await context.close();
+
+    const viewer = await loggedIn('viewer');
+    await viewer.page.goto(runUrl);
+    expect(await viewer.page.getByRole('heading', { name: 'Rollback point' }).count()).toBe(1);
+    expect(await viewer.page.getByRole('button', { name: 'Restore' }).count()).toBe(0);
+    const refused = await viewer.context.request.post(`${runUrl}/restore`, {
+      form: { csrf: await csrfOf(viewer.page), reason: 'let me' },
+      headers: { origin: base },
+    });
+    expect(refused.status()).toBe(403);
+    expect(readFileSync(file, 'utf8')).toBe('port: 8080\n');
+    await viewer.context.close();
+  }, 40_000);
 
   it('an operator pauses and resumes a task with its buttons', async () => {
     const { context, page } = await loggedIn('operator');
@@ -222,6 +284,7 @@ tasks:
       '/backups',
       '/health',
       '/audit',
+      ...(restorePath ? [restorePath] : []),
     ];
     for (const path of paths) {
       const res = await page.goto(`${base}${path}`);

@@ -181,3 +181,24 @@ describe('engine: retries', () => {
     expect(await h.runs('flaky')).toHaveLength(3);
   });
 });
+
+describe('engine: a burst of runs due at one instant', () => {
+  it('calls every action of the burst before any run finishes, so quick runs do not delay the rest', async () => {
+    const tasks = Array.from(
+      { length: 20 },
+      (_, i) => `  t${i}: { action: gate, schedule: "* * * * *", with: { outcome: ok } }\n`,
+    ).join('');
+    const h = await harness(tasks, { top: 'concurrency: 50\n' });
+    // How many actions had been called when each run's finish was told.
+    const startedAtFinish: number[] = [];
+    h.ct.on('run:finished', () => startedAtFinish.push(h.gates.starts.length));
+    await h.advanceTo(T0 + MIN);
+    expect(h.gates.starts).toHaveLength(20);
+    expect(startedAtFinish).toHaveLength(20);
+    // Were the starts recorded one by one with the actions launched in between, the first quick
+    // run would finish (between the awaits of the next starts) before the second was called.
+    expect(startedAtFinish[0]).toBe(20);
+    const runs = await h.runs();
+    expect(runs.every((r) => r.status === 'success' && r.startedAt === T0 + MIN)).toBe(true);
+  });
+});

@@ -15,6 +15,11 @@ const noPostgres = await needPostgres();
 const LEASE_MS = 9_000;
 const TASKS = ['t1', 't2', 't3'];
 const NAMES = ['a', 'b', 'c'];
+/** The slots looked at after the kill: those in the first AFTER_MS. */
+const AFTER_MS = 4_500;
+/** A slot taken by fallback starts before this long after it (the fleet's every-second look after
+ * the fallback time, and 1.5 s for a loaded machine). */
+const LATEST_FALLBACK_MS = FALLBACK_AFTER_MS + FALLBACK_SPREAD_MS + 1_000 + 1_500;
 
 interface Row {
   task: string;
@@ -62,13 +67,15 @@ describe.skipIf(noPostgres !== undefined)('fleet: the first candidates claim a s
     // candidates for (about one slot in three; a window with none, about 1 in 500, once made
     // this test fail with nothing to show).
     let killAt = known + 4_000;
-    while (fallbackSlotsIn(killAt + 500, killAt + 5_500) < 2) killAt += 1_000;
+    while (fallbackSlotsIn(killAt + 500, killAt + AFTER_MS) < 2) killAt += 1_000;
     await new Promise((r) => setTimeout(r, killAt - Date.now()));
     // Kill a and b together: for the slots whose candidates are a and b, c (still counting them
     // up, until their lease ends and its next look) waits for its fallback time and takes them.
     const killedAt = Date.now();
     await Promise.all([kill(hosts.get('a')!), kill(hosts.get('b')!)]);
-    await new Promise((r) => setTimeout(r, 8_500));
+    // c stops once the last slot of the window had its fallback time and the look after it (the
+    // bound checked below), with a second to spare.
+    await new Promise((r) => setTimeout(r, AFTER_MS + LATEST_FALLBACK_MS + 1_000 - (Date.now() - killedAt)));
     hosts.get('c')!.child.kill('SIGTERM');
     await hosts.get('c')!.exited;
 
@@ -94,7 +101,7 @@ describe.skipIf(noPostgres !== undefined)('fleet: the first candidates claim a s
     }
     // After the kill, while c still counts a and b up (their lease is 9 s): every slot ran once,
     // on c — at once where c is a candidate, at its fallback time where a and b were the two.
-    const after = inWindow(killedAt + 500, killedAt + 5_500);
+    const after = inWindow(killedAt + 500, killedAt + AFTER_MS);
     const fallbacks = after.filter(({ task, slot }) => !isSlotCandidate(task, slot, 'c', NAMES));
     const direct = after.filter(({ task, slot }) => isSlotCandidate(task, slot, 'c', NAMES));
     console.log(
@@ -109,7 +116,7 @@ describe.skipIf(noPostgres !== undefined)('fleet: the first candidates claim a s
       const late = Number(runs[0]!.started_at) - slot;
       expect(late).toBeGreaterThanOrEqual(FALLBACK_AFTER_MS);
       // Asked at the fleet's every-second look after the fallback time.
-      expect(late).toBeLessThan(FALLBACK_AFTER_MS + FALLBACK_SPREAD_MS + 1_000 + 1_500);
+      expect(late).toBeLessThan(LATEST_FALLBACK_MS);
     }
     for (const { slot, runs } of direct)
       expect(Number(runs[0]!.started_at) - slot).toBeLessThan(FALLBACK_AFTER_MS);

@@ -21,6 +21,7 @@ import {
   timelinePage,
 } from './more-pages.js';
 import { overviewPage } from './overview-page.js';
+import { RestoreNotices, registerRestoreForm } from './restore-routes.js';
 import { runPage } from './run-page.js';
 import { TRIGGERS, taskPage, type FilterText } from './task-page.js';
 import { dayStart } from './time-text.js';
@@ -75,6 +76,7 @@ export function registerDashboard(
       async (req, reply) => sendPage(reply, await render(req, reply)),
     );
   const taskTarget = (req: FastifyRequest) => (req.params as Record<string, string | undefined>).id;
+  const notices = new RestoreNotices(() => caretaker.now());
 
   // ---- assets and login ----------------------------------------------------------------------
 
@@ -128,17 +130,14 @@ export function registerDashboard(
   // ---- pages ---------------------------------------------------------------------------------
 
   page('/', 'viewer', async (req) => {
-    const [tasks, metrics, incidents] = await Promise.all([
+    const host = req.query.host || undefined;
+    const [tasks, metrics, incidents, recent] = await Promise.all([
       caretaker.tasks(),
       caretaker.metrics(7),
       caretaker.incidents({ open: true, limit: 20 }),
+      // Every task's last 30 runs in one store query, not one query per task.
+      caretaker.lastRuns({ tasks: caretaker.config.tasks.map((t) => t.id), limit: 30, host }),
     ]);
-    const host = req.query.host || undefined;
-    const recent = new Map(
-      await Promise.all(
-        tasks.map(async (t) => [t.id, await caretaker.history({ task: t.id, limit: 30, host })] as const),
-      ),
-    );
     const engine = caretaker.engineStatus();
     const hosts = caretaker.config.store.kind === 'postgres' ? await caretaker.hosts().catch(() => []) : [];
     return overviewPage(ctxOf(req), {
@@ -233,6 +232,7 @@ export function registerDashboard(
       attempts,
       rollback: points.find((p) => p.runId === id),
       live: probe !== null && !probe.finished,
+      notice: notices.get(req.query.notice, guard.actorOf(req)?.actor ?? 'anonymous'),
     });
   });
 
@@ -376,6 +376,7 @@ export function registerDashboard(
     await caretaker.resumeTask(req.params.id!);
     return `/tasks/${encodeURIComponent(req.params.id!)}`;
   });
+  registerRestoreForm(route, caretaker, guard, notices);
   route<{ Params: { id: string } }>(
     {
       method: 'POST',

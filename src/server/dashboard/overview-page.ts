@@ -1,5 +1,5 @@
 /** The overview: open incidents on top, the daemon's heartbeat, every task, the hosts of a fleet. */
-import type { HostSummary, IncidentRecord, RunRecord, TaskSummary } from '../../caretaker.js';
+import type { HostSummary, IncidentRecord, RunBrief, RunRecord, TaskSummary } from '../../caretaker.js';
 import { html } from './html.js';
 import { layout, statusBadge, timeTag, type PageContext } from './layout.js';
 import { sparkline } from './svg.js';
@@ -9,8 +9,8 @@ export interface OverviewData {
   readonly tasks: readonly TaskSummary[];
   /** 7-day success rate per task (0-1), absent without runs. */
   readonly successRate: ReadonlyMap<string, number | null>;
-  /** The last durations per task, newest first. */
-  readonly recent: ReadonlyMap<string, readonly RunRecord[]>;
+  /** The last runs per task, newest first. */
+  readonly recent: ReadonlyMap<string, readonly RunBrief[]>;
   readonly incidents: readonly IncidentRecord[];
   readonly running: readonly RunRecord[];
   readonly startedAt: number | null;

@@ -1,8 +1,10 @@
 /** A run: queued → started → finished, its output (live while it runs), result and rollback point. */
 import type { PointSummary, RunRecord } from '../../caretaker.js';
+import { plural } from '../../core/plural.js';
 import { formatSize } from '../../core/size.js';
-import { html } from './html.js';
-import { actionForm, allows, layout, statusBadge, timeTag, type PageContext } from './layout.js';
+import { html, type Html } from './html.js';
+import { actionForm, allows, layout, statusBadge, timeTag, type PageContext, type Viewer } from './layout.js';
+import type { RestoreNotice } from './restore-routes.js';
 import { historyTable } from './task-page.js';
 import { durationText } from './time-text.js';
 
@@ -13,6 +15,32 @@ export interface RunData {
   readonly rollback: PointSummary | undefined;
   /** The run is in progress on this daemon: its output can be followed live. */
   readonly live: boolean;
+  /** The outcome of a restore made from this page, shown once the browser is back here. */
+  readonly notice?: RestoreNotice | undefined;
+}
+
+/** The Restore form of an operator: a required reason, kept in the rollback's history row. */
+function restoreForm(v: Viewer, runId: number): Html {
+  return html`<form method="post" action="/runs/${runId}/restore" class="restore">
+    <input type="hidden" name="csrf" value="${v.csrf}" />
+    <label for="restore-reason">Reason</label>
+    <input
+      id="restore-reason"
+      name="reason"
+      type="text"
+      required
+      maxlength="500"
+      placeholder="why the files go back (kept in history)"
+    />
+    <button type="submit" class="danger">Restore</button>
+  </form>`;
+}
+
+function noticeOf(n: RestoreNotice): Html {
+  const run = n.runId === null ? '' : html` Recorded as <a href="/runs/${n.runId}">run #${n.runId}</a>.`;
+  return n.ok
+    ? html`<p class="notice ok" role="status">${n.text}${run}</p>`
+    : html`<p class="error" role="alert">Not restored: ${n.text}</p>`;
 }
 
 export function runPage(ctx: PageContext, d: RunData): string {
@@ -101,10 +129,20 @@ export function runPage(ctx: PageContext, d: RunData): string {
     ? html`<section class="panel" aria-labelledby="rb-h">
         <h2 id="rb-h">Rollback point</h2>
         <p>
-          <code>${d.rollback.id}</code>: ${d.rollback.files} files, ${formatSize(d.rollback.bytes)}, taken
+          <code>${d.rollback.id}</code>: ${plural(d.rollback.files, 'file')}, ${formatSize(d.rollback.bytes)},
+          taken
           ${timeTag(d.rollback.createdAt, zone)}${d.rollback.restores.length ? `, restored ${d.rollback.restores.length}×` : ''}.
         </p>
-        <p class="muted">Restore it with <code>caretaker rollback ${d.rollback.id} --reason TEXT</code>.</p>
+        ${
+          d.rollback.error
+            ? html`<p class="error">${d.rollback.error}</p>`
+            : allows(ctx.viewer, 'operator')
+              ? restoreForm(ctx.viewer, r.id)
+              : html`<p class="muted">
+                  An operator can restore it here, or with
+                  <code>caretaker rollback ${d.rollback.id} --reason TEXT</code>.
+                </p>`
+        }
       </section>`
     : '';
   const v = ctx.viewer;
@@ -124,8 +162,8 @@ ${r.outputTail ?? (d.live ? '' : 'no output')}</pre>
       ${r.trigger}${r.dryRun ? ' · dry run' : ''} · attempt ${r.attempt} · host ${r.host} ·
       ${durationText(r.durationMs)}
     </p>
-    ${cancel} ${steps} ${r.reason ? html`<p class="notice">${r.reason}</p>` : ''} ${output} ${result}
-    ${rollback}
+    ${d.notice ? noticeOf(d.notice) : ''} ${cancel} ${steps}
+    ${r.reason ? html`<p class="notice">${r.reason}</p>` : ''} ${output} ${result} ${rollback}
     ${
       d.attempts.length > 1
         ? html`<h2>Attempts of this cycle</h2>

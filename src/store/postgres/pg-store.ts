@@ -26,7 +26,9 @@ import type {
   PingRecord,
   PruneOptions,
   PruneResult,
+  LastRunsQuery,
   RecentRuns,
+  RunBrief,
   RunFinish,
   RunFigure,
   RunTotal,
@@ -230,6 +232,10 @@ export class PgStore implements Store, HistoryImport {
 
   recentRuns(task: string, limit: number): Promise<RecentRuns> {
     return this.#runs.recent(task, limit);
+  }
+
+  lastRunsOfTasks(q: LastRunsQuery): Promise<Map<string, RunBrief[]>> {
+    return this.#runs.lastOfTasks(q);
   }
 
   pruneRuns(o: { readonly before: number; readonly keepRunsPerTask: number }): Promise<number> {

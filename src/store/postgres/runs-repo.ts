@@ -10,7 +10,9 @@ import {
   SUCCESS_STATUSES,
   type StartGuard,
   type NewRun,
+  type LastRunsQuery,
   type RecentRuns,
+  type RunBrief,
   type RunFinish,
   type RunQuery,
   type RunRecord,
@@ -24,6 +26,13 @@ const PRUNE_BATCH = 5000;
 const DAY_MS = 86_400_000;
 /** Triggers that are records, not executions (types.ts RECORD_ONLY_TRIGGERS). */
 const EXECUTION = `trigger NOT IN ('rollback', 'restore')`;
+
+interface BriefRow {
+  id: number;
+  task: string;
+  status: string;
+  duration_ms: number | null;
+}
 
 interface RunRow {
   id: number;
@@ -150,6 +159,16 @@ export class PgRunsRepo {
       states: `SELECT * FROM ${s}.task_state WHERE host = $1`,
       recent: `SELECT status, duration_ms FROM ${s}.runs WHERE task = $1 AND NOT dry_run AND ${EXECUTION}
         AND status IN ('success', 'warning', 'failed', 'timeout', 'interrupted') ORDER BY id DESC LIMIT $2`,
+      // One index range per task (runs_by_task, backwards), joined LATERALly: a window function
+      // over PARTITION BY task would number every run of every task to keep 30 of each.
+      lastOfTasks: `SELECT r.* FROM unnest($1::text[]) AS t(task) CROSS JOIN LATERAL (
+          SELECT id, task, status, duration_ms FROM ${s}.runs
+          WHERE task = t.task ORDER BY id DESC LIMIT $2) AS r
+        ORDER BY r.id DESC`,
+      lastOfTasksOnHost: `SELECT r.* FROM unnest($1::text[]) AS t(task) CROSS JOIN LATERAL (
+          SELECT id, task, status, duration_ms FROM ${s}.runs
+          WHERE task = t.task AND host = $3 ORDER BY id DESC LIMIT $2) AS r
+        ORDER BY r.id DESC`,
       pruneByAge: `DELETE FROM ${s}.runs WHERE id IN (SELECT id FROM ${s}.runs WHERE finished_at < $1
         AND status NOT IN ('queued', 'running') LIMIT ${PRUNE_BATCH})`,
       overCount: `SELECT task FROM ${s}.runs WHERE status NOT IN ('queued', 'running') GROUP BY task HAVING count(*) > $1`,
@@ -276,6 +295,27 @@ export class PgRunsRepo {
     const sql = `SELECT * FROM ${this.#db.s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT $${params.length}`;
     return (await this.#db.query<RunRow>(sql, params)).rows.map(toRunRecord);
+  }
+
+  async lastOfTasks(q: LastRunsQuery): Promise<Map<string, RunBrief[]>> {
+    const out = new Map<string, RunBrief[]>(q.tasks.map((t) => [t, []]));
+    if (q.tasks.length === 0 || q.limit <= 0) return out;
+    const r =
+      q.host === undefined
+        ? await this.#db.query<BriefRow>(this.#sql.lastOfTasks, [q.tasks, q.limit], 'ct_run_last_of_tasks')
+        : await this.#db.query<BriefRow>(
+            this.#sql.lastOfTasksOnHost,
+            [q.tasks, q.limit, q.host],
+            'ct_run_last_of_tasks_host',
+          );
+    for (const row of r.rows)
+      out.get(row.task)?.push({
+        id: row.id,
+        task: row.task,
+        status: row.status as RunStatus,
+        durationMs: row.duration_ms,
+      });
+    return out;
   }
 
   async active(host: string): Promise<RunRecord[]> {

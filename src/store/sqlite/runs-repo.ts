@@ -7,7 +7,9 @@ import {
   RUN_STATUSES,
   SUCCESS_STATUSES,
   type NewRun,
+  type LastRunsQuery,
   type RecentRuns,
+  type RunBrief,
   type RunFinish,
   type RunQuery,
   isExecution,
@@ -21,6 +23,23 @@ import { toRunRecord, toTaskState, type RunRow } from './run-row.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 import type { StatsRepo } from './stats-repo.js';
 import { jsonWithoutNul, textWithoutNul } from '../text-without-nul.js';
+
+/** The columns of a RunBrief: no output tail or result to read and parse. */
+const BRIEF = 'runs.id, runs.task, runs.status, runs.duration_ms';
+
+interface BriefRow {
+  id: number;
+  task: string;
+  status: string;
+  duration_ms: number | null;
+}
+
+const toBrief = (r: BriefRow): RunBrief => ({
+  id: r.id,
+  task: r.task,
+  status: r.status as RunStatus,
+  durationMs: r.duration_ms,
+});
 
 /** Rows deleted per statement: each write transaction stays short, a running daemon never stalls. */
 const PRUNE_BATCH = 5000;
@@ -59,6 +78,12 @@ export class RunsRepo {
       states: `SELECT * FROM task_state WHERE host = ?`,
       recent: `SELECT status, duration_ms FROM runs WHERE task = ? AND dry_run = 0 AND trigger NOT IN ('rollback', 'restore')
         AND status IN ('success', 'warning', 'failed', 'timeout', 'interrupted') ORDER BY id DESC LIMIT ?`,
+      lastOfTasks: `SELECT ${BRIEF} FROM json_each(?) AS t
+        JOIN runs ON runs.id IN (SELECT id FROM runs WHERE task = t.value ORDER BY id DESC LIMIT ?)
+        ORDER BY runs.id DESC`,
+      lastOfTasksOnHost: `SELECT ${BRIEF} FROM json_each(?) AS t
+        JOIN runs ON runs.id IN (SELECT id FROM runs WHERE task = t.value AND host = ? ORDER BY id DESC LIMIT ?)
+        ORDER BY runs.id DESC`,
       pruneByAge: `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at < ? AND status NOT IN ('queued', 'running') LIMIT ${PRUNE_BATCH})`,
       overCount: `SELECT task, count(*) AS n FROM runs WHERE status NOT IN ('queued', 'running') GROUP BY task HAVING n > ?`,
       countEdge: `SELECT id FROM runs WHERE task = ? AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1 OFFSET ?`,
@@ -192,6 +217,22 @@ export class RunsRepo {
     let statement = this.#lists.get(sql);
     if (!statement) this.#lists.set(sql, (statement = this.#db.prepare(sql)));
     return (statement.all(...params, q.limit) as RunRow[]).map(toRunRecord);
+  }
+
+  /**
+   * The last runs of each task: one statement, the task ids as a JSON array, and for each a
+   * correlated `IN (… ORDER BY id DESC LIMIT n)` that walks the (task, id) index backwards from
+   * its end. (A `ROW_NUMBER() OVER (PARTITION BY task …)` would number every run of every task:
+   * a scan of the whole table for 30 rows each.)
+   */
+  lastOfTasks(q: LastRunsQuery): Map<string, RunBrief[]> {
+    const out = new Map<string, RunBrief[]>(q.tasks.map((t) => [t, []]));
+    if (q.tasks.length === 0 || q.limit <= 0) return out;
+    const statement = q.host === undefined ? this.#s.lastOfTasks : this.#s.lastOfTasksOnHost;
+    const params =
+      q.host === undefined ? [JSON.stringify(q.tasks), q.limit] : [JSON.stringify(q.tasks), q.host, q.limit];
+    for (const r of statement.all(...params) as BriefRow[]) out.get(r.task)?.push(toBrief(r));
+    return out;
   }
 
   active(host: string): RunRecord[] {

@@ -23,7 +23,9 @@ import type {
   PingRecord,
   PruneOptions,
   PruneResult,
+  LastRunsQuery,
   RecentRuns,
+  RunBrief,
   RunFinish,
   RunFigure,
   RunTotal,
@@ -172,6 +174,10 @@ export class SqliteStore implements Store, HistoryExport {
 
   async recentRuns(task: string, limit: number): Promise<RecentRuns> {
     return this.#runs.recent(task, limit);
+  }
+
+  async lastRunsOfTasks(q: LastRunsQuery): Promise<Map<string, RunBrief[]>> {
+    return this.#runs.lastOfTasks(q);
   }
 
   async pruneRuns(o: { readonly before: number; readonly keepRunsPerTask: number }): Promise<number> {

@@ -159,6 +159,46 @@ export function describeRunsConformance(name: string, make: StoreFactory<RunsSto
       await expect(store.listRuns({ limit: 10, statuses: ['bogus' as never] })).rejects.toThrow(/bogus/);
     });
 
+    it('reads the last N runs of every task asked for in one call, newest first, of one host when asked', async () => {
+      const store = await fresh(make);
+      const ids: Record<string, number[]> = { a: [], b: [], c: [] };
+      // Interleaved: 5 runs of a, 3 of b (the second on h2, a dry run), 1 of c; d has none.
+      for (let i = 0; i < 9; i++) {
+        const task = i < 5 ? 'a' : i < 8 ? 'b' : 'c';
+        const own = i < 5 ? i : i - 5;
+        ids[task]!.push(
+          await ran(
+            store,
+            { status: own === 1 ? 'failed' : 'success', finishedAt: T0 + i, durationMs: 100 + i },
+            { task, host: task === 'b' && own === 1 ? 'h2' : 'h1', dryRun: task === 'b' && own === 1 },
+          ),
+        );
+      }
+      // One still running: it is among the last runs, with no duration yet.
+      const running = await store.insertRun(queued({ task: 'a', status: 'running', startedAt: T0 + 20 }));
+      const last = await store.lastRunsOfTasks({ tasks: ['a', 'b', 'c', 'd'], limit: 3 });
+      expect([...last.keys()]).toEqual(['a', 'b', 'c', 'd']);
+      expect(last.get('a')!.map((r) => r.id)).toEqual([running.id, ids.a![4], ids.a![3]]);
+      expect(last.get('b')!.map((r) => r.id)).toEqual([ids.b![2], ids.b![1], ids.b![0]]);
+      expect(last.get('c')!.map((r) => r.id)).toEqual([ids.c![0]]);
+      expect(last.get('d')).toEqual([]);
+      expect(last.get('a')![0]).toEqual({ id: running.id, task: 'a', status: 'running', durationMs: null });
+      expect(last.get('b')![1]).toEqual({ id: ids.b![1], task: 'b', status: 'failed', durationMs: 106 });
+      // Of one host: b's run on h2 is left out, and the limit still counts that host's runs only.
+      const h1 = await store.lastRunsOfTasks({ tasks: ['a', 'b'], limit: 2, host: 'h1' });
+      expect(h1.get('b')!.map((r) => r.id)).toEqual([ids.b![2], ids.b![0]]);
+      expect(h1.get('a')!.map((r) => r.id)).toEqual([running.id, ids.a![4]]);
+      expect((await store.lastRunsOfTasks({ tasks: ['b'], limit: 5, host: 'h2' })).get('b')!.length).toBe(1);
+      // Tasks not asked for are not read; none asked, none read.
+      expect([...(await store.lastRunsOfTasks({ tasks: ['c'], limit: 5 })).keys()]).toEqual(['c']);
+      expect((await store.lastRunsOfTasks({ tasks: [], limit: 5 })).size).toBe(0);
+      // A task id with quotes and a comma is one id (bound, not spliced into the statement).
+      await ran(store, { status: 'success', finishedAt: T0 + 30 }, { task: `it's "x", y` });
+      expect(
+        (await store.lastRunsOfTasks({ tasks: [`it's "x", y`], limit: 5 })).get(`it's "x", y`)!.length,
+      ).toBe(1);
+    });
+
     it('lists the active runs of one host, oldest first', async () => {
       const store = await fresh(make);
       const a = await store.insertRun(queued({ queuedAt: T0 }));
