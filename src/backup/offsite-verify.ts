@@ -35,7 +35,8 @@ export function splitCopyUrl(url: string): { copy: string; name: string } {
   return { copy, name };
 }
 
-function checksumProblem(f: Fetched): string | undefined {
+/** Why the stored object is not what its index or sidecar says, or undefined. */
+export function checksumProblem(f: Fetched): string | undefined {
   if (f.size !== f.expected.size)
     return `the stored object is ${formatSize(f.size)} (${f.size} bytes); its index says ${f.expected.size} bytes`;
   if (f.sha256 !== f.expected.sha256) return 'the stored object does not match its SHA-256';
@@ -59,39 +60,33 @@ export async function withFetched<T>(
   }
 }
 
+/** Checks a fetched copy: the stored object's checksum, then (when readable) every entry. */
+export async function inspectFetched(
+  a: RemoteArchive,
+  f: Fetched,
+  o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<RemoteCheck> {
+  const bad = checksumProblem(f);
+  if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
+  if (!f.path) return { archive: a, ok: true, lookedInside: false, entries: 0, problems: [] };
+  const check = await checkArchive(f.path, { signal: o.signal, onProgress: o.onProgress });
+  return {
+    archive: a,
+    ok: check.ok,
+    lookedInside: true,
+    entries: check.entries,
+    problems: describeProblems(check, 20),
+    check,
+  };
+}
+
 export async function verifyRemote(
   t: CopyTarget,
   a: RemoteArchive,
   identities: readonly string[] | undefined,
   o: { parent?: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RemoteCheck> {
-  return withFetched(
-    t,
-    a,
-    identities,
-    async (f) => {
-      const bad = checksumProblem(f);
-      if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
-      if (!f.path)
-        return {
-          archive: a,
-          ok: true,
-          lookedInside: false,
-          entries: 0,
-          problems: [],
-        };
-      const check = await checkArchive(f.path, { signal: o.signal, onProgress: o.onProgress });
-      return {
-        archive: a,
-        ok: check.ok,
-        lookedInside: true,
-        entries: check.entries,
-        problems: describeProblems(check, 20),
-        check,
-      };
-    },
-    o,
-  );
+  return withFetched(t, a, identities, (f) => inspectFetched(a, f, o), o);
 }
 
 /** Fetches a copy, checks the stored object's checksum, and runs `use` on the archive. */

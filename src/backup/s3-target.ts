@@ -134,6 +134,22 @@ export class S3Target implements CopyTarget {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await up.done();
+    } catch (err) {
+      // On abort lib-storage's done() rejects at once and sends AbortMultipartUpload only later,
+      // in the background, once the parts in flight settle — by then the caller has closed the
+      // client, so a cancelled run left its parts behind. Abort the upload here; what a crash
+      // leaves is for the next run's abortStaleUploads.
+      if (signal?.aborted && up.uploadId)
+        await this.#client
+          .send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: this.key(name),
+              UploadId: up.uploadId,
+            }),
+          )
+          .catch(() => undefined);
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

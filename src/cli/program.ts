@@ -351,7 +351,10 @@ export function buildProgram(
       )
       .description('verify an archive, then extract it into a directory (never outside it)')
       .option('--identity <file>', 'age key file for an encrypted copy')
-      .option('--to <dir>', 'the directory to restore into (required)')
+      .option(
+        '--to <dir>',
+        'the directory to restore into (required), or a postgres:// URL: load the dump, keep no files',
+      )
       .option('--only <glob>', 'only entries matching this glob (archive paths, e.g. "srv/app/data/**")')
       .option(
         '--force',

@@ -4,13 +4,14 @@
  * configuration (a fresh host that has only the archive); with one, the state dir is protected
  * and a restore is recorded in the history of the task that made the archive.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { listArchiveFiles, type ArchiveFile } from '../backup/archive-name.js';
 import { ManifestError } from '../backup/manifest.js';
 import { catalog, findArchive, type BackupDest, type CatalogEntry } from '../backup/catalog.js';
-import { pgRestore, pgSource, PgToolError, requireTool, type PgSource } from '../backup/postgres.js';
+import { pgRestore, PgToolError, type PgSource } from '../backup/postgres.js';
+import { looksLikePostgresUrl, restoreDatabase } from '../backup/restore-database.js';
 import { restoreArchive, RestoreFailedError, type RestoreResult } from '../backup/restore-archive.js';
 import { RestoreRefusedError } from '../backup/restore-plan.js';
 import { toolRunner } from '../backup/tool-runner.js';
@@ -87,6 +88,8 @@ export interface RestoreOutcome extends RestoreResult {
   readonly dumps: readonly string[];
   /** The history row of this restore (null without a usable configuration). */
   readonly run: RunRecord | null;
+  /** `to` was a PostgreSQL URL: the files went to a temp dir, removed afterwards. */
+  readonly scratch: boolean;
 }
 
 export class BackupArchives {
@@ -207,27 +210,51 @@ export class BackupArchives {
     return { archive, check, ms, problems: describeProblems(check, 20) };
   }
 
-  /** Verifies an archive, then extracts it into a directory (never outside it). */
+  /**
+   * Verifies an archive, then extracts it into a directory (never outside it); `to` a PostgreSQL
+   * URL extracts into a temp dir, loads the dump and removes the dir.
+   */
   async restore(r: RestoreRequest): Promise<RestoreOutcome> {
-    if (looksLikeCopyUrl(r.archive)) return this.#restoreCopy(r);
-    return this.#restoreFound(r, this.find(r.archive));
+    const pg = restoreDatabase(r.to, r.postgres);
+    if (!looksLikePostgresUrl(r.to)) return this.#restoreAny(r, pg);
+    const scratch = mkdtempSync(join(tmpdir(), 'caretaker-restore-'));
+    try {
+      return { ...(await this.#restoreAny({ ...r, to: scratch }, pg)), scratch: true };
+    } catch (err) {
+      // The files were only a means: "files restored into <a dir now gone>" would mislead.
+      const kept = `files restored into ${scratch}, but `;
+      if (err instanceof TaskFailedError && err.message.startsWith(kept))
+        throw new TaskFailedError(err.message.slice(kept.length));
+      throw err;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
 
-  async #restoreCopy(r: RestoreRequest): Promise<RestoreOutcome> {
+  #restoreAny(r: RestoreRequest, pg: PgSource | undefined): Promise<RestoreOutcome> {
+    if (looksLikeCopyUrl(r.archive)) return this.#restoreCopy(r, pg);
+    return this.#restoreFound(r, this.find(r.archive), pg);
+  }
+
+  async #restoreCopy(r: RestoreRequest, pg: PgSource | undefined): Promise<RestoreOutcome> {
     try {
       const { target, archive, configured } = await openCopy(r.archive, this.#copies());
       try {
         const ids = identitiesFor(r.identity, configured);
         return await withRemoteArchive(target, archive, ids, (path) =>
-          this.#restoreFound(r, {
-            name: archive.name,
-            path,
-            task: archive.task,
-            time: archive.time,
-            seq: archive.seq,
-            compressed: archive.name.endsWith('.gz'),
-            size: archive.size,
-          }),
+          this.#restoreFound(
+            r,
+            {
+              name: archive.name,
+              path,
+              task: archive.task,
+              time: archive.time,
+              seq: archive.seq,
+              compressed: archive.name.endsWith('.gz'),
+              size: archive.size,
+            },
+            pg,
+          ),
         );
       } finally {
         target.close();
@@ -239,7 +266,11 @@ export class BackupArchives {
     }
   }
 
-  async #restoreFound(r: RestoreRequest, found: ArchiveFile): Promise<RestoreOutcome> {
+  async #restoreFound(
+    r: RestoreRequest,
+    found: ArchiveFile,
+    pg: PgSource | undefined,
+  ): Promise<RestoreOutcome> {
     // The state dir is protected even when the configuration has errors (read from the raw file).
     const stateDir =
       this.#o.configPath === undefined ? NO_STATE_DIR : locateState(this.#o.configPath).stateDir;
@@ -250,19 +281,10 @@ export class BackupArchives {
       if (err instanceof UnsafePathError) throw new UsageError(err.message);
       throw err;
     }
-    let pg: PgSource | undefined;
-    if (r.postgres !== undefined) {
-      try {
-        pg = pgSource(r.postgres);
-        requireTool('pg_restore');
-      } catch (err) {
-        throw new UsageError(`--postgres: ${(err as Error).message}`);
-      }
-    }
     const record = await this.#record(found, to);
     try {
       const outcome = await this.#extract(r, found, to, pg);
-      return { ...outcome, run: (await record?.finished(outcome)) ?? null };
+      return { ...outcome, scratch: false, run: (await record?.finished(outcome)) ?? null };
     } catch (err) {
       await record?.failed(err);
       throw err;
@@ -274,7 +296,7 @@ export class BackupArchives {
     found: ArchiveFile,
     to: string,
     pg: PgSource | undefined,
-  ): Promise<Omit<RestoreOutcome, 'run'>> {
+  ): Promise<Omit<RestoreOutcome, 'run' | 'scratch'>> {
     let dump: string | undefined;
     let result: RestoreResult;
     try {
@@ -286,15 +308,15 @@ export class BackupArchives {
         onProgress: r.onProgress,
         beforeExtract: (plan) => {
           if (!pg) return;
+          // The database came with --postgres, or as the --to URL (restoreDatabase allows one).
+          const flag = r.postgres !== undefined ? '--postgres' : '--to';
           // Decided before anything is written: which dump goes into the database.
           const dumps = [...plan.entries.values()].filter((e) => e.kind === 'postgres');
           if (dumps.length === 0)
-            throw new UsageError(
-              '--postgres: the archive (or the --only selection) holds no PostgreSQL dump',
-            );
+            throw new UsageError(`${flag}: the archive (or the --only selection) holds no PostgreSQL dump`);
           if (dumps.length > 1)
             throw new UsageError(
-              `--postgres: ${dumps.length} PostgreSQL dumps selected (${dumps.map((d) => d.path).join(', ')}); choose one with --only`,
+              `${flag}: ${dumps.length} PostgreSQL dumps selected (${dumps.map((d) => d.path).join(', ')}); choose one with --only`,
             );
           dump = dumps[0]!.dest;
         },
@@ -417,6 +439,6 @@ export class BackupArchives {
 }
 
 interface RestoreRecord {
-  finished(outcome: Omit<RestoreOutcome, 'run'>): Promise<RunRecord>;
+  finished(outcome: Omit<RestoreOutcome, 'run' | 'scratch'>): Promise<RunRecord>;
   failed(err: unknown): Promise<void>;
 }

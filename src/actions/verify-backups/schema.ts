@@ -41,7 +41,15 @@ export const schema = z.strictObject({
         .int()
         .min(1)
         .optional()
-        .describe('How many of the newest copies to verify. @default 1'),
+        .describe(
+          'How many of the newest copies to verify; with `subset`, the pool the slices are taken from. @default 1 (with `subset`: every archive of the copy)',
+        ),
+      drill: z
+        .boolean()
+        .optional()
+        .describe(
+          'Download the newest archive of the copy, restore it into a temp dir (under drill_dir), compare it with the local archive of that name and check it like a local drill (drill_command too). @default false',
+        ),
     })
     .refine(copyCredentialsPaired, { error: 'access_key_env and secret_key_env go together' })
     .superRefine(checkCopyPlace)

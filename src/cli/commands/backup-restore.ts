@@ -57,7 +57,7 @@ export async function backupRestoreCommand(
   if (opts.json) {
     printJson(io, {
       archive: /^(s3|sftp):\/\//.test(archive) ? archive : result.archive.path,
-      to: result.root,
+      to: result.scratch ? result.postgres?.url : result.root,
       files: result.files,
       dirs: result.dirs,
       symlinks: result.symlinks,
@@ -69,6 +69,17 @@ export async function backupRestoreCommand(
       postgres: result.postgres,
       run: result.run,
     });
+    return 0;
+  }
+  if (result.scratch && result.postgres) {
+    // The files went to a temp dir that is gone: only the database is the result.
+    io.out(
+      `restored ${result.postgres.dump.split('/').pop()} from ${result.archive.name} into ${result.postgres.url}`,
+    );
+    io.out(
+      `${result.proof === 'sidecar' ? 'archive checksum matched its sidecar' : 'no sidecar: the archive was fully verified first'}; every file matched its SHA-256; the extracted files were removed`,
+    );
+    if (result.run) io.out(`recorded as run #${result.run.id} of ${result.run.task}`);
     return 0;
   }
   io.out(
