@@ -42,8 +42,26 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function addMultipartListing(s: LoopbackS3, root: string): void {
   const [koa] = s.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   s.server.removeAllListeners('request');
+  // Parts still being written, per upload: an abort removes the upload's directory only once
+  // they are done (s3rver writing a part into a directory removed under it throws, uncaught).
+  const writing = new Map<string, number>();
+  const settled = new Map<string, (() => void)[]>();
+  const partDone = (id: string) => {
+    const n = (writing.get(id) ?? 1) - 1;
+    if (n > 0) return void writing.set(id, n);
+    writing.delete(id);
+    for (const wake of settled.get(id) ?? []) wake();
+    settled.delete(id);
+  };
+  const noPartsWriting = (id: string) =>
+    writing.has(id) ? new Promise<void>((r) => settled.set(id, [...(settled.get(id) ?? []), r])) : undefined;
   s.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://s3');
+    const partOf = req.method === 'PUT' ? url.searchParams.get('uploadId') : null;
+    if (partOf !== null && url.searchParams.has('partNumber')) {
+      writing.set(partOf, (writing.get(partOf) ?? 0) + 1);
+      res.once('close', () => partDone(partOf));
+    }
     const [, bucket, ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     if (!/Credential=S3RVER\//.test(req.headers.authorization ?? '')) return koa!(req, res);
@@ -75,9 +93,14 @@ export function addMultipartListing(s: LoopbackS3, root: string): void {
         );
         return;
       }
-      rmSync(join(uploadsDir(root, bucket!), id), { recursive: true, force: true });
-      res.writeHead(204);
-      res.end();
+      const remove = () => {
+        rmSync(join(uploadsDir(root, bucket!), id), { recursive: true, force: true });
+        res.writeHead(204);
+        res.end();
+      };
+      const wait = noPartsWriting(id);
+      if (wait) void wait.then(remove);
+      else remove();
       return;
     }
     koa!(req, res);
