@@ -96,7 +96,9 @@ function onlyFields(body: object, known: readonly string[]): void {
   for (const key of Object.keys(body)) {
     // A form sent with a session cookie carries its CSRF token in the body; the guard checks it.
     if (!known.includes(key) && key !== 'csrf')
-      throw new UsageError(`${key}: not a field of this request; expected ${known.join(', ')}${didYouMean(key, known)}`);
+      throw new UsageError(
+        `${key}: not a field of this request; expected ${known.join(', ')}${didYouMean(key, known)}`,
+      );
   }
 }
 

@@ -167,7 +167,9 @@ describe('POST /v1/rollbacks/:id/restore', () => {
     expect(r.statusCode, r.body).toBe(400);
     const answer = JSON.parse(r.body) as { error: string; exitCode: number };
     expect(answer).toMatchObject({ exitCode: 2 });
-    expect(answer.error).toBe('dryrun: not a field of this request; expected reason, dryRun (did you mean "dryRun"?)');
+    expect(answer.error).toBe(
+      'dryrun: not a field of this request; expected reason, dryRun (did you mean "dryRun"?)',
+    );
     expect(readFileSync(s.file, 'utf8')).toBe('port: 9090\n');
     expect((await s.caretaker.listRollbacks({ task: 'push-config' })).length).toBe(1);
   });
@@ -182,7 +184,9 @@ describe('POST /v1/rollbacks/:id/restore', () => {
       payload: JSON.stringify({ dry_run: true }),
     });
     expect(r.statusCode, r.body).toBe(400);
-    expect(JSON.parse(r.body).error).toMatch(/^dry_run: not a field of this request; .*did you mean "dryRun"/);
+    expect(JSON.parse(r.body).error).toMatch(
+      /^dry_run: not a field of this request; .*did you mean "dryRun"/,
+    );
     expect((await s.caretaker.history({ task: 'push-config' })).length).toBe(before);
   });
 
