@@ -9,6 +9,7 @@ import { AgeError, parseIdentities, readIdentityFile } from '../backup/age-strea
 import { listRemote, type RemoteArchive } from '../backup/offsite.js';
 import { splitCopyUrl } from '../backup/offsite-verify.js';
 import { UsageError } from '../errors/usage-error.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { CopyError, type CopyTarget } from '../backup/copy-target.js';
 import { openTarget } from '../backup/copy-targets.js';
 import { copyScheme } from '../backup/copy-url.js';
@@ -132,6 +133,14 @@ export async function openCopy(
     return { target, archive, configured };
   } catch (err) {
     target.close();
+    // A URL no copy of the configuration has falls back to the SDK's own credentials: without
+    // them, a mistyped prefix was "internal error: Could not load credentials from any providers".
+    if (!configured && (err as Error).name === 'CredentialsProviderError') {
+      const known = copies.map((c) => c.copy.to.replace(/\/+$/, ''));
+      throw new UsageError(
+        `${copy}: not a copy in the configuration${didYouMean(copy, known) || (known.length ? ` (copies: ${known.join(', ')})` : '')}, and no S3 credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`,
+      );
+    }
     throw err;
   }
 }

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FAILURE_STATUSES, type Caretaker } from '../caretaker.js';
 import { parseDuration } from '../core/duration.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { UsageError } from '../errors/usage-error.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../report/prometheus-text.js';
 import { VERSION } from '../version.js';
@@ -85,6 +86,20 @@ function optionalText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new UsageError(`${field}: expected a string, got ${typeof value}`);
   return value;
+}
+
+/**
+ * A body field the route does not know is refused, not ignored: a typo such as `dryrun` would
+ * otherwise turn a dry run into the real change.
+ */
+function onlyFields(body: object, known: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    // A form sent with a session cookie carries its CSRF token in the body; the guard checks it.
+    if (!known.includes(key) && key !== 'csrf')
+      throw new UsageError(
+        `${key}: not a field of this request; expected ${known.join(', ')}${didYouMean(key, known)}`,
+      );
+  }
 }
 
 function exitCodeOf(err: unknown): number {
@@ -280,6 +295,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     { method: 'POST', url: '/v1/tasks/:id/runs', role: 'operator', action: 'run', target: param('id') },
     async (req, reply) => {
       const body = req.body ?? {};
+      onlyFields(body, ['dryRun', 'wait', 'force', 'retry']);
       const run = await caretaker.runNow(req.params.id, {
         dryRun: body.dryRun,
         force: body.force,
@@ -328,6 +344,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
     restoreSpec,
     async (req) => {
       const body = req.body ?? {};
+      onlyFields(body, ['reason', 'dryRun']);
       const reason = optionalText(body.reason, 'reason');
       if (reason === undefined || reason.trim() === '')
         throw new UsageError('reason: required, why the files are being restored (kept in history)');

@@ -168,6 +168,16 @@ describe.skipIf(noPostgres ?? noAge)('backup restore from a copy into PostgreSQL
     );
     expect(both.code).toBe(2);
     expect(both.stderr.trim().split('\n')).toHaveLength(1);
+    // A mistyped scheme in --to is not a directory named "postgress:" with the files in it.
+    const typo = await cliAsync(
+      ['backup', 'restore', url, '--to', `postgress://${PG.user}:hunter2@${PG.host}:${PG.port}/${second}`],
+      { cwd: dir },
+    );
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe(
+      'caretaker: --to: expected a directory or a postgres:// URL, got a postgress:// URL (nothing was downloaded or restored)',
+    );
+    expect(existsSync(join(dir, 'postgress:'))).toBe(false);
     expect(gets.length).toBe(before);
     expect(existsSync(join(dir, 'out2'))).toBe(false);
   }, 90_000);

@@ -195,6 +195,44 @@ describe('backup copies to S3 (s3rver on loopback)', () => {
   }, 60_000);
 });
 
+describe('backup restore of a copy URL the configuration does not have', () => {
+  it('a mistyped prefix without S3 credentials in the environment is one line naming the configured copy, exit 2', async () => {
+    const dir = tempDir();
+    const s = await server(dir);
+    makeData(dir);
+    const ct = caretakerWith(
+      dir,
+      `  bk:\n    action: backup\n    with:\n      paths: [data]\n      dest: backups\n      copies:\n        - ${copyYaml(s, 's3://bkt/web-3')}\n`,
+    );
+    try {
+      expect((await runTask(ct, 'bk')).status).toBe('success');
+    } finally {
+      await ct.close();
+    }
+    const [local] = listArchiveFiles(join(dir, 'backups'));
+    // No credentials anywhere the SDK looks (environment, ~/.aws, the instance metadata).
+    const env = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: s.endpoint,
+    };
+    for (const verb of [['restore', '--to', 'out'], ['verify']]) {
+      const r = await cliAsync(['backup', verb[0]!, `s3://bkt/web-9/${local!.name}`, ...verb.slice(1)], {
+        cwd: dir,
+        env,
+      });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        'caretaker: s3://bkt/web-9: not a copy in the configuration (did you mean "s3://bkt/web-3"?), and no S3 credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
+      );
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  }, 60_000);
+});
+
 describe.skipIf(ageMissing)('age-encrypted copies and the age CLI', () => {
   function keygen(dir: string, name: string): string {
     execFileSync('age-keygen', ['-o', join(dir, name)], { stdio: 'ignore' });

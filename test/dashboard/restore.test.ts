@@ -161,6 +161,35 @@ describe('POST /v1/rollbacks/:id/restore', () => {
     expect(failed.every((a) => a.outcome === 'failed')).toBe(true);
   });
 
+  it('a mistyped field (dryrun for dryRun) is 400 naming the field, and nothing is restored', async () => {
+    const s = await setup();
+    const r = await restore(s.app, s.point, s.tokens.operator, { reason: 'look first', dryrun: true });
+    expect(r.statusCode, r.body).toBe(400);
+    const answer = JSON.parse(r.body) as { error: string; exitCode: number };
+    expect(answer).toMatchObject({ exitCode: 2 });
+    expect(answer.error).toBe(
+      'dryrun: not a field of this request; expected reason, dryRun (did you mean "dryRun"?)',
+    );
+    expect(readFileSync(s.file, 'utf8')).toBe('port: 9090\n');
+    expect((await s.caretaker.listRollbacks({ task: 'push-config' })).length).toBe(1);
+  });
+
+  it('POST /v1/tasks/:id/runs with a mistyped field (dry_run) is 400 and starts no run', async () => {
+    const s = await setup();
+    const before = (await s.caretaker.history({ task: 'push-config' })).length;
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/v1/tasks/push-config/runs',
+      headers: { authorization: `Bearer ${s.tokens.operator}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ dry_run: true }),
+    });
+    expect(r.statusCode, r.body).toBe(400);
+    expect(JSON.parse(r.body).error).toMatch(
+      /^dry_run: not a field of this request; .*did you mean "dryRun"/,
+    );
+    expect((await s.caretaker.history({ task: 'push-config' })).length).toBe(before);
+  });
+
   it('while the point’s task is running it is refused 409 with the run named, and nothing is restored', async () => {
     const s = await setup();
     // A run of the task in progress on this host, as the daemon's would be (the same store file).
