@@ -130,7 +130,13 @@ export async function scanPatterns(
         for (const e of entries) {
           const child = childPath(dir.path, e.name);
           if (e.kind === 'symlink') await record(child, e.kind, e.stats, anchor);
-          else found.set(child, { path: child, kind: e.kind === 'special' ? 'other' : e.kind, stats: e.stats, anchor });
+          else
+            found.set(child, {
+              path: child,
+              kind: e.kind === 'special' ? 'other' : e.kind,
+              stats: e.stats,
+              anchor,
+            });
         }
       },
       onProblem: (p) => {

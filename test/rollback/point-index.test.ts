@@ -174,7 +174,8 @@ describe('rollback points with the point index', () => {
     const next = await take();
     expect(load).toHaveBeenCalledTimes(1); // read afresh: the one in memory was stale
     expect(reads).toHaveBeenCalledTimes(20); // every file stored again, none taken on trust
-    for (const e of next.entries) if (e.kind === 'file') expect(existsSync(points.blobs.pathOf(e.sha256))).toBe(true);
+    for (const e of next.entries)
+      if (e.kind === 'file') expect(existsSync(points.blobs.pathOf(e.sha256))).toBe(true);
     writeFileSync(join(data, 'f0.txt'), 'gone\n');
     await restorePoint(points, next.id, { reason: 'test' });
     expect(readFileSync(join(data, 'f0.txt'), 'utf8')).toBe('file 0\n'.repeat(50));
