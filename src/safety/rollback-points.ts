@@ -23,6 +23,7 @@ import {
   type PointSummary,
 } from './rollback-manifest.js';
 import { capture } from './point-capture.js';
+import { LastHolder, storeFingerprint } from './point-holder.js';
 import { PointIndex } from './point-index.js';
 import { RollbackError } from './rollback-error.js';
 import { scanPatterns, toPatterns } from './tree-scan.js';
@@ -74,7 +75,11 @@ export class RollbackPoints {
   readonly #lock: ExclusiveLock;
 
   #limits: { maxPoints: number; maxBytes: number };
+  /** The point index, kept between holds while this instance held the lock last. */
   #index: PointIndex | null = null;
+  readonly #holder: LastHolder;
+  /** The store as this instance left it at the end of its last hold (see storeFingerprint). */
+  #fingerprint: string | undefined;
 
   constructor(readonly opts: RollbackPointsOptions) {
     this.#limits = { maxPoints: opts.maxPoints, maxBytes: opts.maxBytes };
@@ -82,6 +87,7 @@ export class RollbackPoints {
     this.blobs = new BlobStore(join(this.dir, 'blobs'));
     this.#pointsDir = join(this.dir, 'points');
     this.#lock = new ExclusiveLock(join(this.dir, 'lock'));
+    this.#holder = new LastHolder(join(this.dir, 'last-holder'));
   }
 
   /** New retention limits (a configuration reload). */
@@ -95,23 +101,36 @@ export class RollbackPoints {
 
   /**
    * Runs `fn` holding the rollback lock (exported for restore, which must hold it too). The point
-   * index is read afresh under each hold (another process may have changed the store) and
+   * index is kept in memory between holds, but only used again when no other instance (in this
+   * process or another) held the lock since (LastHolder); otherwise it is read afresh. It is
    * written when `fn` succeeded; after a failure it is dropped, the next hold rebuilds it.
    */
   locked<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.#lock.run(
       async () => {
-        this.#index = null;
+        // (The lock made the directory.) Both checks run, so that the token is always claimed.
+        const mine = await this.#holder.heldLastByMe();
+        if (!mine || this.#fingerprint !== this.#storeFingerprint()) this.#index = null;
+        this.#fingerprint = undefined;
         try {
           const out = await fn();
-          await (this.#index as PointIndex | null)?.save();
+          const index = this.#index as PointIndex | null;
+          if (index) {
+            await index.save();
+            this.#fingerprint = this.#storeFingerprint();
+          }
           return out;
-        } finally {
+        } catch (err) {
           this.#index = null;
+          throw err;
         }
       },
       { signal, what: `the rollback points in ${this.dir}` },
     );
+  }
+
+  #storeFingerprint(): string {
+    return storeFingerprint(join(this.dir, 'point-index.json'), this.blobs.dir);
   }
 
   /** The point index, for the current hold of the lock. */

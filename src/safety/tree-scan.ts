@@ -75,6 +75,11 @@ async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
   }
 }
 
+/** `join` for a walk's real, normalized directory and a name from its listing, without normalizing. */
+function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
 /** Everything under the patterns now, keyed by absolute path. */
 export async function scanPatterns(
   patterns: readonly PointPattern[],
@@ -107,9 +112,13 @@ export async function scanPatterns(
       pace,
       sorted: true,
       crossMounts: true,
-      include: (dir, name) => {
-        const child = join(dir.path, name);
-        return name !== '.git' && !found.has(child) && !guard.isProtected(child);
+      // Per entry only what must be: its path and whether an earlier pattern found it. A
+      // directory the walk is in is not protected (it was let in), so a child of it is only when
+      // it is the state dir itself: a directory, or a link to one — never a regular file.
+      include: (dir, name, _rel, kind) => {
+        if (name === '.git') return false;
+        const child = childPath(dir.path, name);
+        return !found.has(child) && (kind === 'file' || !guard.isProtected(child));
       },
       enter: (parent, entry) => {
         const dir = parent ? join(parent.path, entry.name) : path;
@@ -118,7 +127,17 @@ export async function scanPatterns(
         return {};
       },
       onEntries: async (dir, entries) => {
-        for (const e of entries) await record(join(dir.path, e.name), e.kind, e.stats, anchor);
+        for (const e of entries) {
+          const child = childPath(dir.path, e.name);
+          if (e.kind === 'symlink') await record(child, e.kind, e.stats, anchor);
+          else
+            found.set(child, {
+              path: child,
+              kind: e.kind === 'special' ? 'other' : e.kind,
+              stats: e.stats,
+              anchor,
+            });
+        }
       },
       onProblem: (p) => {
         // A point that silently missed part of its paths would restore them wrong.

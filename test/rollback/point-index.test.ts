@@ -4,7 +4,7 @@
  * the read (the racy rule re-reads recent files), a blob deleted behind caretaker's back, a
  * damaged index.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
@@ -121,5 +121,63 @@ describe('rollback points with the point index', () => {
     reads.mockClear();
     await take();
     expect(reads).not.toHaveBeenCalled();
+  });
+
+  it('catches a same-size rewrite with the same mtime within the same second (racy), on the index kept in memory', async () => {
+    const { data, take, reads, points } = setup({ later: false }); // real time: the point reads right after the writes
+    const path = join(data, 'f0.txt');
+    const T = Math.floor(Date.now() / 1000); // this very second, exactly representable
+    utimesSync(path, T, T);
+    const first = await take();
+    const before = statSync(path);
+    const original = readFileSync(path);
+    const changed = Buffer.from(original.toString().replace('file 0', 'FILE 0'));
+    writeFileSync(path, changed);
+    utimesSync(path, T, T);
+    expect(statSync(path).size).toBe(before.size);
+    expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
+    const load = vi.spyOn(PointIndex, 'load');
+    reads.mockClear();
+    const second = await take();
+    expect(load).not.toHaveBeenCalled(); // the same instance: its index stayed in memory
+    expect(reads.mock.calls.map((c) => c[0])).toContain(path);
+    expect(fileEntry(second, path).sha256).not.toBe(fileEntry(first, path).sha256);
+    writeFileSync(path, 'other\n');
+    await restorePoint(points, second.id, { reason: 'test' });
+    expect(readFileSync(path)).toEqual(changed);
+  });
+
+  it('keeps the index in memory between points, but not past another instance taking or deleting a point', async () => {
+    const { dir, data, points, take, reads } = setup({ later: true });
+    const load = vi.spyOn(PointIndex, 'load');
+    const first = await take();
+    expect(load).toHaveBeenCalledTimes(1);
+    reads.mockClear();
+    await take();
+    expect(load).toHaveBeenCalledTimes(1); // the second point used the index in memory
+    expect(reads).not.toHaveBeenCalled();
+
+    // Another instance (another process, as far as the store can tell) changes the store: it
+    // takes a point, then deletes every point, which collects every blob the first one knows.
+    const other = new RollbackPoints({ ...points.opts });
+    // Even a hold that changes nothing the first instance could see (its token tells).
+    await other.retain();
+    load.mockClear();
+    await take();
+    expect(load).toHaveBeenCalledTimes(1);
+    await other.take({ paths: ['data'], baseDir: dir, kind: 'task', task: 't', runId: 2, label: '' });
+    for (const p of await other.list()) await other.delete(p.id);
+    expect(existsSync(points.blobs.pathOf(fileEntry(first, join(data, 'f0.txt')).sha256))).toBe(false);
+
+    load.mockClear();
+    reads.mockClear();
+    const next = await take();
+    expect(load).toHaveBeenCalledTimes(1); // read afresh: the one in memory was stale
+    expect(reads).toHaveBeenCalledTimes(20); // every file stored again, none taken on trust
+    for (const e of next.entries)
+      if (e.kind === 'file') expect(existsSync(points.blobs.pathOf(e.sha256))).toBe(true);
+    writeFileSync(join(data, 'f0.txt'), 'gone\n');
+    await restorePoint(points, next.id, { reason: 'test' });
+    expect(readFileSync(join(data, 'f0.txt'), 'utf8')).toBe('file 0\n'.repeat(50));
   });
 });
