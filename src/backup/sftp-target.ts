@@ -72,12 +72,6 @@ function sftpCode(err: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
-function call<T>(fn: (cb: (err: Error | undefined | null, v?: T) => void) => void): Promise<T> {
-  return new Promise((ok, fail) => {
-    fn((err, v) => (err ? fail(err) : ok(v as T)));
-  });
-}
-
 export class SftpTarget implements CopyTarget {
   readonly url: string;
   readonly place: ParsedSftpUrl;
@@ -91,6 +85,8 @@ export class SftpTarget implements CopyTarget {
   #cut: string | undefined;
   #closed = false;
   #dirMade = false;
+  /** Told when the connection ends: a request sent after that is never answered by ssh2. */
+  readonly #cutListeners = new Set<(why: string) => void>();
 
   constructor(spec: SftpCopySpec, o: SftpTargetOptions = {}) {
     const place = parseSftpUrl(spec.to);
@@ -192,11 +188,11 @@ export class SftpTarget implements CopyTarget {
       });
       this.#client.on('error', (err: Error & { level?: string }) => {
         const why = refused ?? this.#describeConnectError(err);
-        this.#cut ??= why;
+        this.#onCut(why);
         settle(new CopyError(why));
       });
       this.#client.on('close', () => {
-        this.#cut ??= `the connection to ${name} was closed`;
+        this.#onCut(`the connection to ${name} was closed`);
         settle(new CopyError(refused ?? `the connection to ${name} was closed during the handshake`));
       });
       this.#client.connect({
@@ -236,6 +232,32 @@ export class SftpTarget implements CopyTarget {
     return `${where}: ${err.message.split('\n')[0]!.slice(0, 200)}`;
   }
 
+  /** The connection ended (an error or a close): everything waiting on it fails with why. */
+  #onCut(why: string): void {
+    this.#cut ??= why;
+    const listeners = [...this.#cutListeners];
+    this.#cutListeners.clear();
+    for (const l of listeners) l(this.#cut);
+  }
+
+  /**
+   * One SFTP request. ssh2 answers the requests in flight with "No response" when the channel
+   * closes, but a request sent after that (or while its close is under way) is never answered:
+   * it would wait forever. So a request fails at once on a cut connection, or when it is cut.
+   */
+  #call<T>(fn: (cb: (err: Error | undefined | null, v?: T) => void) => void): Promise<T> {
+    if (this.#cut !== undefined) return Promise.reject(new CopyError(this.#cut));
+    return new Promise((ok, fail) => {
+      const onCut = (why: string) => fail(new CopyError(why));
+      this.#cutListeners.add(onCut);
+      fn((err, v) => {
+        this.#cutListeners.delete(onCut);
+        if (err) fail(err);
+        else ok(v as T);
+      });
+    });
+  }
+
   #sftp(): Promise<SFTPWrapper> {
     if (this.#closed) return Promise.reject(new CopyError(`${this.url}: the connection is closed`));
     this.#ready ??= (async () => this.#connect())();
@@ -263,7 +285,7 @@ export class SftpTarget implements CopyTarget {
 
   async #free(sftp: SFTPWrapper): Promise<{ avail: number; total: number } | undefined> {
     try {
-      const s = await call<{ f_frsize: number; f_bavail: number; f_blocks: number }>((cb) =>
+      const s = await this.#call<{ f_frsize: number; f_bavail: number; f_blocks: number }>((cb) =>
         sftp.ext_openssh_statvfs(this.place.dir, cb),
       );
       return { avail: s.f_bavail * s.f_frsize, total: s.f_blocks * s.f_frsize };
@@ -278,10 +300,10 @@ export class SftpTarget implements CopyTarget {
     for (const part of this.place.dir.split('/').filter(Boolean)) {
       p += `/${part}`;
       try {
-        await call((cb) => sftp.stat(p, cb));
+        await this.#call((cb) => sftp.stat(p, cb));
       } catch (err) {
         if (sftpCode(err) !== NO_SUCH_FILE) throw await this.#fail(sftp, p, err);
-        await call((cb) => sftp.mkdir(p, { mode: 0o700 }, cb)).catch(async (e: unknown) => {
+        await this.#call((cb) => sftp.mkdir(p, { mode: 0o700 }, cb)).catch(async (e: unknown) => {
           throw await this.#fail(sftp, `mkdir ${p}`, e);
         });
       }
@@ -297,26 +319,30 @@ export class SftpTarget implements CopyTarget {
     const temp = this.#path(`.${name}.${randomBytes(6).toString('hex')}.part`);
     let handle: Buffer | undefined;
     try {
-      handle = await call<Buffer>((cb) => sftp.open(temp, 'w', { mode: 0o600 }, cb));
+      handle = await this.#call<Buffer>((cb) => sftp.open(temp, 'w', { mode: 0o600 }, cb));
       let inflight = 0;
       let failed: unknown;
       let wake: (() => void) | undefined;
-      const done = (err: unknown) => {
-        inflight--;
+      const done = (err: unknown, answered = true) => {
+        if (answered) inflight--;
         if (err && failed === undefined) failed = err;
         const w = wake;
         wake = undefined;
         w?.();
       };
-      // Waits for a request to finish (each one calls back, with an error if the connection drops).
+      // Waits for a request to finish, or for the connection to end (the requests in flight are
+      // then answered with an error, or never, if they were sent as it closed).
       const settled = () => new Promise<void>((r) => (wake = r));
+      const onCut = () => done(undefined, false);
+      this.#cutListeners.add(onCut);
       let pos = 0;
       try {
         for await (const chunk of body as AsyncIterable<Buffer>) {
           signal?.throwIfAborted();
           for (let off = 0; off < chunk.length; off += this.#chunk) {
-            while (inflight >= this.#requests) await settled();
+            while (inflight >= this.#requests && this.#cut === undefined) await settled();
             if (failed !== undefined) throw failed;
+            if (this.#cut !== undefined) throw new CopyError(this.#cut);
             const piece = chunk.subarray(off, Math.min(off + this.#chunk, chunk.length));
             inflight++;
             sftp.write(handle, piece, 0, piece.length, pos, done);
@@ -324,23 +350,26 @@ export class SftpTarget implements CopyTarget {
           }
         }
       } finally {
-        while (inflight > 0) await settled(); // never close the handle under a request in flight
+        // Never close the handle under a request in flight (on a cut connection there is no handle).
+        while (inflight > 0 && this.#cut === undefined) await settled();
+        this.#cutListeners.delete(onCut);
       }
       if (failed !== undefined) throw failed;
+      if (this.#cut !== undefined) throw new CopyError(this.#cut);
       try {
-        await call((cb) => sftp.ext_openssh_fsync(handle!, cb));
+        await this.#call((cb) => sftp.ext_openssh_fsync(handle!, cb));
       } catch (err) {
         if (!/not support/i.test((err as Error).message)) throw err;
       }
       const h = handle;
       handle = undefined;
-      await call((cb) => sftp.close(h, cb));
+      await this.#call((cb) => sftp.close(h, cb));
       await this.#rename(sftp, temp, final);
     } catch (err) {
       const e = await this.#fail(sftp, `upload of ${name}`, err);
       if (this.#cut === undefined) {
-        if (handle) await call((cb) => sftp.close(handle!, cb)).catch(() => undefined);
-        await call((cb) => sftp.unlink(temp, cb)).catch(() => undefined); // else the next run does
+        if (handle) await this.#call((cb) => sftp.close(handle!, cb)).catch(() => undefined);
+        await this.#call((cb) => sftp.unlink(temp, cb)).catch(() => undefined); // else the next run does
       }
       throw e;
     }
@@ -348,14 +377,14 @@ export class SftpTarget implements CopyTarget {
 
   async #rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
     try {
-      await call((cb) => sftp.ext_openssh_rename(from, to, cb));
+      await this.#call((cb) => sftp.ext_openssh_rename(from, to, cb));
       return;
     } catch (err) {
       if (!/not support/i.test((err as Error).message)) throw err;
     }
     // Plain SFTP rename refuses an existing target: remove it first (not atomic, but rare).
-    await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
-    await call((cb) => sftp.rename(from, to, cb));
+    await this.#call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
+    await this.#call((cb) => sftp.rename(from, to, cb));
   }
 
   async upload(name: string, body: Readable, signal?: AbortSignal): Promise<void> {
@@ -372,8 +401,8 @@ export class SftpTarget implements CopyTarget {
     let handle: Buffer;
     let size: number;
     try {
-      handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
-      size = (await call<{ size: number }>((cb) => sftp.fstat(handle, cb))).size;
+      handle = await this.#call<Buffer>((cb) => sftp.open(path, 'r', cb));
+      size = (await this.#call<{ size: number }>((cb) => sftp.fstat(handle, cb))).size;
     } catch (err) {
       throw await this.#fail(sftp, `${this.url}/${name}`, err);
     }
@@ -430,7 +459,7 @@ export class SftpTarget implements CopyTarget {
   async #entries(): Promise<FileEntryWithStats[]> {
     const sftp = await this.#sftp();
     try {
-      return await call<FileEntryWithStats[]>((cb) => sftp.readdir(this.place.dir, cb));
+      return await this.#call<FileEntryWithStats[]>((cb) => sftp.readdir(this.place.dir, cb));
     } catch (err) {
       if (sftpCode(err) === NO_SUCH_FILE && this.#cut === undefined) return []; // nothing copied yet
       throw await this.#fail(sftp, `listing ${this.place.dir}`, err);
@@ -448,7 +477,7 @@ export class SftpTarget implements CopyTarget {
     const sftp = await this.#sftp();
     for (const n of names) {
       try {
-        await call((cb) => sftp.unlink(this.#path(n), cb));
+        await this.#call((cb) => sftp.unlink(this.#path(n), cb));
       } catch (err) {
         if (sftpCode(err) === NO_SUCH_FILE && this.#cut === undefined) continue;
         throw await this.#fail(sftp, `could not delete ${n}`, err);
