@@ -55,6 +55,8 @@ const HELD_ELSEWHERE_POLL_MS = 500;
 const FLEET_POLL_MS = 1_000;
 /** Runs whose starts are recorded are launched in groups of at most this many (see #dispatch). */
 const LAUNCH_BATCH = 32;
+/** The scheduled fires of one pass that are recorded together (see #fireDue). */
+type FireBatch = { task: TaskConfig; run: NewQueuedRun }[];
 
 export interface EngineOptions {
   readonly config: Config;
@@ -603,7 +605,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       now,
     );
     // A host task's one scheduled fire of this pass is recorded with the others' in one write.
-    const batch: { task: TaskConfig; run: NewQueuedRun }[] = [];
+    const batch: FireBatch = [];
     try {
       for (const { timer, due } of taken) await this.#actOnDue(timer, due, won, now, lateAfterMs, batch);
     } finally {
@@ -617,7 +619,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     won: Won,
     now: number,
     lateAfterMs: number,
-    batch?: { task: TaskConfig; run: NewQueuedRun }[],
+    batch?: FireBatch,
   ): Promise<void> {
     const task = timer.task;
     const late = won(task, due.late);
@@ -688,7 +690,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     trigger: RunTrigger,
     note: string | null,
     notBefore: number,
-    batch?: { task: TaskConfig; run: NewQueuedRun }[],
+    batch?: FireBatch,
   ): Promise<void> {
     const decision = decideOverlap(task, fire, [
       ...this.#activeOf(task.id).map((m) => m.run),
