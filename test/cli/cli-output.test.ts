@@ -23,15 +23,17 @@ function throughSlowPipe(args: string[], cwd: string): Promise<{ code: number | 
       env: { ...process.env, CARETAKER_CONFIG: '' },
     });
     let bytes = 0;
+    // The listener goes on at once, on a paused stream: a child that exits while nobody listens
+    // has its stdout resumed by node (flushStdio) and what it held is thrown away — with a
+    // socket buffer of 208 KiB here, a CLI quick enough to write all and exit inside the wait
+    // read as 0 bytes.
     child.stdout.pause();
-    setTimeout(() => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        child.stdout.pause();
-        setTimeout(() => child.stdout.resume(), 2);
-      });
-      child.stdout.resume();
-    }, 500);
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 2);
+    });
+    setTimeout(() => child.stdout.resume(), 500);
     // Done once the process exited and every byte was read: 'end' comes only after the last
     // chunk was consumed, where 'close' may come while the paused stream still holds data.
     let code: number | null | undefined;
@@ -51,11 +53,13 @@ function throughSlowPipe(args: string[], cwd: string): Promise<{ code: number | 
 describe('output through a pipe', () => {
   it('arrives whole when the reader is slower than the writer (it was cut at 64 KiB)', async () => {
     const dir = tempDir('ct-pipe-');
-    manyTasks(dir, 700);
+    // Well past what the pipe (a socketpair: 208 KiB) and node's read buffer can hold together,
+    // so that the CLI must wait for the reader before it may exit.
+    manyTasks(dir, 2500);
     const toFile = cli(['list-tasks', '--json'], { cwd: dir });
     expect(toFile.code).toBe(0);
     const expected = Buffer.byteLength(toFile.stdout);
-    expect(expected).toBeGreaterThan(200 * 1024);
+    expect(expected).toBeGreaterThan(800 * 1024);
     const piped = await throughSlowPipe(['list-tasks', '--json'], dir);
     expect(piped).toEqual({ code: 0, bytes: expected });
   });
