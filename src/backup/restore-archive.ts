@@ -27,6 +27,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readArchive } from './archive-reader.js';
+import { makeRestoreTarget } from './restore-target.js';
 import { EntryHasher, sha256OfFile } from './file-hash.js';
 import { loadSidecar, MANIFEST_NAME, ManifestError, type Manifest } from './manifest.js';
 import {
@@ -137,7 +138,7 @@ export async function restoreArchive(archive: string, o: RestoreOptions): Promis
   const umask = currentUmask();
   // Without root, setuid/setgid bits are not restored (as tar does for ordinary users).
   const modeOf = (m: number) => (isRoot ? m & 0o7777 : m & 0o1777);
-  mkdirSync(plan.root, { recursive: true });
+  makeRestoreTarget(o.to, plan.root);
 
   const made = new Set<string>([plan.root]);
   const ensureDir = (dir: string) => {

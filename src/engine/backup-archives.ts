@@ -4,6 +4,7 @@
  * configuration (a fresh host that has only the archive); with one, the state dir is protected
  * and a restore is recorded in the history of the task that made the archive.
  */
+import { checkRestoreTarget, RestoreTargetError } from '../backup/restore-target.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -232,6 +233,8 @@ export class BackupArchives {
   }
 
   #restoreAny(r: RestoreRequest, pg: PgSource | undefined): Promise<RestoreOutcome> {
+    // --to is checked before an archive is read or downloaded.
+    this.#checkTarget(r.to);
     if (looksLikeCopyUrl(r.archive)) return this.#restoreCopy(r, pg);
     return this.#restoreFound(r, this.find(r.archive), pg);
   }
@@ -266,21 +269,27 @@ export class BackupArchives {
     }
   }
 
+  /** A --to that is unsafe (the state dir, /, home) or cannot be a directory: exit 2, nothing read. */
+  #checkTarget(dir: string): void {
+    // The state dir is protected even when the configuration has errors (read from the raw file).
+    const stateDir =
+      this.#o.configPath === undefined ? NO_STATE_DIR : locateState(this.#o.configPath).stateDir;
+    try {
+      new PathGuard({ stateDir, home: homedir() }).assertRoot(resolve(dir), '--to');
+      checkRestoreTarget(dir);
+    } catch (err) {
+      if (err instanceof UnsafePathError || err instanceof RestoreTargetError)
+        throw new UsageError(err.message);
+      throw err;
+    }
+  }
+
   async #restoreFound(
     r: RestoreRequest,
     found: ArchiveFile,
     pg: PgSource | undefined,
   ): Promise<RestoreOutcome> {
-    // The state dir is protected even when the configuration has errors (read from the raw file).
-    const stateDir =
-      this.#o.configPath === undefined ? NO_STATE_DIR : locateState(this.#o.configPath).stateDir;
     const to = resolve(r.to);
-    try {
-      new PathGuard({ stateDir, home: homedir() }).assertRoot(to, '--to');
-    } catch (err) {
-      if (err instanceof UnsafePathError) throw new UsageError(err.message);
-      throw err;
-    }
     const record = await this.#record(found, to);
     try {
       const outcome = await this.#extract(r, found, to, pg);
@@ -324,7 +333,8 @@ export class BackupArchives {
     } catch (err) {
       if (err instanceof RestoreRefusedError || err instanceof RestoreFailedError)
         throw new TaskFailedError(err.message);
-      if (err instanceof ManifestError) throw new UsageError(err.message); // a damaged sidecar: exit 2
+      if (err instanceof ManifestError || err instanceof RestoreTargetError)
+        throw new UsageError(err.message); // a damaged sidecar, --to: exit 2
       throw err;
     }
     if (r.only === undefined && result.proof === 'sidecar') {
