@@ -80,10 +80,24 @@ export interface ToolRun {
 
 export type ToolRunner = (command: readonly string[], env: Record<string, string>) => Promise<ToolRun>;
 
-function failure(program: string, src: PgSource, run: ToolRun): PgToolError {
+/**
+ * What a PostgreSQL tool said, as one line: its first `error:` line (pg_restore follows one with
+ * the SQL it ran, over several lines), with how many more there were; else its last line.
+ */
+export function toolSaid(program: string, output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errors = lines.filter((l) => l.startsWith(`${program}: error: `));
+  const first = (errors[0] ?? lines.at(-1) ?? '').replace(`${program}: error: `, '').replace(/\s+/g, ' ');
+  return errors.length > 1 ? `${first} (and ${errors.length - 1} more errors)` : first;
+}
+
+function failure(program: string, src: PgSource, run: ToolRun, hint = ''): PgToolError {
   const why = run.spawnError ?? (run.exitCode === null ? 'was killed' : `exited with ${run.exitCode}`);
-  const out = scrub(run.output, src).trim().split('\n').slice(-5).join('\n');
-  return new PgToolError(`${program} of ${src.shown} ${why}${out ? `: ${out}` : ''}`);
+  const said = toolSaid(program, scrub(run.output, src));
+  return new PgToolError(`${program} of ${src.shown} ${why}${said ? `: ${said}` : ''}${hint}`);
 }
 
 /**
@@ -109,7 +123,17 @@ export async function pgRestore(src: PgSource, file: string, run: ToolRunner, cl
   if (clean) args.push('--clean', '--if-exists');
   args.push(`--dbname=${src.url}`, file);
   const r = await run(args, pgEnv(src));
-  if (r.exitCode !== 0) throw failure('pg_restore', src, r);
+  if (r.exitCode === 0) return;
+  // In one transaction: nothing of the dump was loaded.
+  const exists = !clean && / already exists\b/.test(r.output);
+  throw failure(
+    'pg_restore',
+    src,
+    r,
+    exists
+      ? '; nothing was loaded: restore into an empty database, or add --force to drop and replace the objects the dump holds'
+      : '',
+  );
 }
 
 /** `pg_restore --list`: proves a dump is readable (used by restore drills). */
@@ -118,7 +142,7 @@ export async function pgListDump(file: string, run: ToolRunner): Promise<number>
   const r = await run([tool, '--list', file], {});
   if (r.exitCode !== 0)
     throw new PgToolError(
-      `pg_restore --list ${file} failed: ${r.spawnError ?? r.output.trim().split('\n').slice(-3).join(' ')}`,
+      `pg_restore --list ${file} failed: ${r.spawnError ?? toolSaid('pg_restore', r.output)}`,
     );
   return r.output.split('\n').filter((l) => l && !l.startsWith(';')).length;
 }
