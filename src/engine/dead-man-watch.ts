@@ -4,7 +4,7 @@
  * armed to the earliest deadline (and capped, like the engine's, to survive a suspend).
  */
 import { didYouMean } from '../core/did-you-mean.js';
-import { UsageError } from '../errors/usage-error.js';
+import { NotFoundError } from '../errors/usage-error.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { parseSchedule, type Schedule } from '../core/schedule.js';
@@ -97,7 +97,7 @@ export class DeadManWatch extends EventEmitter<DeadManEvents> {
     const entry = this.#entries.get(name);
     if (!entry) {
       const names = [...this.#entries.keys()];
-      throw new UsageError(
+      throw new NotFoundError(
         `unknown watch "${name}"${didYouMean(name, names)}; ${names.length ? `watches: ${names.join(', ')}` : 'declare it under watch: in the configuration'}`,
       );
     }

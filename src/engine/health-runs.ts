@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { didYouMean } from '../core/did-you-mean.js';
-import { UsageError } from '../errors/usage-error.js';
+import { NotFoundError, UsageError } from '../errors/usage-error.js';
 import { saveHealthReport } from '../report/report-files.js';
 import type { RunRecord } from '../store/types.js';
 
@@ -18,7 +18,7 @@ export function healthTaskIds(config: Config, ids: readonly string[] = []): stri
   for (const id of ids) {
     const task = config.tasks.find((t) => t.id === id);
     if (!task)
-      throw new UsageError(
+      throw new NotFoundError(
         `unknown task "${id}"${didYouMean(
           id,
           health.map((t) => t.id),

@@ -3,7 +3,7 @@
  * waits for its outcome) moves on to the retry when an attempt fails and a retry is queued, and
  * hears the final attempt; one that does not hears the attempt it asked for.
  */
-import { UsageError } from '../errors/usage-error.js';
+import { NotFoundError } from '../errors/usage-error.js';
 import type { RunRecord } from '../store/types.js';
 
 interface Waiter {
@@ -36,7 +36,7 @@ export class RunWaiters {
     if (waiter.done || waiter.at !== runId) return pending;
     if (!current) {
       this.#remove(waiter);
-      throw new UsageError(`run #${runId} does not exist`);
+      throw new NotFoundError(`run #${runId} does not exist`);
     }
     if (
       current.finishedAt === null ||

@@ -158,7 +158,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
       err instanceof HttpAnswer
         ? err.statusCode
         : code === 2
-          ? 400
+          ? (err.statusCode ?? 400)
           : err.name === 'TaskBusyError'
             ? 409
             : (err.statusCode ?? 500);

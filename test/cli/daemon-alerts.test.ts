@@ -46,7 +46,7 @@ tasks:
       method: 'POST',
       headers: { authorization: auth.authorization },
     });
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/^unknown watch "nope"/);
     const failed = await fetch(`${api}/nightly/fail`, {
       method: 'POST',

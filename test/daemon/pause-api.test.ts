@@ -12,7 +12,7 @@ describe('API: POST /v1/tasks/:id/pause and /resume, GET /v1/pauses', () => {
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ exitCode: 2, error: 'reason: expected a string, got number' });
       const unknown = await app.inject({ method: 'POST', url: '/v1/tasks/jo/pause', payload: {} });
-      expect(unknown.statusCode).toBe(400);
+      expect(unknown.statusCode).toBe(404);
       expect(unknown.json()).toMatchObject({ exitCode: 2, error: 'unknown task "jo" (did you mean "job"?)' });
       expect((await h.ct.pauses()).length).toBe(0);
 

@@ -100,19 +100,21 @@ tasks:
     expect(r.body).toContain('nothing &lt;b&gt;done&lt;/b&gt;');
   });
 
-  it('bad filter input is one clear line with status 400', async () => {
+  it('bad filter input is one clear line with status 400, and a missing task or run 404', async () => {
     const { app } = setup('version: 1\ntasks:\n  hello: { action: noop }\n');
-    for (const [url, line] of [
+    for (const [url, line, status = 400] of [
       ['/tasks/hello?status=great', 'status: expected one of queued, running'],
       [
         '/tasks/hello?from=2026-13-40',
         'from: expected a date such as 2026-11-24, got &quot;2026-13-40&quot;',
       ],
       ['/tasks/hello?before=x', 'a run id is a whole number such as 42, got &quot;x&quot;'],
-      ['/tasks/nope', 'there is no task &quot;nope&quot;'],
-    ] as const) {
+      ['/tasks/nope', 'there is no task &quot;nope&quot;', 404],
+      ['/runs/99999', 'run #99999 does not exist', 404],
+    ] as [string, string, number?][]) {
       const r = await app.inject({ method: 'GET', url });
-      expect(r.statusCode, url).toBe(400);
+      // Something that is not there is 404; a malformed request 400.
+      expect(r.statusCode, url).toBe(status);
       expect(r.body, url).toContain(line);
       expect(r.body, url).not.toMatch(/at .*\.ts:\d+/);
     }

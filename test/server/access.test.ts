@@ -307,7 +307,7 @@ describe('API access: the audit log', () => {
     s.clock.advance(1);
     expect((await inject('POST', `/v1/runs/${run.id}/cancel`, 'operator')).statusCode).toBe(404);
     s.clock.advance(1);
-    expect((await inject('POST', '/v1/tasks/nope/runs', 'operator')).statusCode).toBe(400);
+    expect((await inject('POST', '/v1/tasks/nope/runs', 'operator')).statusCode).toBe(404);
     s.clock.advance(1);
     expect((await inject('POST', '/v1/tasks/hello/runs', 'viewer')).statusCode).toBe(403);
     s.clock.advance(1);
@@ -323,7 +323,7 @@ describe('API access: the audit log', () => {
     s.clock.advance(1);
     expect((await inject('POST', '/v1/tokens/dash/revoke', 'admin')).statusCode).toBe(200);
     s.clock.advance(1);
-    expect((await inject('POST', '/v1/pings/nope', 'operator')).statusCode).toBe(400);
+    expect((await inject('POST', '/v1/pings/nope', 'operator')).statusCode).toBe(404);
     s.clock.advance(1);
     expect((await inject('POST', '/v1/stop', 'operator')).statusCode).toBe(403);
 

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RUN_STATUSES, type Caretaker, type RunStatus, type RunTrigger } from '../../caretaker.js';
 import { parseDuration } from '../../core/duration.js';
-import { UsageError } from '../../errors/usage-error.js';
+import { NotFoundError, UsageError } from '../../errors/usage-error.js';
 import { actAs, type Guard } from '../guard.js';
 import type { router } from '../routes.js';
 import { dashboardAssets } from './assets.js';
@@ -155,7 +155,7 @@ export function registerDashboard(
 
   page('/tasks/:id', 'viewer', async (req) => {
     const view = await caretaker.taskView(req.params.id!);
-    if (!view) throw new UsageError(`there is no task "${req.params.id}" in ${caretaker.config.file}`);
+    if (!view) throw new NotFoundError(`there is no task "${req.params.id}" in ${caretaker.config.file}`);
     const q = req.query;
     const filter: FilterText = {
       status: q.status,
@@ -216,7 +216,7 @@ export function registerDashboard(
   page('/runs/:id', 'viewer', async (req) => {
     const id = runIdOf(req.params.id!);
     const run = await caretaker.getRun(id);
-    if (!run) throw new UsageError(`run #${id} does not exist`);
+    if (!run) throw new NotFoundError(`run #${id} does not exist`);
     const probe = run.status === 'running' ? caretaker.followOutput(id, 0, () => {}) : null;
     probe?.stop();
     const [attempts, points] = await Promise.all([
