@@ -360,13 +360,14 @@ export async function statusCommand(opts: GlobalOptions, io: Io): Promise<number
     );
   }
   if (!view.configWarning || live) {
-    io.out('\nnext runs:');
+    // Without a daemon nothing starts: a time passed is a run owed (missed: decides at start).
+    io.out(live ? '\nnext runs:' : '\nnext runs (none starts until the daemon does):');
     io.out(
       view.upcoming.length
         ? table(
             ['WHEN', 'TASK', 'AT'],
             view.upcoming.slice(0, 10).map((u) => [
-              relative(u.dueAt, now),
+              u.dueAt < now ? `due ${relative(u.dueAt, now)}` : relative(u.dueAt, now),
               // Its slot comes and is recorded as skipped: say so where the time is shown.
               view.paused.some((p) => p.task === u.task) ? `${u.task} (paused: skipped)` : u.task,
               when(u.dueAt, u.timezone, u.seconds),
