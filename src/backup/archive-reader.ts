@@ -35,58 +35,111 @@ export class ArchiveReadError extends Error {
 
 const READ_SIZE = 1024 * 1024;
 
+/** The next chunk of an archive's bytes as stored, or undefined at its end. */
+type NextChunk = () => Buffer | undefined | Promise<Buffer | undefined>;
+
 export async function readArchive(
   path: string,
   visitor: TarVisitor,
   opts: ReadOptions = {},
 ): Promise<ReadResult> {
   const fd = openSync(path, 'r');
-  const parser = new TarParser(visitor);
-  const hash = createHash('sha256');
   try {
     const size = fstatSync(fd).size;
-    const head = Buffer.alloc(2);
-    const compressed = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
     let pos = 0;
-    let lastYield = performance.now();
     const next = (): Buffer | undefined => {
-      opts.signal?.throwIfAborted();
       const buf = Buffer.allocUnsafe(READ_SIZE);
       const n = readSync(fd, buf, 0, READ_SIZE, pos);
       if (n === 0) return undefined;
       pos += n;
-      const chunk = buf.subarray(0, n);
-      hash.update(chunk);
-      opts.onProgress?.(pos, size);
-      return chunk;
+      return buf.subarray(0, n);
     };
-    try {
-      if (compressed) await inflateInto(parser, next);
-      else {
-        for (let chunk = next(); chunk; chunk = next()) {
-          parser.push(chunk);
-          if (performance.now() - lastYield > 20) {
-            await new Promise((r) => setImmediate(r));
-            lastYield = performance.now();
-          }
-        }
-      }
-      parser.finish();
-    } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      const e = err as NodeJS.ErrnoException;
-      if (err instanceof TarFormatError) throw new ArchiveReadError(e.message, parser.current);
-      if (e.code?.startsWith('Z_'))
-        throw new ArchiveReadError(
-          `gzip data is corrupt (${e.message})${parser.current ? ` in or after ${parser.current}` : ''}`,
-          parser.current,
-        );
-      throw err;
-    }
-    return { sha256: hash.digest('hex'), size, compressed, entries: parser.entries };
+    return await readChunks(next, size, visitor, opts);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The same, from a stream of the archive's bytes (a copy as it downloads, decrypted on the way):
+ * no file is written. `size` is what progress counts against.
+ */
+export async function readArchiveStream(
+  source: AsyncIterable<Buffer>,
+  size: number,
+  visitor: TarVisitor,
+  opts: ReadOptions = {},
+): Promise<ReadResult> {
+  const it = source[Symbol.asyncIterator]();
+  const next = async (): Promise<Buffer | undefined> => {
+    const r = await it.next();
+    return r.done ? undefined : r.value;
+  };
+  try {
+    return await readChunks(next, size, visitor, opts);
+  } finally {
+    await it.return?.();
+  }
+}
+
+async function readChunks(
+  source: NextChunk,
+  size: number,
+  visitor: TarVisitor,
+  opts: ReadOptions,
+): Promise<ReadResult> {
+  const parser = new TarParser(visitor);
+  const hash = createHash('sha256');
+  let pos = 0;
+  let lastYield = performance.now();
+  const next = async (): Promise<Buffer | undefined> => {
+    opts.signal?.throwIfAborted();
+    const chunk = await source();
+    if (chunk === undefined) return undefined;
+    pos += chunk.length;
+    hash.update(chunk);
+    opts.onProgress?.(pos, size);
+    return chunk;
+  };
+  let first = await next();
+  // gzip's magic in the first two bytes (a stream's first chunk may be shorter: read on).
+  while (first !== undefined && first.length < 2) {
+    const more = await next();
+    if (more === undefined) break;
+    first = Buffer.concat([first, more]);
+  }
+  const compressed = first !== undefined && first[0] === 0x1f && first[1] === 0x8b;
+  let pending: Buffer | undefined = first;
+  const chunks = (): Buffer | undefined | Promise<Buffer | undefined> => {
+    if (pending === undefined) return next();
+    const c = pending;
+    pending = undefined;
+    return c;
+  };
+  try {
+    if (compressed) await inflateInto(parser, chunks);
+    else {
+      for (let chunk = await chunks(); chunk; chunk = await chunks()) {
+        parser.push(chunk);
+        if (performance.now() - lastYield > 20) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+      }
+    }
+    parser.finish();
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof TarFormatError) throw new ArchiveReadError(e.message, parser.current);
+    if (e.code?.startsWith('Z_'))
+      throw new ArchiveReadError(
+        `gzip data is corrupt (${e.message})${parser.current ? ` in or after ${parser.current}` : ''}`,
+        parser.current,
+      );
+    throw err;
+  }
+  return { sha256: hash.digest('hex'), size: pos, compressed, entries: parser.entries };
 }
 
 const MAX_QUEUED = 8 * 1024 * 1024;
@@ -97,7 +150,7 @@ const MAX_QUEUED = 8 * 1024 * 1024;
  * inflated before a gzip error is still handed to the parser first, so the error names the entry
  * where the damage shows (an async iterator would drop it when the stream errors).
  */
-async function inflateInto(parser: TarParser, next: () => Buffer | undefined): Promise<void> {
+async function inflateInto(parser: TarParser, next: NextChunk): Promise<void> {
   // zlib streams pass stream options on to Transform (the typings only list zlib's own).
   const gunzip = createGunzip({
     // Not larger: zlib hands over nothing of a call that ends in an error, and a smaller last
@@ -146,7 +199,7 @@ async function inflateInto(parser: TarParser, next: () => Buffer | undefined): P
     }
   };
   const produce = async () => {
-    for (let chunk = next(); chunk && !finished; chunk = next()) {
+    for (let chunk = await next(); chunk && !finished; chunk = await next()) {
       if (gunzip.write(chunk)) continue;
       await new Promise<void>((r) => {
         const done = () => {

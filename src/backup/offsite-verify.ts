@@ -1,17 +1,20 @@
 /**
- * Verify and restore of a copy: the object is streamed from the bucket or SFTP server into a private temp dir
- * (its SHA-256 checked against the index or sidecar as it arrives, decrypted on the way when it
- * is encrypted), then read by the same code as a local archive — every entry's checksum, and for
- * a restore the same tar-slip protection. The temp dir is removed afterwards, whatever happened.
+ * Verify and restore of a copy. A verify streams the object from the bucket or SFTP server
+ * through its SHA-256 (against the index or sidecar), decryption when it is encrypted, and the
+ * same entry-by-entry check as a local archive, writing nothing. A restore (and a drill) streams
+ * it into a private temp dir the same way, then reads it with the same code as a local archive,
+ * with the same tar-slip protection; the temp dir is removed afterwards, whatever happened.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { formatSize } from '../core/size.js';
-import { fetchRemote, type Fetched, type RemoteArchive } from './offsite.js';
+import { fetchRemote, openRemote, remoteMeta, type Fetched, type RemoteArchive } from './offsite.js';
 import { CopyError, type CopyTarget } from './copy-target.js';
 import { copyScheme, COPY_URL_FORMS } from './copy-url.js';
-import { checkArchive, describeProblems, type ArchiveCheck } from './verify-archive.js';
+import { checkArchive, checkArchiveStream, describeProblems, type ArchiveCheck } from './verify-archive.js';
 
 export interface RemoteCheck {
   readonly archive: RemoteArchive;
@@ -80,13 +83,54 @@ export async function inspectFetched(
   };
 }
 
+/**
+ * Verifies a copy as it downloads: the stored object's SHA-256 against its index or sidecar,
+ * and (when it can be read: plain, or encrypted with `identities`) every entry against the
+ * sidecar, decrypted and checked on the way — no temp file. When reading broke off on a damaged
+ * archive, the object is read once more to its end, only hashed, so a copy damaged in storage
+ * is still told from one that was written damaged.
+ */
 export async function verifyRemote(
   t: CopyTarget,
   a: RemoteArchive,
   identities: readonly string[] | undefined,
-  o: { parent?: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RemoteCheck> {
-  return withFetched(t, a, identities, (f) => inspectFetched(a, f, o), o);
+  const meta = await remoteMeta(t, a, identities);
+  const opened = await openRemote(t, a, meta.sidecar ? identities : undefined);
+  let check: ArchiveCheck | undefined;
+  try {
+    if (opened.archive && meta.sidecar)
+      check = await checkArchiveStream(
+        a.url,
+        opened.archive,
+        a.size,
+        { sidecar: meta.sidecar, text: meta.sidecarText! },
+        { signal: o.signal, onProgress: o.onProgress },
+      );
+    else await pipeline(opened.counted, new PassThrough().resume(), { signal: o.signal });
+  } catch (err) {
+    opened.destroy();
+    throw err;
+  }
+  let stored = opened.stored();
+  if (!stored) {
+    opened.destroy();
+    const again = await openRemote(t, a, undefined);
+    await pipeline(again.counted, new PassThrough().resume(), { signal: o.signal });
+    stored = again.stored()!;
+  }
+  const bad = checksumProblem({ path: undefined, sidecar: meta.sidecar, ...stored, expected: meta.expected });
+  if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
+  if (!check) return { archive: a, ok: true, lookedInside: false, entries: 0, problems: [] };
+  return {
+    archive: a,
+    ok: check.ok,
+    lookedInside: true,
+    entries: check.entries,
+    problems: describeProblems(check, 20),
+    check,
+  };
 }
 
 /** Fetches a copy, checks the stored object's checksum, and runs `use` on the archive. */

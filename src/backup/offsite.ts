@@ -220,6 +220,77 @@ async function readIndex(t: CopyTarget, a: RemoteArchive): Promise<CopyIndex> {
   return parsed.data;
 }
 
+/** What a copy's small objects say of it: the sidecar (when it can be read) and the stored object's size and SHA-256. */
+export interface RemoteMeta {
+  readonly sidecar: Sidecar | undefined;
+  /** The sidecar as text (entries compared without parsing a second copy). */
+  readonly sidecarText: string | undefined;
+  readonly expected: { readonly size: number; readonly sha256: string };
+}
+
+/** Reads a copy's sidecar (decrypted with `identities`) or, encrypted without them, its clear index. */
+export async function remoteMeta(
+  t: CopyTarget,
+  a: RemoteArchive,
+  identities: readonly string[] | undefined,
+): Promise<RemoteMeta> {
+  const what = `${t.url}/${a.name}${MANIFEST_SUFFIX}`;
+  if (a.encrypted) {
+    const index = await readIndex(t, a);
+    const expected = { size: index.size, sha256: index.sha256 };
+    if (!identities) return { sidecar: undefined, sidecarText: undefined, expected };
+    const text = (
+      await decryptBytes(await t.getText(`${a.name}${MANIFEST_SUFFIX}${AGE}`), identities, what)
+    ).toString('utf8');
+    return { sidecar: parseSidecarText(text, what), sidecarText: text, expected };
+  }
+  const text = (await t.getText(markOf(a.name, false))).toString('utf8');
+  const sidecar = parseSidecarText(text, what);
+  return {
+    sidecar,
+    sidecarText: text,
+    expected: { size: sidecar.archive.size, sha256: sidecar.archive.sha256 },
+  };
+}
+
+/**
+ * A copy's stored object as a stream, counted and hashed as it arrives (`stored()` once it has
+ * ended), and its archive: the same bytes, or decrypted when the copy is encrypted and
+ * `identities` are given (undefined when encrypted without them).
+ */
+export async function openRemote(
+  t: CopyTarget,
+  a: RemoteArchive,
+  identities: readonly string[] | undefined,
+): Promise<{
+  archive: Readable | undefined;
+  counted: Readable;
+  /** The stored object's SHA-256 and size once it was read to its end; undefined before. */
+  stored: () => { sha256: string; size: number } | undefined;
+  destroy: () => void;
+}> {
+  const hasher = new Hasher();
+  const body = await t.get(a.object);
+  const counted = body.pipe(hasher);
+  body.on('error', (err) => hasher.destroy(err));
+  const archive = !a.encrypted
+    ? counted
+    : identities
+      ? await decryptStream(counted, identities, a.url)
+      : undefined;
+  return {
+    archive,
+    counted,
+    stored: () =>
+      hasher.readableEnded ? { sha256: hasher.hash.digest('hex'), size: hasher.bytes } : undefined,
+    destroy: () => {
+      body.destroy();
+      hasher.destroy();
+      archive?.destroy();
+    },
+  };
+}
+
 /**
  * Streams a copy into `dir` (a private temp dir of the caller), checking the stored object's
  * SHA-256 as it arrives and decrypting it when it is encrypted. Without identities an encrypted
@@ -232,26 +303,7 @@ export async function fetchRemote(
   identities: readonly string[] | undefined,
   signal?: AbortSignal,
 ): Promise<Fetched> {
-  let sidecar: Sidecar | undefined;
-  let expected: { size: number; sha256: string };
-  if (a.encrypted) {
-    const index = await readIndex(t, a);
-    expected = { size: index.size, sha256: index.sha256 };
-    if (identities) {
-      const text = await decryptBytes(
-        await t.getText(`${a.name}${MANIFEST_SUFFIX}${AGE}`),
-        identities,
-        `${t.url}/${a.name}${MANIFEST_SUFFIX}`,
-      );
-      sidecar = parseSidecarText(text.toString('utf8'), `${t.url}/${a.name}${MANIFEST_SUFFIX}`);
-    }
-  } else {
-    sidecar = parseSidecarText(
-      (await t.getText(markOf(a.name, false))).toString('utf8'),
-      `${t.url}/${a.name}${MANIFEST_SUFFIX}`,
-    );
-    expected = { size: sidecar.archive.size, sha256: sidecar.archive.sha256 };
-  }
+  const { sidecar, expected } = await remoteMeta(t, a, identities);
   const hasher = new Hasher();
   const body = await t.get(a.object);
   const path = sidecar ? join(dir, a.name) : undefined;

@@ -5,7 +5,13 @@
  * checksum always, and by gzip's CRC or the entry's own SHA-256 as well.
  */
 import { plural } from '../core/plural.js';
-import { ArchiveReadError, readArchive } from './archive-reader.js';
+import {
+  ArchiveReadError,
+  readArchive,
+  readArchiveStream,
+  type ReadOptions,
+  type ReadResult,
+} from './archive-reader.js';
 import { EntryHasher, sha256OfFile } from './file-hash.js';
 import {
   MANIFEST_NAME,
@@ -16,8 +22,9 @@ import {
   type Manifest,
   type ManifestEntry,
   type Sidecar,
+  type SidecarRead,
 } from './manifest.js';
-import type { TarEntry } from './tar-parser.js';
+import type { TarEntry, TarVisitor } from './tar-parser.js';
 
 export interface Problem {
   readonly kind: 'missing' | 'extra' | 'corrupt' | 'archive';
@@ -76,6 +83,43 @@ function compare(ref: ManifestEntry, seen: Seen): string | undefined {
 }
 
 export async function checkArchive(path: string, opts: CheckOptions = {}): Promise<ArchiveCheck> {
+  return checkReading(
+    path,
+    (visitor, o) => readArchive(path, visitor, o),
+    opts.expected ? { state: 'missing' } : loadSidecar(path),
+    () => sha256OfFile(path, opts.signal),
+    opts,
+  );
+}
+
+/**
+ * The same check of an archive read as a stream (a copy as it downloads), against the sidecar
+ * that came with it: nothing is written to disk. `label` names it in the result.
+ */
+export async function checkArchiveStream(
+  label: string,
+  source: AsyncIterable<Buffer>,
+  size: number,
+  sidecar: { readonly sidecar: Sidecar; readonly text: string },
+  opts: Omit<CheckOptions, 'expected'> = {},
+): Promise<ArchiveCheck> {
+  return checkReading(
+    label,
+    (visitor, o) => readArchiveStream(source, size, visitor, o),
+    { state: 'ok', ...sidecar },
+    () => undefined,
+    opts,
+  );
+}
+
+async function checkReading(
+  path: string,
+  read: (visitor: TarVisitor, o: ReadOptions) => Promise<ReadResult>,
+  sidecarRead: SidecarRead,
+  /** The archive's SHA-256 when reading broke off (undefined: not known). */
+  sha256Anyway: () => string | undefined,
+  opts: CheckOptions,
+): Promise<ArchiveCheck> {
   const problems: Problem[] = [];
   const counts = { missing: 0, extra: 0, corrupt: 0, archive: 0 };
   const add = (p: Problem) => {
@@ -87,7 +131,7 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
   let sidecarEntries: string | undefined;
   let sidecarState: ArchiveCheck['sidecar'] = 'missing';
   if (!opts.expected) {
-    const read = loadSidecar(path);
+    const read = sidecarRead;
     if (read.state === 'ok') {
       sidecar = read.sidecar;
       sidecarEntries = entriesText(read.text);
@@ -113,8 +157,7 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
   let entries = 0;
   let bytes = 0;
   try {
-    const r = await readArchive(
-      path,
+    const r = await read(
       {
         entry(e) {
           entries++;
@@ -159,7 +202,7 @@ export async function checkArchive(path: string, opts: CheckOptions = {}): Promi
     if (!(err instanceof ArchiveReadError)) throw err;
     add({ kind: 'archive', path: err.entry, detail: err.message });
     // Still tell "changed after it was written" (storage) from "written damaged".
-    if (sidecar) sha256 = sha256OfFile(path, opts.signal);
+    if (sidecar) sha256 = sha256Anyway();
   }
 
   if (sidecar && sha256 !== undefined && sidecar.archive.sha256 !== sha256) {

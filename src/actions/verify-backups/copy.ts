@@ -12,6 +12,7 @@ import { listRemote, type RemoteArchive } from '../../backup/offsite.js';
 import {
   checksumProblem,
   inspectFetched,
+  verifyRemote,
   withFetched,
   type RemoteCheck,
 } from '../../backup/offsite-verify.js';
@@ -106,6 +107,11 @@ export async function verifyCopy(
     const checks: RemoteCheck[] = [];
     let drill: DrillResult | null = null;
     for (const a of fetchList) {
+      // Checked as it downloads, unless the drill restores it: that needs the file.
+      if (a !== newest) {
+        checks.push(await verifyRemote(t, a, ids, { signal: ctx.signal }));
+        continue;
+      }
       await withFetched(
         t,
         a,
