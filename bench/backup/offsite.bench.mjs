@@ -5,7 +5,9 @@
  *   the same server, and a backup with an S3 copy, age-encrypted vs not.
  * The S3 server is s3rver in a child process on loopback (no real S3 server runs here); both
  * clients pay its cost alike. Usage: npm run build && node bench/backup/offsite.bench.mjs
- * [--quick] [--size MB] [--reps N]. Needs rclone and age-keygen (apt-get install rclone age).
+ * [--quick] [--size MB] [--reps N] [--tree-only]. Needs rclone and age-keygen (apt-get install rclone age).
+ * --tree-only: only the backup of the tree (plain vs encrypted) and the verify of its copies vs
+ * downloading them, not the big upload nor the cipher alone.
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cpus, freemem, totalmem, availableParallelism } from 'node:os';
@@ -20,8 +22,12 @@ const { writeArchive } = await dist('backup/write-archive.js');
 const { readSidecar } = await dist('backup/manifest.js');
 const { shipArchive } = await dist('backup/offsite.js');
 const { S3Target } = await dist('backup/s3-target.js');
+const { listRemote } = await dist('backup/offsite.js');
+const { verifyRemote } = await dist('backup/offsite-verify.js');
+const { parseIdentities } = await dist('backup/age-stream.js');
 
 const quick = process.argv.includes('--quick');
+const treeOnly = process.argv.includes('--tree-only');
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -81,7 +87,7 @@ async function timed(fn) {
 }
 
 const big = join(work, 'big.bin');
-makeBigFile(big, SIZE);
+if (!treeOnly) makeBigFile(big, SIZE);
 const tree = join(work, 'tree');
 makeTree(tree, FILES);
 const key = join(work, 'key.txt');
@@ -116,7 +122,7 @@ function row(what, ours, theirs, tool, goal) {
 // 1. Upload of one big file: caretaker's S3Target.upload (16 MiB parts, 4 in flight) vs rclone with the same.
 const ours = [];
 const theirs = [];
-for (let i = 0; i < reps; i++) {
+for (let i = 0; i < (treeOnly ? 0 : reps); i++) {
   const t = new S3Target(spec('s3://bkt/ours'));
   ours.push(await timed(() => t.upload(`big-${i}.bin`, createReadStream(big, { highWaterMark: 1 << 20 }))));
   t.close();
@@ -140,7 +146,8 @@ for (let i = 0; i < reps; i++) {
     }),
   );
 }
-row(`upload of a ${SIZE / 2 ** 20} MiB file to S3`, median(ours), median(theirs), 'rclone copyto', 1.1);
+if (!treeOnly)
+  row(`upload of a ${SIZE / 2 ** 20} MiB file to S3`, median(ours), median(theirs), 'rclone copyto', 1.1);
 
 // 2. A backup of the tree with one S3 copy, plain vs age-encrypted (same run, interleaved).
 const plain = [];
@@ -184,24 +191,67 @@ row(
   1.2,
 );
 
+// 2b. Verify of the remote copies (streamed: hashed, decrypted, every entry checked) vs
+// downloading the same object with rclone to a file; interleaved.
+const identities = parseIdentities(execFileSync('cat', [key], { encoding: 'utf8' }), key);
+for (const [label, ids] of [
+  ['plain', undefined],
+  ['enc', identities],
+]) {
+  const t = new S3Target(spec(`s3://bkt/${label}`));
+  const [a] = await listRemote(t);
+  const v = [];
+  const d = [];
+  for (let i = 0; i < reps; i++) {
+    v.push(
+      await timed(async () => {
+        const r = await verifyRemote(t, a, ids);
+        if (!r.ok || !r.lookedInside) throw new Error(`verify failed: ${r.problems.join('; ')}`);
+      }),
+    );
+    const out = join(work, 'download.bin');
+    d.push(
+      await timed(async () => {
+        const r = spawnSync('rclone', ['copyto', `bench:bkt/${label}/${a.object}`, out], {
+          encoding: 'utf8',
+          env: rcloneEnv,
+          timeout: 600_000,
+        });
+        if (r.status !== 0) throw new Error(`rclone failed: ${r.stderr}`);
+      }),
+    );
+    rmSync(out, { force: true });
+  }
+  t.close();
+  row(
+    `verify of the ${label === 'enc' ? 'age-encrypted ' : ''}copy of that backup (${(a.size / 2 ** 20).toFixed(0)} MiB)`,
+    median(v),
+    median(d),
+    'rclone download',
+    1.2,
+  );
+}
+
 // 3. The cipher alone: age-encryption (pure JS) vs the age CLI over the big file.
-const { encryptStream } = await dist('backup/age-stream.js');
-const { Writable } = await import('node:stream');
-const { pipeline } = await import('node:stream/promises');
-const js = await timed(async () =>
-  pipeline(
-    await encryptStream(createReadStream(big, { highWaterMark: 1 << 20 }), [recipient]),
-    new Writable({ write: (_c, _e, cb) => cb() }),
-  ),
-);
-const cliAge = await timed(async () => execFileSync('age', ['-r', recipient, '-o', '/dev/null', big]));
-rows.push(
-  `| age encryption of ${SIZE / 2 ** 20} MiB (information) | ${(js / 1000).toFixed(2)} s (${(SIZE / 2 ** 20 / (js / 1000)).toFixed(0)} MiB/s) | age CLI ${(cliAge / 1000).toFixed(2)} s | ${(js / cliAge).toFixed(2)}× | — |`,
-);
+if (!treeOnly) {
+  const { encryptStream } = await dist('backup/age-stream.js');
+  const { Writable } = await import('node:stream');
+  const { pipeline } = await import('node:stream/promises');
+  const js = await timed(async () =>
+    pipeline(
+      await encryptStream(createReadStream(big, { highWaterMark: 1 << 20 }), [recipient]),
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    ),
+  );
+  const cliAge = await timed(async () => execFileSync('age', ['-r', recipient, '-o', '/dev/null', big]));
+  rows.push(
+    `| age encryption of ${SIZE / 2 ** 20} MiB (information) | ${(js / 1000).toFixed(2)} s (${(SIZE / 2 ** 20 / (js / 1000)).toFixed(0)} MiB/s) | age CLI ${(cliAge / 1000).toFixed(2)} s | ${(js / cliAge).toFixed(2)}× | — |`,
+  );
+}
 
 server.kill();
 console.log(
-  `${machine()}\n- repetitions: ${reps} (medians); archive size ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB\n`,
+  `${machine()}\n- repetitions: ${reps} (medians)${treeOnly ? '' : `; archive size ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB`}\n`,
 );
 console.log('| what | caretaker | baseline | ratio | goal |\n| --- | --- | --- | --- | --- |');
 console.log(rows.join('\n'));
