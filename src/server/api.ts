@@ -17,7 +17,7 @@ import { SESSION_COOKIE, actAs, installGuard, sameOrigin, sessionCookieOf, type 
 import { requireDeclaredRoutes, router } from './routes.js';
 import { CSP, registerDashboard, sessionCookie } from './dashboard/dashboard-routes.js';
 import { loginPage, messagePage } from './dashboard/layout.js';
-import { pointTask, restoreDetail } from './dashboard/restore-routes.js';
+import { pointTask, restoreDetail } from '../core/rollback-audit.js';
 
 /** A browser's form (the dashboard's pages send them; API clients send JSON). */
 const isForm = (req: FastifyRequest): boolean =>
@@ -359,7 +359,7 @@ export function buildApi(caretaker: Caretaker, opts: ApiOptions = {}): FastifyIn
         throw err;
       }
       const { report, run } = outcome;
-      if (run) await guard.audited(req, restoreSpec, 'ok', restoreDetail(run, reason));
+      if (run) await guard.audited(req, restoreSpec, 'ok', restoreDetail(report.point, run, reason));
       return { ...report, run };
     },
   );

@@ -122,7 +122,7 @@ describe('POST /v1/rollbacks/:id/restore', () => {
         actor: 'olga-operator',
         target: 'push-config',
         outcome: 'ok',
-        detail: `run #${body.run.id} of push-config; reason: port 9090 broke the LB`,
+        detail: `${s.point}, run #${body.run.id} of push-config; reason: port 9090 broke the LB`,
       }),
     ]);
     // The pre-rollback point undoes it ("rb-1" and "1" name the same point).
@@ -264,7 +264,7 @@ describe('the run page’s Restore form', () => {
         actor: 'olga-operator',
         target: 'push-config',
         outcome: 'ok',
-        detail: `run #${recorded!.id} of push-config; reason: bad port`,
+        detail: `${s.point}, run #${recorded!.id} of push-config; reason: bad port`,
       }),
     ]);
     // A notice is for who made it, and a made-up id shows nothing.

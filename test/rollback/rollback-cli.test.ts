@@ -63,6 +63,26 @@ describe('caretaker list-rollbacks and rollback', () => {
     expect(readFileSync(join(dir, 'conf', 'app.conf'), 'utf8')).toBe('listen 8080\n');
     expect(readdirSync(join(dir, 'conf'))).toEqual(['app.conf']);
 
+    // Audited as from the API and the dashboard: the point's task is the target, the point and
+    // the run that recorded the restore are in the detail ("1" named point rb-1).
+    const audit = JSON.parse(cli(['audit', '--json'], { cwd: dir }).stdout) as {
+      action: string;
+      target: string;
+      outcome: string;
+      detail: string;
+      source: string;
+    }[];
+    // Refused ones name what was given, there being no point (and no task) to name.
+    expect(audit.filter((a) => a.action === 'rollback').map((a) => [a.outcome, a.target])).toEqual([
+      ['ok', 'edit'],
+      ['failed', 'yesterday'],
+      ['failed', 'rb-9'],
+    ]);
+    expect(audit.find((a) => a.action === 'rollback' && a.outcome === 'ok')).toMatchObject({
+      source: 'cli',
+      detail: expect.stringMatching(/^rb-1, run #\d+ of edit; reason: the new port broke the proxy$/),
+    });
+
     const history = cli(['history', 'edit', '--json'], { cwd: dir });
     const runs = JSON.parse(history.stdout) as { trigger: string; reason: string; status: string }[];
     expect(runs[0]).toMatchObject({

@@ -1,4 +1,5 @@
 /** list-rollbacks [--task ID] and rollback ID --reason TEXT [--dry-run]. */
+import { pointTask, restoreDetail } from '../../core/rollback-audit.js';
 import { auditedByCli } from './access.js';
 import { formatSize } from '../../core/size.js';
 import { UsageError } from '../../errors/usage-error.js';
@@ -63,8 +64,12 @@ export async function rollbackCommand(
     // A dry run changes nothing: not audited.
     const { report, run } = opts.dryRun
       ? await restore()
-      : await auditedByCli(caretaker, { action: 'rollback', target: id }, restore, (o) =>
-          oneLine(`${o.run ? `run #${o.run.id} of ${o.run.task}; ` : ''}reason: ${opts.reason!}`, 300),
+      : await auditedByCli(
+          caretaker,
+          // The point's task, as from the API and the dashboard (the point is in the detail).
+          { action: 'rollback', target: (await pointTask(caretaker, id)) ?? id },
+          restore,
+          (o) => restoreDetail(o.report.point, o.run, opts.reason!),
         );
     if (opts.json) {
       printJson(io, { ...report, run });

@@ -5,7 +5,8 @@
  * anyone can craft must not be able to make the page say "restored" (or show an error) falsely.
  */
 import { randomBytes } from 'node:crypto';
-import type { Caretaker, RunRecord } from '../../caretaker.js';
+import type { Caretaker } from '../../caretaker.js';
+import { restoreDetail } from '../../core/rollback-audit.js';
 import { plural } from '../../core/plural.js';
 import { UsageError } from '../../errors/usage-error.js';
 import type { Guard } from '../guard.js';
@@ -13,22 +14,6 @@ import type { router } from '../routes.js';
 import type { RouteSpec } from '../route-access.js';
 
 type Route = ReturnType<typeof router>;
-
-/**
- * The task of rollback point `id` (`rb-3` or `3`): the audit target of a restore, and what a
- * token limited to some tasks must be allowed to act on.
- */
-export async function pointTask(caretaker: Caretaker, id: string): Promise<string | undefined> {
-  const m = /^(?:rb-)?([1-9]\d{0,8})$/.exec(id.trim());
-  if (!m) return undefined;
-  const wanted = `rb-${Number(m[1])}`;
-  return (await caretaker.listRollbacks()).find((p) => p.id === wanted)?.task ?? undefined;
-}
-
-/** The audit row's detail of a restore (the CLI's words): which run recorded it, and why. */
-export function restoreDetail(run: RunRecord, reason: string): string {
-  return `run #${run.id} of ${run.task}; reason: ${reason.replace(/\s+/g, ' ').trim()}`.slice(0, 300);
-}
 
 export interface RestoreNotice {
   readonly ok: boolean;
@@ -108,7 +93,7 @@ export function registerRestoreForm(
     }
     try {
       const { report, run: recorded } = await caretaker.rollback(point.id, { reason });
-      await guard.audited(req, spec, 'ok', recorded ? restoreDetail(recorded, reason) : null);
+      await guard.audited(req, spec, 'ok', restoreDetail(report.point, recorded, reason));
       const warnings = report.warnings.length
         ? ` ${plural(report.warnings.length, 'warning')}: ${report.warnings.join('; ')}`
         : '';
