@@ -2,7 +2,7 @@
  * Deterministic benchmark inputs: a tree of many small files (log lines, JSON, some binary) and
  * one large file, generated from a fixed seed so every run compresses the same bytes.
  */
-import { existsSync, mkdirSync, openSync, closeSync, writeSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Buffer } from 'node:buffer';
 
@@ -52,7 +52,8 @@ function randomBytes(rnd, size) {
 /** ~`files` files averaging ~2.5 KB in nested directories. Returns the total bytes written. */
 export function makeTree(dir, files = 100_000) {
   const marker = join(dir, '.complete');
-  if (existsSync(marker)) return;
+  // Made before with the same count: kept (a --quick run's 10,000 files are not 100,000).
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === String(files)) return;
   rmSync(dir, { recursive: true, force: true });
   const rnd = rng(42);
   let n = 0;
