@@ -5,7 +5,8 @@
  * recipients; verify and restore take an identity (a key file as `age-keygen` writes it).
  */
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { createDecipheriv, hkdfSync } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter, Encrypter } from 'age-encryption';
 
@@ -98,7 +99,89 @@ function decryptFailure(err: unknown, what: string): AgeError {
   return new AgeError(`${what} does not decrypt: ${msg.split('\n')[0]}`);
 }
 
-/** The plaintext of an age stream; the header is checked before this resolves. */
+/** The age payload: 64 KiB chunks, each with a 16-byte Poly1305 tag. */
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const SEALED = CHUNK + TAG;
+/** An age header is a few lines per recipient; far past this it is not one. */
+const MAX_HEADER = 1024 * 1024;
+
+/**
+ * The header of an age file (up to and including its `--- MAC` line), and the bytes after it.
+ * undefined while more is needed.
+ */
+function splitHeader(buf: Buffer): { header: Buffer; rest: Buffer } | undefined {
+  const mac = buf.indexOf('\n--- ');
+  if (mac < 0) return undefined;
+  const end = buf.indexOf(0x0a, mac + 1);
+  if (end < 0) return undefined;
+  return { header: buf.subarray(0, end + 1), rest: buf.subarray(end + 1) };
+}
+
+/**
+ * age's STREAM payload decrypted with node:crypto's ChaCha20-Poly1305 (native: about ten times
+ * the pure-JS cipher of the package). Chunk i has nonce = i as 11 bytes big-endian, then 1 for
+ * the last chunk, 0 before; a chunk is known to be the last only at the end of the input.
+ */
+class PayloadDecipher extends Transform {
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #counter = 0;
+  constructor(private readonly key: Buffer) {
+    super();
+  }
+
+  #open(sealed: Buffer, last: boolean): Buffer {
+    if (sealed.length < TAG) throw new Error('the last chunk is shorter than its tag (truncated)');
+    const nonce = Buffer.alloc(12);
+    nonce.writeUIntBE(this.#counter++, 5, 6);
+    nonce[11] = last ? 1 : 0;
+    const d = createDecipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG });
+    d.setAuthTag(sealed.subarray(sealed.length - TAG));
+    try {
+      return Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG)), d.final()]);
+    } catch {
+      throw new Error(`chunk ${this.#counter - 1} does not authenticate (damaged or truncated)`);
+    }
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    try {
+      // A full chunk is opened only once a byte beyond it came: until then it may be the last.
+      if (this.#pendingBytes > SEALED) {
+        let buf = Buffer.concat(this.#pending);
+        while (buf.length > SEALED) {
+          this.push(this.#open(buf.subarray(0, SEALED), false));
+          buf = buf.subarray(SEALED);
+        }
+        this.#pending = [buf];
+        this.#pendingBytes = buf.length;
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: (err?: Error | null) => void): void {
+    try {
+      const last = this.#open(Buffer.concat(this.#pending), true);
+      if (last.length === 0 && this.#counter > 1) throw new Error('the last chunk is empty');
+      this.push(last);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+/**
+ * The plaintext of an age stream; the header is checked before this resolves. The header (the
+ * file key unwrapped with the identities, its MAC) is the package's (`decryptHeader`); the
+ * payload is decrypted natively (PayloadDecipher).
+ */
 export async function decryptStream(
   input: Readable,
   identities: readonly string[],
@@ -106,23 +189,35 @@ export async function decryptStream(
 ): Promise<Readable> {
   const d = new Decrypter();
   for (const id of identities) d.addIdentity(id);
-  const web = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
-  let out: ReadableStream<Uint8Array>;
+  let head = Buffer.alloc(0);
+  let split: { header: Buffer; rest: Buffer } | undefined;
+  let fileKey: Uint8Array;
   try {
-    out = await d.decrypt(web);
+    for await (const chunk of input.iterator({ destroyOnReturn: false })) {
+      head = Buffer.concat([head, chunk as Buffer]);
+      if ((split = splitHeader(head)) && split.rest.length >= 16) break;
+      if (head.length > MAX_HEADER) throw new Error('no age header in its first MiB');
+    }
+    if (!split) throw new Error('it ends before its age header does');
+    if (split.rest.length < 16) throw new Error('it ends before its payload nonce');
+    fileKey = await d.decryptHeader(split.header);
   } catch (err) {
     input.destroy();
     throw decryptFailure(err, what);
   }
-  const node = Readable.fromWeb(out as unknown as WebReadableStream<Uint8Array>);
+  const nonce = split.rest.subarray(0, 16);
+  const key = Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
+  const decipher = new PayloadDecipher(key);
+  const wrapped = new PassThrough();
   // A damaged chunk fails mid-stream: say which file.
-  const wrapped = new Readable({ read() {} });
-  node.on('data', (c: Buffer) => {
-    if (!wrapped.push(c)) node.pause();
+  decipher.on('error', (err) => wrapped.destroy(decryptFailure(err, what)));
+  input.on('error', (err) => wrapped.destroy(err));
+  wrapped.on('close', () => {
+    if (!input.readableEnded) input.destroy();
   });
-  wrapped._read = () => node.resume();
-  node.on('end', () => wrapped.push(null));
-  node.on('error', (err) => wrapped.destroy(decryptFailure(err, what)));
+  decipher.pipe(wrapped);
+  if (split.rest.length > 16) decipher.write(split.rest.subarray(16));
+  input.pipe(decipher);
   return wrapped;
 }
 
