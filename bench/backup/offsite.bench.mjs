@@ -247,6 +247,22 @@ if (!treeOnly) {
   rows.push(
     `| age encryption of ${SIZE / 2 ** 20} MiB (information) | ${(js / 1000).toFixed(2)} s (${(SIZE / 2 ** 20 / (js / 1000)).toFixed(0)} MiB/s) | age CLI ${(cliAge / 1000).toFixed(2)} s | ${(js / cliAge).toFixed(2)}× | — |`,
   );
+  // Decryption: the payload with node:crypto (the header by the package) vs the age CLI.
+  const { decryptStream } = await dist('backup/age-stream.js');
+  const sealed = join(work, 'big.bin.age');
+  execFileSync('age', ['-r', recipient, '-o', sealed, big]);
+  const ids = parseIdentities(execFileSync('cat', [key], { encoding: 'utf8' }), key);
+  const dec = await timed(async () =>
+    pipeline(
+      await decryptStream(createReadStream(sealed, { highWaterMark: 1 << 20 }), ids, sealed),
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    ),
+  );
+  const cliDec = await timed(async () => execFileSync('age', ['-d', '-i', key, '-o', '/dev/null', sealed]));
+  rmSync(sealed, { force: true });
+  rows.push(
+    `| age decryption of ${SIZE / 2 ** 20} MiB (information) | ${(dec / 1000).toFixed(2)} s (${(SIZE / 2 ** 20 / (dec / 1000)).toFixed(0)} MiB/s) | age CLI ${(cliDec / 1000).toFixed(2)} s | ${(dec / cliDec).toFixed(2)}× | — |`,
+  );
 }
 
 server.kill();
