@@ -2,7 +2,16 @@
  * Deterministic benchmark inputs: a tree of many small files (log lines, JSON, some binary) and
  * one large file, generated from a fixed seed so every run compresses the same bytes.
  */
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  writeSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Buffer } from 'node:buffer';
 

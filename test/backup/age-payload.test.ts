@@ -64,7 +64,7 @@ describe.skipIf(ageMissing !== undefined)('the age payload, decrypted natively',
     writeFileSync(join(dir, 'p'), plain);
     const sealed = execFileSync('age', ['-r', recipient, join(dir, 'p')]);
     const flipped = Buffer.from(sealed);
-    flipped[flipped.length - 1000] ^= 1;
+    flipped[flipped.length - 1000] = flipped[flipped.length - 1000]! ^ 1;
     // The header is the start up to its "--- MAC" line, then a 16-byte nonce: cut after two
     // sealed chunks, so that what is left ends cleanly at a chunk boundary.
     const headerEnd = sealed.indexOf(0x0a, sealed.indexOf('\n--- ') + 1) + 1;
