@@ -4,8 +4,6 @@
  * and what `caretaker audit` is searched by), its detail the point, the run that recorded the
  * restore and the reason.
  */
-import type { RunRecord } from '../store/types.js';
-
 /** `rb-3` or `3` → `rb-3`; undefined when it is not a point id. */
 export function pointIdOf(id: string): string | undefined {
   const m = /^(?:rb-)?([1-9]\d{0,8})$/.exec(id.trim());
@@ -22,7 +20,11 @@ export async function pointTask(
   return (await points.listRollbacks()).find((p) => p.id === wanted)?.task ?? undefined;
 }
 
-export function restoreDetail(point: string, run: RunRecord | null, reason: string): string {
+export function restoreDetail(
+  point: string,
+  run: { readonly id: number; readonly task: string } | null,
+  reason: string,
+): string {
   const why = `reason: ${reason.replace(/\s+/g, ' ').trim()}`;
   return `${point}${run ? `, run #${run.id} of ${run.task}` : ''}; ${why}`.slice(0, 300);
 }
