@@ -5,9 +5,8 @@
  * recipients; verify and restore take an identity (a key file as `age-keygen` writes it).
  */
 import { readFileSync } from 'node:fs';
-import { createDecipheriv, hkdfSync } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Decrypter, Encrypter } from 'age-encryption';
 
 /** An identity or recipient that cannot be used, or a file that does not decrypt with it. */
@@ -77,28 +76,6 @@ export function readIdentityFile(path: string): string[] {
   return parseIdentities(text, `identity file ${path}`);
 }
 
-/** `input` encrypted to the recipients, as a stream. */
-export async function encryptStream(input: Readable, recipients: readonly string[]): Promise<Readable> {
-  const e = new Encrypter();
-  for (const r of recipients) e.addRecipient(r);
-  const web = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
-  const out = await e.encrypt(web);
-  return Readable.fromWeb(out as unknown as WebReadableStream<Uint8Array>);
-}
-
-export async function encryptBytes(data: Uint8Array, recipients: readonly string[]): Promise<Buffer> {
-  const e = new Encrypter();
-  for (const r of recipients) e.addRecipient(r);
-  return Buffer.from(await e.encrypt(data));
-}
-
-function decryptFailure(err: unknown, what: string): AgeError {
-  const msg = (err as Error).message ?? String(err);
-  if (/no identity matched/i.test(msg))
-    return new AgeError(`${what}: none of the given identities can decrypt it (wrong key?)`);
-  return new AgeError(`${what} does not decrypt: ${msg.split('\n')[0]}`);
-}
-
 /** The age payload: 64 KiB chunks, each with a 16-byte Poly1305 tag. */
 const CHUNK = 64 * 1024;
 const TAG = 16;
@@ -116,6 +93,94 @@ function splitHeader(buf: Buffer): { header: Buffer; rest: Buffer } | undefined 
   const end = buf.indexOf(0x0a, mac + 1);
   if (end < 0) return undefined;
   return { header: buf.subarray(0, end + 1), rest: buf.subarray(end + 1) };
+}
+
+/**
+ * The header of a new age file for `recipients` and its file key. The package writes the header
+ * (the X25519 stanzas and the MAC); the file key is taken from the package's own Recipient
+ * interface — a recipient object is handed the file key to wrap — by one that wraps it for no
+ * one. The package's payload of the empty file made on the way is never used: the payload key
+ * comes from a fresh nonce (encryptStream).
+ */
+async function newHeader(recipients: readonly string[]): Promise<{ header: Buffer; fileKey: Uint8Array }> {
+  let fileKey: Uint8Array | undefined;
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r);
+  e.addRecipient({
+    wrapFileKey(key: Uint8Array) {
+      fileKey = key;
+      return [];
+    },
+  });
+  const split = splitHeader(Buffer.from(await e.encrypt(new Uint8Array(0))));
+  if (!split || !fileKey) throw new AgeError('the age header could not be made');
+  return { header: Buffer.from(split.header), fileKey };
+}
+
+/** age's STREAM payload sealed with node:crypto's ChaCha20-Poly1305 (see PayloadDecipher). */
+class PayloadCipher extends Transform {
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #counter = 0;
+  constructor(private readonly key: Buffer) {
+    super();
+  }
+
+  #seal(plain: Buffer, last: boolean): Buffer {
+    const nonce = Buffer.alloc(12);
+    nonce.writeUIntBE(this.#counter++, 5, 6);
+    nonce[11] = last ? 1 : 0;
+    const c = createCipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG });
+    return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    // A full chunk is sealed only once a byte beyond it came: the last one is sealed as last.
+    if (this.#pendingBytes > CHUNK) {
+      let buf = Buffer.concat(this.#pending);
+      while (buf.length > CHUNK) {
+        this.push(this.#seal(buf.subarray(0, CHUNK), false));
+        buf = buf.subarray(CHUNK);
+      }
+      this.#pending = [buf];
+      this.#pendingBytes = buf.length;
+    }
+    done();
+  }
+
+  override _flush(done: () => void): void {
+    this.push(this.#seal(Buffer.concat(this.#pending), true));
+    done();
+  }
+}
+
+/**
+ * `input` encrypted to the recipients, as a stream: the header by the package, the payload
+ * sealed natively (the package's pure-JS cipher ran at 40–170 MiB/s here, node:crypto's at the
+ * speed of the age CLI).
+ */
+export async function encryptStream(input: Readable, recipients: readonly string[]): Promise<Readable> {
+  const { header, fileKey } = await newHeader(recipients);
+  const nonce = randomBytes(16);
+  const cipher = new PayloadCipher(Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32)));
+  cipher.push(Buffer.concat([header, nonce]));
+  input.on('error', (err) => cipher.destroy(err));
+  return input.pipe(cipher);
+}
+
+export async function encryptBytes(data: Uint8Array, recipients: readonly string[]): Promise<Buffer> {
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r);
+  return Buffer.from(await e.encrypt(data));
+}
+
+function decryptFailure(err: unknown, what: string): AgeError {
+  const msg = (err as Error).message ?? String(err);
+  if (/no identity matched/i.test(msg))
+    return new AgeError(`${what}: none of the given identities can decrypt it (wrong key?)`);
+  return new AgeError(`${what} does not decrypt: ${msg.split('\n')[0]}`);
 }
 
 /**

@@ -80,12 +80,24 @@ describe.skipIf(ageMissing !== undefined)('the age payload, decrypted natively',
       ).rejects.toThrow(new RegExp(`^s3://bkt/${what} does not decrypt: `));
   });
 
-  it('what caretaker encrypts decrypts with `age -d`, and back', async () => {
+  it('what caretaker encrypts decrypts with `age -d`, at every chunk boundary, and back', async () => {
     const { dir, keyFile, recipient, ids } = keys();
-    const plain = randomBytes(2 * K + 5);
-    const sealed = await readAll(await encryptStream(Readable.from([plain]), [recipient]));
-    writeFileSync(join(dir, 's.age'), sealed);
-    expect(execFileSync('age', ['-d', '-i', keyFile, join(dir, 's.age')]).equals(plain)).toBe(true);
-    expect((await readAll(await decryptStream(Readable.from([sealed]), ids, 'x'))).equals(plain)).toBe(true);
+    const second = keys();
+    for (const size of [0, 1, K - 1, K, K + 1, 2 * K, 3 * K + 17, 1024 * 1024]) {
+      const plain = randomBytes(size);
+      // Two recipients: each key opens it.
+      const sealed = await readAll(await encryptStream(pieces(plain, 10_000), [recipient, second.recipient]));
+      writeFileSync(join(dir, 's.age'), sealed);
+      for (const key of [keyFile, second.keyFile])
+        expect(
+          execFileSync('age', ['-d', '-i', key, join(dir, 's.age')], { maxBuffer: 4 << 20 }).equals(plain),
+          `${size}`,
+        ).toBe(true);
+      expect((await readAll(await decryptStream(pieces(sealed, 5000), ids, 'x'))).equals(plain)).toBe(true);
+    }
+    // A fresh file key and nonce each time: the same input never gives the same bytes.
+    const a = await readAll(await encryptStream(pieces(Buffer.from('same'), 4), [recipient]));
+    const b = await readAll(await encryptStream(pieces(Buffer.from('same'), 4), [recipient]));
+    expect(a.equals(b)).toBe(false);
   });
 });
