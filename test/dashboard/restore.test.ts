@@ -286,7 +286,7 @@ describe('the run page’s Restore form', () => {
     // A run without a point: one clear line, no restore.
     const other = await s.caretaker.runNow('other');
     const none = await op.form(`/runs/${other.id}/restore`, { reason: 'x' });
-    expect(none.statusCode).toBe(400);
+    expect(none.statusCode).toBe(404);
     expect(none.body).toContain(`run #${other.id} has no rollback point`);
     const rows = (await s.access.audit({ limit: 100 })).filter((a) => a.action === 'rollback');
     expect(rows.map((a) => a.outcome)).toEqual(['failed', 'failed']);

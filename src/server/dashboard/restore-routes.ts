@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Caretaker } from '../../caretaker.js';
 import { restoreDetail } from '../../core/rollback-audit.js';
 import { plural } from '../../core/plural.js';
-import { UsageError } from '../../errors/usage-error.js';
+import { NotFoundError, UsageError } from '../../errors/usage-error.js';
 import type { Guard } from '../guard.js';
 import type { router } from '../routes.js';
 import type { RouteSpec } from '../route-access.js';
@@ -79,9 +79,9 @@ export function registerRestoreForm(
   route<{ Params: { id: string }; Body: { reason?: unknown } | undefined }>(spec, async (req, reply) => {
     const id = runIdOf(req.params.id);
     const run = await caretaker.getRun(id);
-    if (!run) throw new UsageError(`run #${id} does not exist`);
+    if (!run) throw new NotFoundError(`run #${id} does not exist`);
     const point = (await caretaker.listRollbacks({ task: run.task })).find((p) => p.runId === id);
-    if (!point) throw new UsageError(`run #${id} has no rollback point`);
+    if (!point) throw new NotFoundError(`run #${id} has no rollback point`);
     const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
     const actor = guard.actorOf(req)?.actor ?? 'anonymous';
     const back = (notice: RestoreNotice) =>
