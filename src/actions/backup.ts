@@ -103,13 +103,7 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
     `archive ${plural(files, 'file')} (${formatSize(walk.bytes)}) from ${r.roots.join(', ') || '(no paths)'} ${r.dest ? `into ${r.dest}/${name}` : `as ${name}, streamed to the copies (no local copy)`}`,
     ...r.sqlite.map((db) => `copy SQLite database ${db} with the online backup API`),
     ...r.postgres.map((p) => `dump PostgreSQL ${p.shown} with pg_dump --format=custom`),
-    ...(o.verify === false
-      ? []
-      : [
-          r.dest
-            ? 're-read the archive and check every checksum'
-            : 'read each copy back and check its SHA-256',
-        ]),
+    ...(o.verify === false || !r.dest ? [] : ['re-read the archive and check every checksum']),
   ];
   if (o.keep && r.dest) {
     const prune = planPrune(r.dest, ctx.taskId, o.keep);
@@ -120,6 +114,7 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
     plan.push(
       `${r.dest ? 'upload' : 'stream'} the archive${o.encrypt ? ' age-encrypted' : ''} and its manifest to ${c.to}${c.keep ? `, then apply ${JSON.stringify(c.keep)} there` : ''}`,
     );
+  if (!r.dest && o.verify !== false) plan.push('read each copy back and check its size and SHA-256');
   if (o.post) plan.push(`run post command: ${typeof o.post === 'string' ? o.post : o.post.join(' ')}`);
   return {
     ok: true,

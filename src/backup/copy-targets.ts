@@ -11,6 +11,8 @@ export interface OpenTargetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Relative key_file / known_hosts resolve against it (the config file's directory). */
   readonly baseDir?: string;
+  /** S3: parts uploaded at once. @default 4 */
+  readonly partsInFlight?: number;
 }
 
 export function openTarget(spec: CopySpec, o: OpenTargetOptions = {}): CopyTarget {
@@ -18,6 +20,7 @@ export function openTarget(spec: CopySpec, o: OpenTargetOptions = {}): CopyTarge
     case 's3':
       return new S3Target(spec, {
         partSize: spec.part_size_mb ? spec.part_size_mb * 1024 * 1024 : undefined,
+        queueSize: o.partsInFlight,
         env: o.env,
       });
     case 'sftp':

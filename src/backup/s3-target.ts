@@ -46,7 +46,8 @@ export function describeS3Error(err: unknown): string {
     code?: string;
     $metadata?: { httpStatusCode?: number };
   };
-  const code = e.Code ?? e.name ?? e.code ?? 'Error';
+  // A socket error is a plain Error whose errno code says what happened.
+  const code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? 'Error';
   switch (code) {
     case 'NoSuchBucket':
       return 'the bucket does not exist (NoSuchBucket)';
@@ -74,6 +75,8 @@ export function describeS3Error(err: unknown): string {
 export interface S3TargetOptions {
   /** Bytes per multipart part (≥ 5 MiB on real S3). */
   readonly partSize?: number;
+  /** Parts uploaded at once (each held in memory). @default 4 */
+  readonly queueSize?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -85,6 +88,7 @@ export class S3Target implements CopyTarget {
   readonly prefix: string;
   readonly #client: S3Client;
   readonly #partSize: number;
+  readonly #queueSize: number;
 
   constructor(spec: S3CopySpec, o: S3TargetOptions = {}) {
     const parsed = parseS3Url(spec.to);
@@ -93,6 +97,7 @@ export class S3Target implements CopyTarget {
     this.bucket = parsed.bucket;
     this.prefix = parsed.prefix;
     this.#partSize = o.partSize ?? DEFAULT_PART_SIZE;
+    this.#queueSize = o.queueSize ?? 4;
     const env = o.env ?? process.env;
     let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
     if (spec.access_key_env !== undefined || spec.secret_key_env !== undefined) {
@@ -127,7 +132,7 @@ export class S3Target implements CopyTarget {
       client: this.#client,
       params: { Bucket: this.bucket, Key: this.key(name), Body: body },
       partSize: this.#partSize,
-      queueSize: 4,
+      queueSize: this.#queueSize,
       leavePartsOnError: false,
     });
     const onAbort = () => void up.abort();

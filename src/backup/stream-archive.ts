@@ -65,12 +65,15 @@ export interface StreamArchiveResult extends Omit<WriteArchiveResult, 'path' | '
 class ClearOutput implements ArchiveOutput {
   readonly #hash = createHash('sha256');
   bytes = 0;
-  constructor(private readonly next: (buf: Buffer) => void | Promise<void>) {}
+  constructor(
+    private readonly next: (buf: Buffer) => void | Promise<void>,
+    /** PlainSink hands the tar writer's block back for reuse: keep a copy. gzip output is fresh. */
+    private readonly copy: boolean,
+  ) {}
   write(buf: Buffer): void | Promise<void> {
     this.#hash.update(buf);
     this.bytes += buf.length;
-    // A copy: PlainSink hands the writer's block back for reuse once this returns.
-    return this.next(Buffer.from(buf));
+    return this.next(this.copy ? Buffer.from(buf) : buf);
   }
   digest(): string {
     return this.#hash.digest('hex');
@@ -118,7 +121,7 @@ async function produce(
   pack: (out: ArchiveOutput) => Promise<Packed>,
 ): Promise<{ packed: Packed; clear: ClearOutput }> {
   if (!o.recipients) {
-    const clear = new ClearOutput((buf) => fan.write(buf));
+    const clear = new ClearOutput((buf) => fan.write(buf), o.compression === 'none');
     const packed = await pack(clear);
     fan.end();
     return { packed, clear };
@@ -145,7 +148,7 @@ async function produce(
   const clear = new ClearOutput((buf) => {
     if (plain.destroyed) throw pumpFailure ?? new NoCopyLeftError('every copy failed');
     if (!plain.write(buf)) return roomOrGone(plain);
-  });
+  }, o.compression === 'none');
   let packed: Packed;
   try {
     packed = await pack(clear);

@@ -139,7 +139,7 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
       s.home,
       yaml(s, [s3Copy(s, ', keep: { last: 1 }'), sftpCopy(s, ', keep: { last: 1 }')]),
     );
-    let names: string[] = [];
+    const names: string[] = [];
     try {
       for (let i = 0; i < 2; i++) {
         const r = await runTask(ct, 'bk');

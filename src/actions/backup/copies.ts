@@ -36,8 +36,9 @@ export function targetOf(
   c: CopyOptions,
   ctx: Pick<ActionContext, 'baseDir'>,
   env: NodeJS.ProcessEnv = process.env,
+  partsInFlight?: number,
 ): CopyTarget {
-  return openTarget(c, { env, baseDir: ctx.baseDir });
+  return openTarget(c, { env, baseDir: ctx.baseDir, partsInFlight });
 }
 
 function failure(err: unknown, target: CopyTarget | undefined): string {

@@ -20,6 +20,12 @@ import {
 } from './copies.js';
 import type { BackupOptions } from './schema.js';
 
+/**
+ * S3 parts in flight per copy when streaming: every part is a buffer of part_size_mb held until
+ * it is uploaded (lib-storage), and the producer is paced by the slowest copy anyway.
+ */
+const STREAM_PARTS_IN_FLIGHT = 2;
+
 export type StreamSource = Omit<StreamArchiveOptions, 'targets' | 'recipients' | 'verify'>;
 
 /** "12 files", "12 files and 2 databases", "1 database". */
@@ -52,7 +58,7 @@ export async function backupToCopies(
       copies.map(async (c, i) => {
         let target: CopyTarget | undefined;
         try {
-          target = targetOf(c, ctx);
+          target = targetOf(c, ctx, process.env, STREAM_PARTS_IN_FLIGHT);
           const leftovers = await clearLeftovers(ctx, target, runStart);
           opened.push({ i, target, leftovers });
         } catch (err) {
