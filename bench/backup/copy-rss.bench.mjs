@@ -26,6 +26,8 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'data'), { recursive: true });
 mkdirSync(join(work, 's3'));
 makeBigFile(join(work, 'data', 'big.bin'), MB * 1024 * 1024);
+mkdirSync(join(work, 'tiny'));
+writeFileSync(join(work, 'tiny', 'a.txt'), 'a\n');
 const PORT = 46_000 + Math.floor(Math.random() * 1000);
 const server = spawn(
   process.execPath,
@@ -50,6 +52,7 @@ writeFileSync(
   `version: 1\nstate_dir: .caretaker\ntasks:\n` +
     `  plain:\n    action: backup\n    with: { paths: [data], dest: backups, compression: 1, copies: [${copy('s3://bkt/plain')}] }\n` +
     `  enc:\n    action: backup\n    with: { paths: [data], dest: backups, compression: 1, copies: [${copy('s3://bkt/enc')}], encrypt: { recipients: ['${pub}'] } }\n` +
+    `  tiny:\n    action: backup\n    with: { paths: [tiny], compression: none, copies: [${copy('s3://bkt/tiny')}] }\n` +
     `  nodest:\n    action: backup\n    with: { paths: [data], compression: none, copies: [${copy('s3://bkt/nodest')}] }\n` +
     `  nodest-enc:\n    action: backup\n    with: { paths: [data], compression: none, copies: [${copy('s3://bkt/nodest-enc')}], encrypt: { recipients: ['${pub}'] } }\n` +
     `  drill:\n    action: verify-backups\n    with: { dest: backups, task: enc, drill_dir: drills, copy: ${copy('s3://bkt/enc', ', identity_file: key.txt, drill: true')} }\n`,
@@ -79,6 +82,11 @@ console.log(
 console.log(`- archive: ${MB} MiB of incompressible data, gzip level 1 (no dest: compression none)\n`);
 console.log('| what | max RSS | wall |\n| --- | ---: | ---: |');
 await measure('`--version` (Node + CLI baseline)', ['--version']);
+await measure('no dest: one small file to an S3 copy (the floor: CLI, store, SDK)', [
+  'run-task',
+  'tiny',
+  '--wait',
+]);
 await measure('no dest: backup streamed to an S3 copy', ['run-task', 'nodest', '--wait']);
 await measure('no dest: backup streamed age-encrypted to an S3 copy', ['run-task', 'nodest-enc', '--wait']);
 if (nodestOnly) {

@@ -11,7 +11,10 @@ export interface OpenTargetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Relative key_file / known_hosts resolve against it (the config file's directory). */
   readonly baseDir?: string;
-  /** S3: parts uploaded at once. @default 4 */
+  /**
+   * S3: parts uploaded at once, from part buffers reused for the whole upload (a stream whose
+   * size memory must not follow). @default 4 parts in flight, through lib-storage
+   */
   readonly partsInFlight?: number;
 }
 
@@ -21,6 +24,7 @@ export function openTarget(spec: CopySpec, o: OpenTargetOptions = {}): CopyTarge
       return new S3Target(spec, {
         partSize: spec.part_size_mb ? spec.part_size_mb * 1024 * 1024 : undefined,
         queueSize: o.partsInFlight,
+        reuseParts: o.partsInFlight !== undefined,
         env: o.env,
       });
     case 'sftp':

@@ -140,6 +140,10 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
       yaml(s, [s3Copy(s, ', keep: { last: 1 }'), sftpCopy(s, ', keep: { last: 1 }')]),
     );
     const names: string[] = [];
+    const requests: string[] = [];
+    s.s3.server.on('request', (req: { method?: string; url?: string }) =>
+      requests.push(`${req.method} ${req.url}`),
+    );
     try {
       for (let i = 0; i < 2; i++) {
         const r = await runTask(ct, 'bk');
@@ -153,6 +157,11 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
     } finally {
       await ct.close();
     }
+    // 24 MiB in parts of 5 MiB per run: a multipart upload, completed before the manifest's PUT.
+    expect(requests.filter((r) => /^PUT .*partNumber=\d+/.test(r)).length).toBeGreaterThanOrEqual(10);
+    const completed = requests.findIndex((r) => /^POST .*uploadId=/.test(r));
+    expect(completed).toBeGreaterThan(0);
+    expect(requests.findIndex((r) => /^PUT .*\.manifest\.json/.test(r))).toBeGreaterThan(completed);
     // No local archive, and nothing near the archive's size anywhere on the tmpfs.
     expect(filesUnder(s.home).filter((f) => f.size > 2 * MiB)).toEqual([]);
     expect(filesUnder(s.home).some((f) => /\.tar(\.gz)?/.test(f.path))).toBe(false);
