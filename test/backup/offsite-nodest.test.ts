@@ -22,6 +22,7 @@ import { skipBecause } from '../support/skip-reason.js';
 import { sshdMissing, startSshd, type LoopbackSshd } from '../support/sshd.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 import { caretakerWith, runTask, snapshotTree } from './backup-harness.js';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 
 const noSshd = (() => {
   const why = sshdMissing();
@@ -352,6 +353,44 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
     },
     120_000,
   );
+});
+
+describe.skipIf(noSshd)('backup of a SQLite database with no local dest', () => {
+  it('stages the copy under the state dir, streams it, removes the staging, and the restored database has every row', async (ctx) => {
+    const s = await setup(ctx, 1, 16);
+    const dbPath = join(s.data, 'app.db');
+    const db = openSqlite(dbPath);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    for (let i = 0; i < 500; i++) db.prepare('INSERT INTO t (v) VALUES (?)').run(`row ${i}`);
+    db.close();
+    const ct = caretakerWith(
+      s.home,
+      `  bk:\n    action: backup\n    with:\n      paths: ['${s.data}']\n      sqlite: ['${dbPath}']\n` +
+        `      copies:\n        - ${sftpCopy(s)}\n`,
+    );
+    let name: string;
+    try {
+      const r = await runTask(ct, 'bk');
+      expect(r.status, r.result?.summary ?? '').toBe('success');
+      expect(r.result?.summary).toContain('and 1 database');
+      name = String(r.result?.details?.archive);
+    } finally {
+      await ct.close();
+    }
+    expect(readdirSync(join(s.home, '.caretaker')).filter((f) => f.startsWith('backup-'))).toEqual([]);
+    const out = join(s.dir, 'out');
+    const r = await cliAsync(['backup', 'restore', `${s.sshd.url(s.remote)}/${name}`, '--to', out], {
+      cwd: s.home,
+      env: { TMPDIR: s.dir },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const restored = openSqlite(join(out, archivePathOf(dbPath)), { readonly: true });
+    try {
+      expect((restored.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(500);
+    } finally {
+      restored.close();
+    }
+  }, 60_000);
 });
 
 describe('backup without dest and without copies', () => {
