@@ -195,6 +195,8 @@ export async function streamArchive(o: StreamArchiveOptions): Promise<StreamArch
       fan.destroy(err);
     }
     await Promise.all(uploads);
+    // Cancelled: the uploads failed because of it, not each for a reason of its own.
+    o.signal.throwIfAborted();
     if (producerError !== undefined && !(producerError instanceof NoCopyLeftError)) throw producerError;
 
     const failedCopy = (i: number, error: unknown): StreamedCopy => ({

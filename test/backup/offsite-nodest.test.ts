@@ -271,7 +271,7 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
       );
       expect(await ct.cancel(started.id, 'test: interrupt the producer')).toBe(true);
       const r = await ct.waitForRun(started.id);
-      expect(r.status).not.toBe('success');
+      expect(r.status).toBe('cancelled');
       const list = await cliAsync(['backup', 'list', '--json'], { cwd: s.home });
       expect(list.code, list.stderr).toBe(0);
       expect(JSON.parse(list.stdout)).toEqual([]);
