@@ -255,6 +255,34 @@ describe.skipIf(noSshd)('backup with copies and no local dest (sshd and s3rver o
     }
   }, 120_000);
 
+  it('the only copy failing mid-stream stops the producer: every copy failed, no backup was made, nothing listed', async (ctx) => {
+    const s = await setup(ctx, 40, 8);
+    mkdirSync(s.remote);
+    const ct = caretakerWith(s.home, yaml(s, [sftpCopy(s)]));
+    try {
+      const started = await ct.runNow('bk', { wait: false });
+      await waitUntil(
+        () =>
+          remoteFiles(s.remote).some(
+            (f) => f.endsWith('.part') && statSync(join(s.remote, f)).size > 4 * MiB,
+          ),
+        'the SFTP upload to be under way',
+        60_000,
+      );
+      await s.sshd.kill();
+      const r = await ct.waitForRun(started.id);
+      expect(r.status).toBe('failed');
+      expect(r.result?.summary).toMatch(
+        new RegExp(
+          `^copy ${s.sshd.url(s.remote).replace(/\./g, '\\.')}: .*every copy failed; no backup was made$`,
+        ),
+      );
+      expect(remoteFiles(s.remote).filter((f) => !f.startsWith('.'))).toEqual([]);
+    } finally {
+      await ct.close();
+    }
+  }, 120_000);
+
   it('a run cancelled mid-stream leaves nothing that backup list shows; the next run succeeds and clears the leftovers', async (ctx) => {
     const s = await setup(ctx, 40, 8);
     mkdirSync(s.remote);
