@@ -5,7 +5,10 @@
  * `backup restore s3://…`. Archives of incompressible data stream through: RSS should stay
  * near the multipart budget (4 parts × 16 MiB) plus Node's own, whatever the archive's size.
  * The S3 server is s3rver in a child process on loopback (no real S3 server runs here); its
- * memory is not counted. Usage: npm run build && node bench/backup/copy-rss.bench.mjs [--size MB]
+ * memory is not counted. The `no dest` lines are backups without a local `dest` (issue 16): the
+ * archive streams into the upload as it is written (`compression: none`, so the archive really is
+ * --size MB), and nothing of its size is written on this host.
+ * Usage: npm run build && node bench/backup/copy-rss.bench.mjs [--size MB] [--nodest-only]
  */
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,11 +20,14 @@ import { makeBigFile } from './make-data.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const i = process.argv.indexOf('--size');
 const MB = i > 0 ? Number(process.argv[i + 1]) : 1024;
+const nodestOnly = process.argv.includes('--nodest-only');
 const work = join(root, 'bench', '.work', 'copy-rss');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'data'), { recursive: true });
 mkdirSync(join(work, 's3'));
 makeBigFile(join(work, 'data', 'big.bin'), MB * 1024 * 1024);
+mkdirSync(join(work, 'tiny'));
+writeFileSync(join(work, 'tiny', 'a.txt'), 'a\n');
 const PORT = 46_000 + Math.floor(Math.random() * 1000);
 const server = spawn(
   process.execPath,
@@ -46,6 +52,9 @@ writeFileSync(
   `version: 1\nstate_dir: .caretaker\ntasks:\n` +
     `  plain:\n    action: backup\n    with: { paths: [data], dest: backups, compression: 1, copies: [${copy('s3://bkt/plain')}] }\n` +
     `  enc:\n    action: backup\n    with: { paths: [data], dest: backups, compression: 1, copies: [${copy('s3://bkt/enc')}], encrypt: { recipients: ['${pub}'] } }\n` +
+    `  tiny:\n    action: backup\n    with: { paths: [tiny], compression: none, copies: [${copy('s3://bkt/tiny')}] }\n` +
+    `  nodest:\n    action: backup\n    with: { paths: [data], compression: none, copies: [${copy('s3://bkt/nodest')}] }\n` +
+    `  nodest-enc:\n    action: backup\n    with: { paths: [data], compression: none, copies: [${copy('s3://bkt/nodest-enc')}], encrypt: { recipients: ['${pub}'] } }\n` +
     `  drill:\n    action: verify-backups\n    with: { dest: backups, task: enc, drill_dir: drills, copy: ${copy('s3://bkt/enc', ', identity_file: key.txt, drill: true')} }\n`,
 );
 const env = { ...process.env, K: 'S3RVER', S: 'S3RVER', CARETAKER_CONFIG: '' };
@@ -70,9 +79,21 @@ async function measure(what, args) {
 console.log(
   `- ${cpus()[0]?.model}, nproc ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, Node ${process.version}, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`,
 );
-console.log(`- archive: ${MB} MiB of incompressible data, gzip level 1\n`);
+console.log(`- archive: ${MB} MiB of incompressible data, gzip level 1 (no dest: compression none)\n`);
 console.log('| what | max RSS | wall |\n| --- | ---: | ---: |');
 await measure('`--version` (Node + CLI baseline)', ['--version']);
+await measure('no dest: one small file to an S3 copy (the floor: CLI, store, SDK)', [
+  'run-task',
+  'tiny',
+  '--wait',
+]);
+await measure('no dest: backup streamed to an S3 copy', ['run-task', 'nodest', '--wait']);
+await measure('no dest: backup streamed age-encrypted to an S3 copy', ['run-task', 'nodest-enc', '--wait']);
+if (nodestOnly) {
+  rmSync(work, { recursive: true, force: true });
+  server.kill();
+  process.exit(0);
+}
 await measure('backup + plain S3 copy', ['run-task', 'plain', '--wait']);
 await measure('backup + age-encrypted S3 copy', ['run-task', 'enc', '--wait']);
 await measure('verify-backups of the encrypted copy with copy.drill', ['run-task', 'drill', '--wait']);

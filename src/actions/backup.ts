@@ -22,6 +22,7 @@ import { SqliteCopyError } from '../backup/sqlite-copy.js';
 import { VERSION } from '../version.js';
 import { readSidecar } from '../backup/manifest.js';
 import { shipCopies } from './backup/copies.js';
+import { backupToCopies, whatWasBackedUp } from './backup/streamed.js';
 import { runInProcessGroup } from '../os/process-group.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 
@@ -50,15 +51,9 @@ async function runHook(
   return `${which} command \`${shown}\` ${r.spawnError ?? (r.exitCode === null ? `was killed (${r.signal ?? 'signal'})` : `exited with ${r.exitCode}`)}`;
 }
 
-/** "12 files", "12 files and 2 databases", "1 database". */
-function whatWasBackedUp(files: number, databases: number): string {
-  const parts = files > 0 || databases === 0 ? [plural(files, 'file')] : [];
-  if (databases > 0) parts.push(plural(databases, 'database'));
-  return parts.join(' and ');
-}
-
 interface Resolved {
-  readonly dest: string;
+  /** undefined: no local copy, the archive streams to the copies. */
+  readonly dest: string | undefined;
   readonly roots: string[];
   /** Globs that matched nothing: reported as warnings. */
   readonly notices: string[];
@@ -69,8 +64,8 @@ interface Resolved {
 
 async function resolveSources(ctx: ActionContext, o: BackupOptions): Promise<Resolved> {
   const guard = new PathGuard({ stateDir: ctx.stateDir });
-  const dest = ctx.resolvePath(o.dest);
-  guard.assertRoot(dest, 'dest');
+  const dest = o.dest === undefined ? undefined : ctx.resolvePath(o.dest);
+  if (dest !== undefined) guard.assertRoot(dest, 'dest');
   const roots: string[] = [];
   const notices: string[] = [];
   for (const pattern of o.paths ?? []) {
@@ -98,27 +93,28 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
   const walk = await walkTree({
     roots: r.roots,
     isExcluded: r.isExcluded,
-    isSkipped: skipRule(r.dest, [ctx.stateDir], r.sqlite),
+    isSkipped: skipRule(r.dest ?? ctx.stateDir, [ctx.stateDir], r.sqlite),
     signal: ctx.signal,
   });
   const name = archiveName(ctx.taskId, ctx.clock.now(), o.compression !== 'none');
   const files = walk.entries.filter((e) => e.type === 'file').length;
   const plan = [
     ...(o.pre ? [`run pre command: ${typeof o.pre === 'string' ? o.pre : o.pre.join(' ')}`] : []),
-    `archive ${plural(files, 'file')} (${formatSize(walk.bytes)}) from ${r.roots.join(', ') || '(no paths)'} into ${r.dest}/${name}`,
+    `archive ${plural(files, 'file')} (${formatSize(walk.bytes)}) from ${r.roots.join(', ') || '(no paths)'} ${r.dest ? `into ${r.dest}/${name}` : `as ${name}, streamed to the copies (no local copy)`}`,
     ...r.sqlite.map((db) => `copy SQLite database ${db} with the online backup API`),
     ...r.postgres.map((p) => `dump PostgreSQL ${p.shown} with pg_dump --format=custom`),
-    ...(o.verify === false ? [] : ['re-read the archive and check every checksum']),
+    ...(o.verify === false || !r.dest ? [] : ['re-read the archive and check every checksum']),
   ];
-  if (o.keep) {
+  if (o.keep && r.dest) {
     const prune = planPrune(r.dest, ctx.taskId, o.keep);
     // The new archive would be the newest and kept; the plan is over what exists now plus it.
     for (const a of prune.remove) plan.push(`remove ${a.name} (not kept by ${JSON.stringify(o.keep)})`);
   }
   for (const c of o.copies ?? [])
     plan.push(
-      `upload the archive${o.encrypt ? ' age-encrypted' : ''} and its manifest to ${c.to}${c.keep ? `, then apply ${JSON.stringify(c.keep)} there` : ''}`,
+      `${r.dest ? 'upload' : 'stream'} the archive${o.encrypt ? ' age-encrypted' : ''} and its manifest to ${c.to}${c.keep ? `, then apply ${JSON.stringify(c.keep)} there` : ''}`,
     );
+  if (!r.dest && o.verify !== false) plan.push('read each copy back and check its size and SHA-256');
   if (o.post) plan.push(`run post command: ${typeof o.post === 'string' ? o.post : o.post.join(' ')}`);
   return {
     ok: true,
@@ -127,7 +123,7 @@ async function dryRun(ctx: ActionContext, o: BackupOptions, r: Resolved): Promis
       (r.sqlite.length + r.postgres.length > 0
         ? ` and ${plural(r.sqlite.length + r.postgres.length, 'database')}`
         : '') +
-      ` to ${r.dest}/${name}`,
+      ` to ${r.dest ? `${r.dest}/${name}` : plural(o.copies?.length ?? 0, 'copy', 'copies')}`,
     changed: false,
     plan,
     details: { files, bytesIn: walk.bytes, dest: r.dest },
@@ -155,11 +151,11 @@ export const backupAction = defineAction({
     }
     const started = performance.now();
     const runStart = Date.now();
-    for (const left of findLeftovers(r.dest, ctx.taskId, Date.now(), LEFTOVER_IDLE_MS)) {
+    for (const left of r.dest ? findLeftovers(r.dest, ctx.taskId, Date.now(), LEFTOVER_IDLE_MS) : []) {
       ctx.logger.warn({ path: left }, 'removing what an interrupted backup left behind');
       rmSync(left, { recursive: true, force: true });
     }
-    const hookEnv = { CARETAKER_BACKUP_DEST: r.dest };
+    const hookEnv: Record<string, string> = r.dest ? { CARETAKER_BACKUP_DEST: r.dest } : {};
     if (o.pre) {
       const failed = await runHook(ctx, 'pre', o.pre, hookEnv);
       if (failed) {
@@ -177,83 +173,115 @@ export const backupAction = defineAction({
     let outcome: ActionResult | undefined;
     let error: unknown;
     let archivePath = '';
+    const onProgress = (done: number, total: number, label: string) => {
+      const now = performance.now();
+      if (now - lastReport < 100 && done < total) return;
+      lastReport = now;
+      ctx.progress({ done, total, unit: 'bytes', label });
+    };
     try {
-      const result = await writeArchive({
-        task: ctx.taskId,
-        host: ctx.host,
-        version: VERSION,
-        dest: r.dest,
-        time: ctx.clock.now(),
-        roots: r.roots,
-        isExcluded: r.isExcluded,
-        protectedDirs: [ctx.stateDir],
-        sqlite: r.sqlite,
-        postgres: r.postgres,
-        compression: o.compression ?? 6,
-        parallel: o.threads ?? Math.min(availableParallelism(), 4),
-        verify: o.verify ?? true,
-        ratioHint: await recentRatio(ctx),
-        signal: ctx.signal,
-        runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
-        onProgress: (done, total, label) => {
-          const now = performance.now();
-          if (now - lastReport < 100 && done < total) return;
-          lastReport = now;
-          ctx.progress({ done, total, unit: 'bytes', label });
-        },
-      });
-      archivePath = result.path;
-      const pruned: string[] = [];
-      let bytesFreed = 0;
-      if (o.keep) {
-        const plan = planPrune(r.dest, ctx.taskId, o.keep);
-        for (const a of plan.remove) {
-          if (a.path === result.path) continue; // never the archive just written
-          bytesFreed += removeArchive(a);
-          pruned.push(a.name);
+      if (!r.dest) {
+        const streamed = await backupToCopies(
+          ctx,
+          o,
+          {
+            task: ctx.taskId,
+            host: ctx.host,
+            version: VERSION,
+            time: ctx.clock.now(),
+            roots: r.roots,
+            isExcluded: r.isExcluded,
+            protectedDirs: [ctx.stateDir],
+            sqlite: r.sqlite,
+            postgres: r.postgres,
+            compression: o.compression ?? 6,
+            parallel: o.threads ?? Math.min(availableParallelism(), 4),
+            signal: ctx.signal,
+            runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
+            onProgress,
+            stagingParent: ctx.stateDir,
+          },
+          runStart,
+        );
+        archivePath = streamed.archiveName ?? '';
+        const { archiveName: _name, ...result } = streamed;
+        outcome = r.notices.length
+          ? { ...result, warnings: [...r.notices, ...(result.warnings ?? [])] }
+          : result;
+      } else {
+        const result = await writeArchive({
+          task: ctx.taskId,
+          host: ctx.host,
+          version: VERSION,
+          dest: r.dest,
+          time: ctx.clock.now(),
+          roots: r.roots,
+          isExcluded: r.isExcluded,
+          protectedDirs: [ctx.stateDir],
+          sqlite: r.sqlite,
+          postgres: r.postgres,
+          compression: o.compression ?? 6,
+          parallel: o.threads ?? Math.min(availableParallelism(), 4),
+          verify: o.verify ?? true,
+          ratioHint: await recentRatio(ctx),
+          signal: ctx.signal,
+          runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
+          onProgress,
+        });
+        archivePath = result.path;
+        const pruned: string[] = [];
+        let bytesFreed = 0;
+        if (o.keep) {
+          const plan = planPrune(r.dest, ctx.taskId, o.keep);
+          for (const a of plan.remove) {
+            if (a.path === result.path) continue; // never the archive just written
+            bytesFreed += removeArchive(a);
+            pruned.push(a.name);
+          }
         }
+        const copies = o.copies?.length
+          ? await shipCopies(ctx, o, { path: result.path, sidecar: readSidecar(result.path)! }, runStart)
+          : [];
+        const failedCopies = copies.filter((c) => !c.ok);
+        const durationMs = performance.now() - started;
+        const ratio = result.bytesIn > 0 ? result.bytesOut / result.bytesIn : 1;
+        outcome = {
+          ok: failedCopies.length === 0,
+          summary:
+            (failedCopies.length
+              ? `${failedCopies.map((c) => c.line).join('; ')} — ${plural(failedCopies.length, 'copy', 'copies')} of ${copies.length} failed; the local archive is kept. `
+              : '') +
+            `backed up ${whatWasBackedUp(result.files, result.databases)}` +
+            ` (${formatSize(result.bytesIn)} → ${formatSize(result.bytesOut)}, ${(ratio * 100).toFixed(0)}%) to ${result.path}` +
+            ` in ${formatDuration(durationMs)}${result.verified ? ', verified' : ''}` +
+            (pruned.length ? `; pruned ${pruned.length} old archive${pruned.length > 1 ? 's' : ''}` : '') +
+            (copies.some((c) => c.ok)
+              ? `; ${copies
+                  .filter((c) => c.ok)
+                  .map((c) => c.line)
+                  .join('; ')}`
+              : ''),
+          changed: true,
+          warnings:
+            result.warnings.length + r.notices.length ? [...r.notices, ...result.warnings] : undefined,
+          bytesFreed,
+          details: {
+            archive: result.path,
+            files: result.files,
+            dirs: result.dirs,
+            symlinks: result.symlinks,
+            databases: result.databases,
+            bytesIn: result.bytesIn,
+            bytesOut: result.bytesOut,
+            ratio: Number(ratio.toFixed(4)),
+            durationMs: Math.round(durationMs),
+            sha256: result.sha256,
+            verified: result.verified,
+            pruned,
+            ...(copies.length ? { copies } : {}),
+          },
+        };
       }
-      const copies = o.copies?.length
-        ? await shipCopies(ctx, o, { path: result.path, sidecar: readSidecar(result.path)! }, runStart)
-        : [];
-      const failedCopies = copies.filter((c) => !c.ok);
-      const durationMs = performance.now() - started;
-      const ratio = result.bytesIn > 0 ? result.bytesOut / result.bytesIn : 1;
-      outcome = {
-        ok: failedCopies.length === 0,
-        summary:
-          (failedCopies.length
-            ? `${failedCopies.map((c) => c.line).join('; ')} — ${plural(failedCopies.length, 'copy', 'copies')} of ${copies.length} failed; the local archive is kept. `
-            : '') +
-          `backed up ${whatWasBackedUp(result.files, result.databases)}` +
-          ` (${formatSize(result.bytesIn)} → ${formatSize(result.bytesOut)}, ${(ratio * 100).toFixed(0)}%) to ${result.path}` +
-          ` in ${formatDuration(durationMs)}${result.verified ? ', verified' : ''}` +
-          (pruned.length ? `; pruned ${pruned.length} old archive${pruned.length > 1 ? 's' : ''}` : '') +
-          (copies.some((c) => c.ok)
-            ? `; ${copies
-                .filter((c) => c.ok)
-                .map((c) => c.line)
-                .join('; ')}`
-            : ''),
-        changed: true,
-        warnings: result.warnings.length + r.notices.length ? [...r.notices, ...result.warnings] : undefined,
-        bytesFreed,
-        details: {
-          archive: result.path,
-          files: result.files,
-          dirs: result.dirs,
-          symlinks: result.symlinks,
-          databases: result.databases,
-          bytesIn: result.bytesIn,
-          bytesOut: result.bytesOut,
-          ratio: Number(ratio.toFixed(4)),
-          durationMs: Math.round(durationMs),
-          sha256: result.sha256,
-          verified: result.verified,
-          pruned,
-          ...(copies.length ? { copies } : {}),
-        },
-      };
     } catch (err) {
       if (ctx.signal.aborted) error = err;
       else if (

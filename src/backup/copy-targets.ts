@@ -11,6 +11,11 @@ export interface OpenTargetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Relative key_file / known_hosts resolve against it (the config file's directory). */
   readonly baseDir?: string;
+  /**
+   * S3: parts uploaded at once, from part buffers reused for the whole upload (a stream whose
+   * size memory must not follow). @default 4 parts in flight, through lib-storage
+   */
+  readonly partsInFlight?: number;
 }
 
 export function openTarget(spec: CopySpec, o: OpenTargetOptions = {}): CopyTarget {
@@ -18,6 +23,8 @@ export function openTarget(spec: CopySpec, o: OpenTargetOptions = {}): CopyTarge
     case 's3':
       return new S3Target(spec, {
         partSize: spec.part_size_mb ? spec.part_size_mb * 1024 * 1024 : undefined,
+        queueSize: o.partsInFlight,
+        reuseParts: o.partsInFlight !== undefined,
         env: o.env,
       });
     case 'sftp':

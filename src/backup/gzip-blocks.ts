@@ -27,8 +27,18 @@ export interface WriteFaults {
   readonly failAfterBytes?: number;
 }
 
+/**
+ * Where the sinks put the archive's bytes: the archive file (ArchiveFileOutput), or the copies it
+ * streams to when there is no local `dest` (stream-archive.ts). A returned promise is
+ * backpressure: the sink waits for it before it writes more. The buffer is the sink's again once
+ * `write` returns (PlainSink reuses it): an output that keeps bytes for later copies them.
+ */
+export interface ArchiveOutput {
+  write(buf: Buffer): void | Promise<void>;
+}
+
 /** The archive file itself: every byte written is counted and hashed (for the sidecar). */
-export class ArchiveFileOutput {
+export class ArchiveFileOutput implements ArchiveOutput {
   readonly #hash: Hash = createHash('sha256');
   #bytes = 0;
 
@@ -65,10 +75,11 @@ export class ArchiveFileOutput {
 }
 
 export class PlainSink implements BlockSink {
-  constructor(private readonly out: ArchiveFileOutput) {}
-  write(block: Buffer, release: () => void): void {
-    this.out.write(block);
-    release();
+  constructor(private readonly out: ArchiveOutput) {}
+  write(block: Buffer, release: () => void): Promise<void> | void {
+    const wait = this.out.write(block);
+    if (!wait) return release();
+    return wait.then(release);
   }
   async end(): Promise<void> {}
 }
@@ -95,11 +106,12 @@ export class ParallelGzipSink implements BlockSink {
    * @param parallel blocks compressed at once (more than the cores available only queues work)
    */
   constructor(
-    private readonly out: ArchiveFileOutput,
+    private readonly out: ArchiveOutput,
     private readonly level: number,
     private readonly parallel: number,
   ) {
-    out.write(GZIP_HEADER);
+    // An output that applies backpressure accepts the first bytes at once (stream-archive.ts).
+    void out.write(GZIP_HEADER);
   }
 
   async write(block: Buffer, release: () => void): Promise<void> {
@@ -126,17 +138,17 @@ export class ParallelGzipSink implements BlockSink {
         return out;
       }),
     );
-    while (this.#pending.length > this.parallel) this.out.write(await this.#pending.shift()!);
+    while (this.#pending.length > this.parallel) await this.out.write(await this.#pending.shift()!);
   }
 
   async end(): Promise<void> {
     // A final empty block with BFINAL set closes the deflate stream.
     this.#enqueue(deflateBlock(EMPTY, { level: this.level, finishFlush: constants.Z_FINISH }));
-    while (this.#pending.length > 0) this.out.write(await this.#pending.shift()!);
+    while (this.#pending.length > 0) await this.out.write(await this.#pending.shift()!);
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.#crc >>> 0, 0);
     trailer.writeUInt32LE(this.#length, 4);
-    this.out.write(trailer);
+    await this.out.write(trailer);
   }
 
   #enqueue(p: Promise<Buffer>): void {

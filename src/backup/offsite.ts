@@ -89,6 +89,55 @@ export interface Shipped {
   readonly sha256: string;
 }
 
+/** The object an archive is stored as in a copy: `NAME`, or `NAME.age` when encrypted. */
+export function archiveObject(name: string, encrypted: boolean): string {
+  return encrypted ? `${name}${AGE}` : name;
+}
+
+/** Every object of one archive in a copy, its mark first (the order removal goes in). */
+export function archiveObjects(name: string, encrypted: boolean): string[] {
+  return objectsOf(name, encrypted);
+}
+
+/**
+ * What makes an uploaded archive count, uploaded after it: the sidecar (plain), or the encrypted
+ * sidecar and then the clear index with the ciphertext's size and SHA-256.
+ */
+export async function putMarks(
+  t: CopyTarget,
+  sidecar: Sidecar,
+  recipients: readonly string[] | undefined,
+  stored: { readonly size: number; readonly sha256: string },
+): Promise<void> {
+  const name = sidecar.archive.name;
+  const manifest = serializeManifest(sidecar);
+  if (!recipients) {
+    await t.put(markOf(name, false), manifest);
+    return;
+  }
+  await t.put(`${name}${MANIFEST_SUFFIX}${AGE}`, await encryptBytes(Buffer.from(manifest), recipients));
+  const index: CopyIndex = {
+    format: INDEX_FORMAT,
+    name,
+    task: sidecar.task,
+    createdAt: sidecar.createdAt,
+    size: stored.size,
+    sha256: stored.sha256,
+  };
+  await t.put(markOf(name, true), `${JSON.stringify(index, null, 2)}\n`);
+}
+
+/** Streams a stored object back and returns its size and SHA-256 (nothing is written locally). */
+export async function readBack(
+  t: CopyTarget,
+  object: string,
+  signal?: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
+  const hasher = new Hasher();
+  await pipeline(await t.get(object), hasher, new PassThrough().resume(), { signal });
+  return { size: hasher.bytes, sha256: hasher.hash.digest('hex') };
+}
+
 /** Uploads one finished archive: the archive streamed from disk, then its manifest, then the mark. */
 export async function shipArchive(t: CopyTarget, o: ShipOptions): Promise<Shipped> {
   const name = o.sidecar.archive.name;
@@ -98,26 +147,12 @@ export async function shipArchive(t: CopyTarget, o: ShipOptions): Promise<Shippe
   const plain: Readable = encrypted ? await encryptStream(file, o.recipients!) : file;
   const body = plain.pipe(hasher);
   plain.on('error', (err) => hasher.destroy(err));
-  const object = encrypted ? `${name}${AGE}` : name;
+  const object = archiveObject(name, encrypted);
   await t.upload(object, body, o.signal);
   const sha256 = hasher.hash.digest('hex');
   if (!encrypted && (sha256 !== o.sidecar.archive.sha256 || hasher.bytes !== o.sidecar.archive.size))
     throw new CopyError(`${o.archivePath} changed while it was uploaded`);
-  const manifest = serializeManifest(o.sidecar);
-  if (!encrypted) {
-    await t.put(markOf(name, false), manifest);
-    return { object, size: hasher.bytes, sha256 };
-  }
-  await t.put(`${name}${MANIFEST_SUFFIX}${AGE}`, await encryptBytes(Buffer.from(manifest), o.recipients!));
-  const index: CopyIndex = {
-    format: INDEX_FORMAT,
-    name,
-    task: o.sidecar.task,
-    createdAt: o.sidecar.createdAt,
-    size: hasher.bytes,
-    sha256,
-  };
-  await t.put(markOf(name, true), `${JSON.stringify(index, null, 2)}\n`);
+  await putMarks(t, o.sidecar, o.recipients, { size: hasher.bytes, sha256 });
   return { object, size: hasher.bytes, sha256 };
 }
 

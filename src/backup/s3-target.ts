@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Url } from './s3-url.js';
+import { uploadInParts } from './s3-part-upload.js';
 import { CopyError, type CopyTarget, type RemoteObject } from './copy-target.js';
 
 // The SDK warns on every CLI run under Node 20 that its releases after January 2027 need Node 22;
@@ -46,7 +47,8 @@ export function describeS3Error(err: unknown): string {
     code?: string;
     $metadata?: { httpStatusCode?: number };
   };
-  const code = e.Code ?? e.name ?? e.code ?? 'Error';
+  // A socket error is a plain Error whose errno code says what happened.
+  const code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? 'Error';
   switch (code) {
     case 'NoSuchBucket':
       return 'the bucket does not exist (NoSuchBucket)';
@@ -74,6 +76,13 @@ export function describeS3Error(err: unknown): string {
 export interface S3TargetOptions {
   /** Bytes per multipart part (≥ 5 MiB on real S3). */
   readonly partSize?: number;
+  /** Parts uploaded at once (each held in memory). @default 4 */
+  readonly queueSize?: number;
+  /**
+   * Upload through a fixed set of reused part buffers (s3-part-upload.ts) instead of lib-storage:
+   * for streams whose size memory must not follow.
+   */
+  readonly reuseParts?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -85,6 +94,8 @@ export class S3Target implements CopyTarget {
   readonly prefix: string;
   readonly #client: S3Client;
   readonly #partSize: number;
+  readonly #queueSize: number;
+  readonly #reuseParts: boolean;
 
   constructor(spec: S3CopySpec, o: S3TargetOptions = {}) {
     const parsed = parseS3Url(spec.to);
@@ -93,6 +104,8 @@ export class S3Target implements CopyTarget {
     this.bucket = parsed.bucket;
     this.prefix = parsed.prefix;
     this.#partSize = o.partSize ?? DEFAULT_PART_SIZE;
+    this.#queueSize = o.queueSize ?? 4;
+    this.#reuseParts = o.reuseParts ?? false;
     const env = o.env ?? process.env;
     let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
     if (spec.access_key_env !== undefined || spec.secret_key_env !== undefined) {
@@ -123,11 +136,23 @@ export class S3Target implements CopyTarget {
 
   /** Streams `body` to `name`; multipart when it is larger than one part. */
   async upload(name: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    if (this.#reuseParts)
+      return uploadInParts(
+        {
+          client: this.#client,
+          bucket: this.bucket,
+          key: this.key(name),
+          partSize: this.#partSize,
+          inFlight: this.#queueSize,
+          signal,
+        },
+        body,
+      );
     const up = new Upload({
       client: this.#client,
       params: { Bucket: this.bucket, Key: this.key(name), Body: body },
       partSize: this.#partSize,
-      queueSize: 4,
+      queueSize: this.#queueSize,
       leavePartsOnError: false,
     });
     const onAbort = () => void up.abort();

@@ -15,6 +15,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatSize } from '../core/size.js';
@@ -22,7 +23,13 @@ import { isWithin } from '../core/path-within.js';
 import { archiveName } from './archive-name.js';
 import { fsyncDirSync } from '../os/atomic-write.js';
 import { freeBytes, neededBytes } from './disk-space.js';
-import { ArchiveFileOutput, ParallelGzipSink, PlainSink, type WriteFaults } from './gzip-blocks.js';
+import {
+  ArchiveFileOutput,
+  ParallelGzipSink,
+  PlainSink,
+  type ArchiveOutput,
+  type WriteFaults,
+} from './gzip-blocks.js';
 import {
   MANIFEST_FORMAT,
   MANIFEST_NAME,
@@ -30,21 +37,20 @@ import {
   writeSidecar,
   type Manifest,
 } from './manifest.js';
-import { packEntries, type PackItem } from './pack-entries.js';
+import { packEntries, type PackItem, type PackOutcome } from './pack-entries.js';
 import { pgDump, type PgSource, type ToolRunner } from './postgres.js';
 import { copySqlite, sqliteCompanions } from './sqlite-copy.js';
 import { TarWriter } from './tar-writer.js';
-import { archivePathOf, walkTree } from './tree-walk.js';
+import { archivePathOf, walkTree, type WalkResult } from './tree-walk.js';
 import { checkArchive, describeProblems } from './verify-archive.js';
 import { writeVerifyState } from './verify-state.js';
 import { makeDirSync } from '../os/make-dir.js';
 
-export interface WriteArchiveOptions {
+/** What goes into an archive, wherever it is written. */
+export interface ArchiveSourceOptions {
   readonly task: string;
   readonly host: string;
   readonly version: string;
-  /** Absolute; created when missing. */
-  readonly dest: string;
   /** The run's start (ms): the archive's name. */
   readonly time: number;
   readonly roots: readonly string[];
@@ -56,12 +62,17 @@ export interface WriteArchiveOptions {
   readonly compression: number | 'none';
   /** gzip blocks compressed at once. */
   readonly parallel: number;
-  readonly verify: boolean;
-  /** archive bytes / input bytes of recent backups, for the free-space estimate. */
-  readonly ratioHint?: number;
   readonly signal: AbortSignal;
   readonly runTool: ToolRunner;
   readonly onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface WriteArchiveOptions extends ArchiveSourceOptions {
+  /** Absolute; created when missing. */
+  readonly dest: string;
+  readonly verify: boolean;
+  /** archive bytes / input bytes of recent backups, for the free-space estimate. */
+  readonly ratioHint?: number;
   readonly faults?: WriteFaults;
 }
 
@@ -118,17 +129,24 @@ function isDiskFull(err: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || /SQLITE_FULL|database or disk is full/i.test(String(err));
 }
 
-export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchiveResult> {
-  const compressed = o.compression !== 'none';
-  const name = pickName(o.dest, o.task, o.time, compressed);
-  const path = join(o.dest, name);
-  const tmp = `${path}.tmp`;
-  const staging = `${path}.staging`;
+/** The walk of the roots, and the databases' sizes (before anything is copied). */
+export interface ArchiveSources {
+  readonly walk: WalkResult;
+  readonly dbStats: readonly Stats[];
+}
 
+/**
+ * Walks the roots (skipping `skipDirs`: the archive's own destination) and checks that there is
+ * something to back up and that every SQLite database exists.
+ */
+export async function walkSources(
+  o: ArchiveSourceOptions,
+  skip: (abs: string) => boolean,
+): Promise<ArchiveSources> {
   const walk = await walkTree({
     roots: o.roots,
     isExcluded: o.isExcluded,
-    isSkipped: skipRule(o.dest, o.protectedDirs, o.sqlite),
+    isSkipped: skip,
     signal: o.signal,
   });
   if (walk.entries.length === 0 && o.sqlite.length + o.postgres.length === 0)
@@ -142,7 +160,121 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
       throw new BackupError(`sqlite: ${db} does not exist`);
     }
   });
-  const dbBytes = dbStats.reduce((sum, st) => sum + st.size, 0);
+  return { walk, dbStats };
+}
+
+/**
+ * Consistent copies of the databases in `staging` (a private directory the caller creates and
+ * removes): SQLite through the online backup API, PostgreSQL with pg_dump. A tar header needs
+ * the size before the data, so a dump cannot stream straight into the archive.
+ */
+export async function stageDatabases(
+  o: ArchiveSourceOptions,
+  src: ArchiveSources,
+  staging: string,
+  afterDumps?: (staged: number) => Promise<void>,
+): Promise<PackItem[]> {
+  const staged: PackItem[] = [];
+  for (const [i, db] of o.sqlite.entries()) {
+    const copy = join(staging, `sqlite-${i}.db`);
+    await copySqlite(db, copy);
+    const st = src.dbStats[i]!;
+    staged.push({ ...stagedItem(copy, archivePathOf(db), st), kind: 'sqlite' });
+  }
+  const dumpNames = new Set<string>();
+  const compressed = o.compression !== 'none';
+  for (const [i, pg] of o.postgres.entries()) {
+    o.signal.throwIfAborted();
+    const file = join(staging, `postgres-${i}.dump`);
+    await pgDump(pg, file, o.runTool, !compressed);
+    let base = pg.database.replace(/[^\w.-]/g, '_');
+    for (let n = 2; dumpNames.has(base); n++) base = `${pg.database.replace(/[^\w.-]/g, '_')}-${n}`;
+    dumpNames.add(base);
+    staged.push({
+      ...stagedItem(file, `postgres/${base}.dump`, statSync(file)),
+      kind: 'postgres',
+      source: pg.shown,
+    });
+  }
+  if (o.postgres.length > 0) await afterDumps?.(staged.reduce((s, it) => s + it.size, 0));
+
+  const collisions = staged.filter(
+    (s) => src.walk.entries.some((e) => e.path === s.path) || s.path === MANIFEST_NAME,
+  );
+  if (collisions.length > 0) throw new BackupError(`two sources would be stored as ${collisions[0]!.path}`);
+  return staged;
+}
+
+export interface Packed {
+  readonly manifest: Manifest;
+  readonly outcome: PackOutcome;
+}
+
+/** The tar stream of the entries and the staged databases, then MANIFEST.json, into `out`. */
+export async function packArchive(
+  o: ArchiveSourceOptions,
+  out: ArchiveOutput,
+  src: ArchiveSources,
+  staged: readonly PackItem[],
+): Promise<Packed> {
+  const sink =
+    o.compression !== 'none' ? new ParallelGzipSink(out, o.compression, o.parallel) : new PlainSink(out);
+  const writer = new TarWriter(sink);
+  const total = src.walk.bytes + staged.reduce((s, it) => s + it.size, 0);
+  const outcome = await packEntries(writer, [...src.walk.entries, ...staged], {
+    signal: o.signal,
+    onProgress: (done, label) => o.onProgress?.(done, total, label),
+  });
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    version: o.version,
+    host: o.host,
+    task: o.task,
+    createdAt: new Date(o.time).toISOString(),
+    compression: o.compression,
+    files: outcome.files,
+    bytes: outcome.bytes,
+    entries: outcome.entries,
+  };
+  const body = Buffer.from(serializeManifest(manifest));
+  const now = Date.now();
+  await writer.header({
+    path: MANIFEST_NAME,
+    type: 'File',
+    size: body.length,
+    mode: 0o600,
+    mtimeMs: now,
+  });
+  await writer.bufferData(body);
+  await writer.finish();
+  return { manifest, outcome };
+}
+
+/** The counts of a result, from what was packed. */
+export function packedCounts(
+  p: PackOutcome,
+  staged: readonly PackItem[],
+): Pick<WriteArchiveResult, 'files' | 'dirs' | 'symlinks' | 'databases' | 'bytesIn'> {
+  const count = (t: string) => p.entries.filter((e) => e.type === t).length;
+  return {
+    files: p.files - staged.length,
+    dirs: count('dir'),
+    symlinks: count('symlink'),
+    databases: staged.length,
+    bytesIn: p.bytes,
+  };
+}
+
+export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchiveResult> {
+  const compressed = o.compression !== 'none';
+  const name = pickName(o.dest, o.task, o.time, compressed);
+  const path = join(o.dest, name);
+  const tmp = `${path}.tmp`;
+  const staging = `${path}.staging`;
+
+  const src = await walkSources(o, skipRule(o.dest, o.protectedDirs, o.sqlite));
+  const { walk } = src;
+  const dbBytes = src.dbStats.reduce((sum, st) => sum + st.size, 0);
   const checkSpace = async (staged: number, stage: string) => {
     const need = neededBytes({ bytes: walk.bytes, entries: walk.entries.length, staged }, o.ratioHint);
     const free = await freeBytes(existingAncestor(o.dest));
@@ -157,80 +289,22 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
   let wroteSidecar = false;
   let renamed = false;
   try {
-    const staged: PackItem[] = [];
     if (o.sqlite.length + o.postgres.length > 0) mkdirSync(staging, { mode: 0o700 });
-    for (const [i, db] of o.sqlite.entries()) {
-      const copy = join(staging, `sqlite-${i}.db`);
-      await copySqlite(db, copy);
-      const st = dbStats[i]!;
-      staged.push({ ...stagedItem(copy, archivePathOf(db), st), kind: 'sqlite' });
-    }
-    const dumpNames = new Set<string>();
-    for (const [i, src] of o.postgres.entries()) {
-      o.signal.throwIfAborted();
-      const file = join(staging, `postgres-${i}.dump`);
-      await pgDump(src, file, o.runTool, !compressed);
-      let base = src.database.replace(/[^\w.-]/g, '_');
-      for (let n = 2; dumpNames.has(base); n++) base = `${src.database.replace(/[^\w.-]/g, '_')}-${n}`;
-      dumpNames.add(base);
-      staged.push({
-        ...stagedItem(file, `postgres/${base}.dump`, statSync(file)),
-        kind: 'postgres',
-        source: src.shown,
-      });
-    }
-    if (o.postgres.length > 0)
-      await checkSpace(
-        staged.reduce((s, it) => s + it.size, 0),
-        'after the database dumps',
-      );
-
-    const collisions = staged.filter(
-      (s) => walk.entries.some((e) => e.path === s.path) || s.path === MANIFEST_NAME,
+    const staged = await stageDatabases(o, src, staging, (bytes) =>
+      checkSpace(bytes, 'after the database dumps'),
     );
-    if (collisions.length > 0) throw new BackupError(`two sources would be stored as ${collisions[0]!.path}`);
 
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     let out: ArchiveFileOutput;
-    let manifest: Manifest;
-    let packed: Awaited<ReturnType<typeof packEntries>>;
+    let packed: Packed;
     try {
       out = new ArchiveFileOutput(fd, o.faults);
-      const sink = compressed
-        ? new ParallelGzipSink(out, o.compression as number, o.parallel)
-        : new PlainSink(out);
-      const writer = new TarWriter(sink);
-      const total = walk.bytes + staged.reduce((s, it) => s + it.size, 0);
-      packed = await packEntries(writer, [...walk.entries, ...staged], {
-        signal: o.signal,
-        onProgress: (done, label) => o.onProgress?.(done, total, label),
-      });
-      manifest = {
-        format: MANIFEST_FORMAT,
-        version: o.version,
-        host: o.host,
-        task: o.task,
-        createdAt: new Date(o.time).toISOString(),
-        compression: o.compression,
-        files: packed.files,
-        bytes: packed.bytes,
-        entries: packed.entries,
-      };
-      const body = Buffer.from(serializeManifest(manifest));
-      const now = Date.now();
-      await writer.header({
-        path: MANIFEST_NAME,
-        type: 'File',
-        size: body.length,
-        mode: 0o600,
-        mtimeMs: now,
-      });
-      await writer.bufferData(body);
-      await writer.finish();
+      packed = await packArchive(o, out, src, staged);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    const { manifest } = packed;
     const sha256 = out.digest();
 
     let verified = false;
@@ -249,7 +323,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
     renameSync(tmp, path);
     renamed = true;
     fsyncDirSync(o.dest);
-    const warnings = [...walk.skipped.map((s) => `${s.path}: ${s.why}`), ...packed.warnings];
+    const warnings = [...walk.skipped.map((s) => `${s.path}: ${s.why}`), ...packed.outcome.warnings];
     try {
       if (verified)
         writeVerifyState(path, {
@@ -263,15 +337,10 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<WriteArchive
       // The archive is complete and good; only its "verified" mark for `backup list` is missing.
       warnings.push(`could not record the verification of ${name}: ${(err as Error).message}`);
     }
-    const count = (t: string) => packed.entries.filter((e) => e.type === t).length;
     return {
       path,
       name,
-      files: packed.files - staged.length,
-      dirs: count('dir'),
-      symlinks: count('symlink'),
-      databases: staged.length,
-      bytesIn: packed.bytes,
+      ...packedCounts(packed.outcome, staged),
       bytesOut: out.bytes,
       sha256,
       verified,

@@ -15,14 +15,17 @@ export function backupDests(choice: DestChoice, config: Config | undefined): Bac
   if (choice.dest) return [{ task: choice.task, dest: resolve(choice.dest) }];
   if (!config) throw new UsageError('no caretaker.yaml here: pass --dest DIR, -c CONFIG, or an archive path');
   const out: BackupDest[] = [];
+  let tasks = 0;
   for (const t of config.tasks) {
     if (t.action !== 'backup' && t.action !== 'verify-backups') continue;
-    const o = t.options as { dest: string; task?: string };
+    const o = t.options as { dest?: string; task?: string };
     const task = t.action === 'backup' ? t.id : o.task;
     if (choice.task !== undefined && task !== undefined && task !== choice.task) continue;
-    out.push({ task: choice.task ?? task, dest: resolve(config.dir, o.dest) });
+    tasks++;
+    // A backup without a dest keeps no local archives (only its copies).
+    if (o.dest !== undefined) out.push({ task: choice.task ?? task, dest: resolve(config.dir, o.dest) });
   }
-  if (out.length === 0)
+  if (tasks === 0)
     throw new UsageError(
       choice.task
         ? `no backup task "${choice.task}" in ${config.file}`

@@ -36,13 +36,57 @@ export function targetOf(
   c: CopyOptions,
   ctx: Pick<ActionContext, 'baseDir'>,
   env: NodeJS.ProcessEnv = process.env,
+  partsInFlight?: number,
 ): CopyTarget {
-  return openTarget(c, { env, baseDir: ctx.baseDir });
+  return openTarget(c, { env, baseDir: ctx.baseDir, partsInFlight });
 }
 
 function failure(err: unknown, target: CopyTarget | undefined): string {
   if (err instanceof AgeError) return err.message;
   return target ? target.describeError(err) : (err as Error).message;
+}
+
+export function failedCopy(c: CopyOptions, target: CopyTarget | undefined, err: unknown): CopyOutcome {
+  return { to: c.to, ok: false, line: `copy ${target?.url ?? c.to}: ${failure(err, target)}` };
+}
+
+/** Removes what interrupted runs of the task left in the copy; returns how many. */
+export async function clearLeftovers(
+  ctx: ActionContext,
+  target: CopyTarget,
+  runStart: number,
+): Promise<number> {
+  const aborted = await target.abortStaleUploads(`${ctx.taskId}-`, runStart);
+  const leftovers = await findRemoteLeftovers(target, ctx.taskId, runStart);
+  if (leftovers.length > 0) {
+    ctx.logger.warn({ copy: target.url, objects: leftovers }, 'removing what an interrupted upload left');
+    await target.remove(leftovers);
+  }
+  return leftovers.length + (aborted ?? 0);
+}
+
+/** The copy's keep rules once its new archive is complete, and the line that reports it. */
+export async function afterUpload(
+  ctx: ActionContext,
+  c: CopyOptions,
+  target: CopyTarget,
+  shipped: { readonly object: string; readonly size: number; readonly sha256: string },
+  name: string,
+  leftovers: number,
+  recipients: readonly string[] | undefined,
+  verified = false,
+): Promise<CopyOutcome> {
+  const pruned = c.keep ? await pruneRemote(target, ctx.taskId, c.keep, name) : undefined;
+  return {
+    to: target.url,
+    ok: true,
+    line: `copied to ${target.url}/${shipped.object}${recipients ? ' (age-encrypted)' : ''}${verified ? ', read back and checked' : ''}${pruned?.removed.length ? `, pruned ${pruned.removed.length} there` : ''}`,
+    object: shipped.object,
+    size: shipped.size,
+    sha256: shipped.sha256,
+    pruned: pruned?.removed.map((a) => a.name) ?? [],
+    leftovers,
+  };
 }
 
 export async function shipCopies(
@@ -68,34 +112,17 @@ export async function shipCopies(
     let target: CopyTarget | undefined;
     try {
       target = targetOf(c, ctx);
-      const aborted = await target.abortStaleUploads(`${ctx.taskId}-`, runStart);
-      const leftovers = await findRemoteLeftovers(target, ctx.taskId, runStart);
-      if (leftovers.length > 0) {
-        ctx.logger.warn({ copy: target.url, objects: leftovers }, 'removing what an interrupted upload left');
-        await target.remove(leftovers);
-      }
+      const cleared = await clearLeftovers(ctx, target, runStart);
       const shipped = await shipArchive(target, {
         archivePath: archive.path,
         sidecar: archive.sidecar,
         recipients,
         signal: ctx.signal,
       });
-      const pruned = c.keep
-        ? await pruneRemote(target, ctx.taskId, c.keep, archive.sidecar.archive.name)
-        : undefined;
-      out.push({
-        to: target.url,
-        ok: true,
-        line: `copied to ${target.url}/${shipped.object}${recipients ? ' (age-encrypted)' : ''}${pruned?.removed.length ? `, pruned ${pruned.removed.length} there` : ''}`,
-        object: shipped.object,
-        size: shipped.size,
-        sha256: shipped.sha256,
-        pruned: pruned?.removed.map((a) => a.name) ?? [],
-        leftovers: leftovers.length + (aborted ?? 0),
-      });
+      out.push(await afterUpload(ctx, c, target, shipped, archive.sidecar.archive.name, cleared, recipients));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      out.push({ to: c.to, ok: false, line: `copy ${target?.url ?? c.to}: ${failure(err, target)}` });
+      out.push(failedCopy(c, target, err));
     } finally {
       target?.close();
     }

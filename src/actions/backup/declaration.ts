@@ -9,10 +9,10 @@ export const backupDeclaration = declareAction({
     'Timestamped tar.gz with a checksum manifest, SQLite/PostgreSQL dumps, verification and retention',
   schema: backupSchema,
   category: 'backup',
-  // New archives, and the old ones `keep` deletes: all in dest.
-  modifies: (o, resolvePath) => [resolvePath(o.dest)],
+  // New archives, and the old ones `keep` deletes: all in dest (none here without a dest).
+  modifies: (o, resolvePath) => (o.dest === undefined ? [] : [resolvePath(o.dest)]),
   targets: (o, resolvePath) => [
-    { key: ['dest'], path: resolvePath(o.dest) },
+    ...(o.dest === undefined ? [] : [{ key: ['dest'], path: resolvePath(o.dest) }]),
     // Read, not written: the home directory is a fine thing to back up; / and the state dir are not.
     ...(o.paths ?? []).map((p, i) => ({
       key: ['paths', i],

@@ -166,7 +166,13 @@ export const backupSchema = z
       .describe(
         'Globs to leave out; without a `/` they match a name at any depth (`*.tmp`, `node_modules`).',
       ),
-    dest: z.string().min(1).describe('Directory the archives go to (created when missing).'),
+    dest: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Directory the archives go to (created when missing). Optional with copies: without it the archive streams to every copy and no local copy is kept.',
+      ),
     compression: z
       .union([z.number().int().min(0).max(9), z.literal('none')], {
         error: 'expected a gzip level 0-9, or none for a plain .tar',
@@ -214,6 +220,10 @@ export const backupSchema = z
   })
   .refine((o) => o.paths !== undefined || o.sqlite !== undefined || o.postgres !== undefined, {
     error: 'nothing to back up: set paths, sqlite or postgres',
+  })
+  .refine((o) => o.dest !== undefined || (o.copies?.length ?? 0) > 0, {
+    error:
+      'nowhere to put the archive: set dest (a local directory), copies (s3:// or sftp:// destinations), or both',
   });
 
 export type BackupOptions = z.output<typeof backupSchema>;

@@ -46,8 +46,10 @@ export async function backupListCommand(opts: DestOptions, io: Io): Promise<numb
     return copyFailed.length ? 1 : 0;
   }
   const now = Date.now();
-  if (entries.length === 0) io.out('no archives yet');
-  else printLocal(entries, now, io);
+  // A configuration whose backups keep no local archive (copies only) has no local list to show.
+  const local = entries.length > 0 || copies.length === 0 || backups.dests().length > 0;
+  if (entries.length > 0) printLocal(entries, now, io);
+  else if (local) io.out('no archives yet');
   if (copies.length > 0) {
     const rows = copies.flatMap((c) =>
       c.archives.map((a) => [
@@ -58,7 +60,7 @@ export async function backupListCommand(opts: DestOptions, io: Io): Promise<numb
         a.encrypted ? 'age' : '-',
       ]),
     );
-    io.out('');
+    if (local) io.out('');
     if (rows.length > 0) io.out(table(['COPY OF', 'WHERE', 'SIZE', 'AGE', 'ENCRYPTED'], rows));
     for (const c of copies) if (!c.error && c.archives.length === 0) io.out(`no archives in ${c.where} yet`);
     for (const c of copyFailed) io.err(failedLine(c));
