@@ -119,7 +119,12 @@ async function caretakerRun(url, extra = {}) {
   const ms = performance.now() - t;
   rmSync(dir, { recursive: true, force: true });
   if (!result.ok) throw new Error(result.summary);
-  return { ms, deleted: result.details.deleted, longestBatchMs: result.details.longestBatchMs };
+  return {
+    ms,
+    deleted: result.details.deleted,
+    longestBatchMs: result.details.longestBatchMs,
+    retried: result.details.retriedBatches ?? 0,
+  };
 }
 
 function psqlDelete(url) {
@@ -213,12 +218,12 @@ console.log(
   `\n### db-retention: deleting ${f(OLD)} of ${f(OLD + YOUNG)} rows in PostgreSQL ${version}${quick ? ' (--quick)' : ''}\n`,
 );
 console.log(
-  '| method | rows deleted | time | rows/s | writer: worst update of an old row | writer: worst insert | writer: p99 insert | writer ops | longest batch |',
+  '| method | rows deleted | time | rows/s | writer: worst update of an old row | writer: worst insert | writer: p99 insert | writer ops | longest batch | batches retried |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${f(r.deleted)} | ${(r.ms / 1000).toFixed(1)} s | ${r.deleted ? f(r.rowsPerSec) : '—'} | ${f(r.updateMax)} ms | ${f(r.insertMax)} ms | ${r.insertP99.toFixed(1)} ms | ${f(r.writes * 2)} | ${r.longestBatchMs === undefined ? '—' : `${f(r.longestBatchMs)} ms`} |`,
+    `| ${r.name} | ${f(r.deleted)} | ${(r.ms / 1000).toFixed(1)} s | ${r.deleted ? f(r.rowsPerSec) : '—'} | ${f(r.updateMax)} ms | ${f(r.insertMax)} ms | ${r.insertP99.toFixed(1)} ms | ${f(r.writes * 2)} | ${r.longestBatchMs === undefined ? '—' : `${f(r.longestBatchMs)} ms`} | ${r.retried === undefined ? '—' : f(r.retried)} |`,
   );
 }
 const [a, , , b] = rows;

@@ -63,6 +63,9 @@ async function rerun(dir: string): Promise<RunRecord> {
   return JSON.parse(r.stdout) as RunRecord;
 }
 
+/** The first key of an archive's batch, from its name (`events.1-5000.<stamp>.jsonl.gz`). */
+const firstKey = (name: string) => Number(/^events\.(\d+)-/.exec(name)?.[1]);
+
 function archiveFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
@@ -130,16 +133,20 @@ describe.skipIf(noPostgres)('db-retention on PostgreSQL killed with SIGKILL and 
       CARETAKER_FAULT: 'retention:after-archive:7',
     });
     const left = archiveFiles(archive);
-    expect(left.filter((f) => f.endsWith('.pending'))).toHaveLength(1);
+    // The stalled batch's archive, and perhaps the next one's: the next batch is archived while
+    // one is deleted, so it may have been written, durably, before the kill.
+    const pending = left.filter((f) => f.endsWith('.pending'));
+    expect(pending.length).toBeGreaterThanOrEqual(1);
+    expect(pending.length).toBeLessThanOrEqual(2);
     expect(left.filter((f) => f.endsWith('.jsonl.gz'))).toHaveLength(6);
-    // The stalled batch's rows are still in the table: its transaction died with the process.
+    // The stalled batch's rows (and the next's) are still in the table: nothing of theirs was deleted.
     expect((await tableIds()).length).toBe(ROWS - 6 * 5_000);
 
     const run = await rerun(dir);
     expect(run.status).toBe('success');
     const recovered = (run.result?.details as { recovered: { discarded: string[]; promoted: string[] } })
       .recovered;
-    expect(recovered.discarded).toHaveLength(1);
+    expect(recovered.discarded.sort()).toEqual(pending.map((f) => f.replace(/\.pending$/, '')).sort());
     expect(recovered.promoted).toEqual([]);
     expect(archiveFiles(archive).every((f) => f.endsWith('.jsonl.gz'))).toBe(true);
     expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), ROWS);
@@ -151,14 +158,19 @@ describe.skipIf(noPostgres)('db-retention on PostgreSQL killed with SIGKILL and 
       CARETAKER_FAULT: 'retention:after-delete:3',
     });
     expect((await tableIds()).length).toBe(FEWER - 3 * 5_000);
-    const pending = archiveFiles(archive).filter((f) => f.endsWith('.pending'));
-    expect(pending).toHaveLength(1);
+    // Batch 3's archive (its DELETE committed) and perhaps batch 4's (archived ahead, not deleted).
+    const pending = archiveFiles(archive)
+      .filter((f) => f.endsWith('.pending'))
+      .map((f) => f.replace(/\.pending$/, ''))
+      .sort((a, b) => firstKey(a) - firstKey(b));
+    expect(pending.length).toBeGreaterThanOrEqual(1);
+    expect(pending.length).toBeLessThanOrEqual(2);
 
     const run = await rerun(dir);
     const recovered = (run.result?.details as { recovered: { discarded: string[]; promoted: string[] } })
       .recovered;
-    expect(recovered.promoted).toEqual([pending[0]!.replace(/\.pending$/, '')]);
-    expect(recovered.discarded).toEqual([]);
+    expect(recovered.promoted).toEqual([pending[0]]);
+    expect(recovered.discarded).toEqual(pending.slice(1));
     expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), FEWER);
   });
 
