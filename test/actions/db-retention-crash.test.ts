@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { decodeRows, type ArchiveFormat } from '../../src/actions/datastore/archive-format.js';
 import { BIN, cliAsync } from '../support/cli.js';
+import { runAction } from '../support/run-action.js';
+import { dbRetentionAction } from '../../src/actions/db-retention.js';
 import { needPostgres, testDatabase } from '../support/services.js';
 import { tempDir, waitUntil } from '../support/tmp.js';
 import type { RunRecord } from '../../src/store/types.js';
@@ -103,10 +105,14 @@ function expectEveryRowOnce(tableIds: number[], archived: number[], rows: number
 }
 
 describe.skipIf(noPostgres)('db-retention on PostgreSQL killed with SIGKILL and rerun', () => {
-  async function seed(rows: number) {
+  /**
+   * `jsonb` keeps the archive lines encoded in JavaScript; without it (`serverLines`) PostgreSQL
+   * builds them (pg-json-line.ts). Both go through the pipelined archive path.
+   */
+  async function seed(rows: number, serverLines = false) {
     const db = await testDatabase();
     await db.client.query(
-      `CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL, msg text NOT NULL, extra jsonb)`,
+      `CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL, msg text NOT NULL, extra ${serverLines ? 'text' : 'jsonb'})`,
     );
     await db.client.query(
       `INSERT INTO events SELECT g, CASE WHEN g % 4 <> 0 THEN now() - interval '30 days' ELSE now() END,
@@ -174,13 +180,67 @@ describe.skipIf(noPostgres)('db-retention on PostgreSQL killed with SIGKILL and 
     expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), FEWER);
   });
 
-  it('killed at an arbitrary moment mid-way: the rerun finishes with every row in one place', async () => {
-    const { dir, tableIds, archive } = await seed(ROWS);
-    // No hook: kill once a few batches are done, wherever the run happens to be.
-    await runAndKill(dir, () => archiveFiles(archive).filter((f) => f.endsWith('.gz')).length >= 4);
-    const run = await rerun(dir);
-    expect(run.status).toBe('success');
-    expect(archiveFiles(archive).some((f) => /\.(pending|tmp)$/.test(f))).toBe(false);
+  it.each([
+    ['lines encoded by caretaker', false],
+    ['lines built by PostgreSQL', true],
+  ])(
+    'killed at an arbitrary moment mid-way (%s): the rerun finishes with every row in one place',
+    async (_, serverLines) => {
+      const { dir, tableIds, archive } = await seed(ROWS, serverLines);
+      // No hook: kill once a few batches are done, wherever the run happens to be.
+      await runAndKill(dir, () => archiveFiles(archive).filter((f) => f.endsWith('.gz')).length >= 4);
+      const run = await rerun(dir);
+      expect(run.status).toBe('success');
+      expect(archiveFiles(archive).some((f) => /\.(pending|tmp)$/.test(f))).toBe(false);
+      expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), ROWS);
+    },
+  );
+});
+
+describe.skipIf(noPostgres)('db-retention on PostgreSQL stopped by its abort signal and rerun', () => {
+  it('discards the batch archived ahead, leaves nothing half-done, and the rerun leaves every row once', async () => {
+    const db = await testDatabase();
+    await db.client.query(
+      `CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL, msg text NOT NULL)`,
+    );
+    await db.client.query(
+      `INSERT INTO events SELECT g, CASE WHEN g % 4 <> 0 THEN now() - interval '30 days' ELSE now() END, 'message ' || g
+         FROM generate_series(1, $1::int) g`,
+      [ROWS],
+    );
+    const dir = tempDir('ct-retention-');
+    const archive = join(dir, 'archive');
+    const options = {
+      url: db.url,
+      table: 'events',
+      timestamp_column: 'ts',
+      older_than: '7d',
+      archive_to: 'archive',
+      batch: 2_000,
+    };
+    const abort = new AbortController();
+    const running = runAction(dbRetentionAction, options, { baseDir: dir, signal: abort.signal });
+    await waitUntil(
+      () => archiveFiles(archive).filter((f) => f.endsWith('.gz')).length >= 3,
+      'three batches',
+      60_000,
+    );
+    abort.abort();
+    const { result } = await running;
+    expect(result.ok, result.summary).toBe(false);
+    expect(result.summary).toMatch(/stopped — the run was stopped/);
+    // Stopped between or inside batches: no archive is left unfinished, and every final one's
+    // rows are gone from the table.
+    expect(archiveFiles(archive).filter((f) => !f.endsWith('.jsonl.gz'))).toEqual([]);
+    const tableIds = async () =>
+      (await db.client.query<{ id: string }>('SELECT id FROM events')).rows.map((r) => Number(r.id));
+    const inTable = new Set(await tableIds());
+    const archivedNow = archivedIds(archive, 'jsonl');
+    expect(archivedNow.filter((id) => inTable.has(id))).toEqual([]);
+    expect(archivedNow.length).toBe((result.details as { archived: number }).archived);
+
+    const again = await runAction(dbRetentionAction, options, { baseDir: dir });
+    expect(again.result.ok, again.result.summary).toBe(true);
     expectEveryRowOnce(await tableIds(), archivedIds(archive, 'jsonl'), ROWS);
   });
 });
