@@ -160,7 +160,7 @@ async function retain(
     retriedBatches: t.retried,
     rowsPerSecond: seconds > 0 ? Math.round(deleted / seconds) : deleted,
     recovered,
-    capped: stopped === undefined && deleted >= maxRows,
+    capped: stopped === undefined && (t.capped === true || deleted >= maxRows),
   };
   if (stopped !== undefined) {
     return {

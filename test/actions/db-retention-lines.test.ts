@@ -16,6 +16,8 @@ import { pgJsonLine } from '../../src/actions/datastore/pg-json-line.js';
 import { PgSession } from '../../src/actions/datastore/pg-session.js';
 import { openPgRetention } from '../../src/actions/datastore/retention-postgres.js';
 import { runAction } from '../support/run-action.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { advanceTo, nextTimer } from '../support/clock-driver.js';
 import { needPostgres, testDatabase } from '../support/services.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -242,5 +244,50 @@ describe.skipIf(noPostgres)('db-retention while the application changes the rows
     console.log(
       `db-retention under ${n} concurrent updates: ${String((result.details as { retriedBatches: number }).retriedBatches)} batches read again`,
     );
+  });
+});
+
+describe.skipIf(noPostgres)('db-retention archiving with a pause on PostgreSQL', () => {
+  it('reads and archives the next batch only after the pause, on the run clock', async () => {
+    const db = await testDatabase();
+    await db.client.query(`CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL)`);
+    await db.client.query(`INSERT INTO events SELECT g, '2000-01-01' FROM generate_series(1, 3) g`);
+    const dir = tempDir('ct-lines-');
+    const archive = join(dir, 'archive');
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const run = runAction(
+      dbRetentionAction,
+      {
+        url: db.url,
+        table: 'events',
+        timestamp_column: 'ts',
+        older_than: '1d',
+        batch: 1,
+        pause: '10s',
+        archive_to: 'archive',
+      },
+      { baseDir: dir, clock },
+    );
+    for (let i = 1; i <= 3; i++) {
+      const due = await nextTimer(clock);
+      expect(clock.pending(), `pause after batch ${i}`).toEqual([clock.now() + 10_000]);
+      // Batch i is done, and nothing of batch i + 1 was read or archived ahead of the pause.
+      const files = readdirSync(archive);
+      expect(files.filter((f) => f.endsWith('.jsonl.gz'))).toHaveLength(i);
+      expect(files.filter((f) => !f.endsWith('.jsonl.gz'))).toEqual([]);
+      expect((await db.client.query('SELECT count(*)::int AS n FROM events')).rows[0].n).toBe(3 - i);
+      await advanceTo(clock, due!);
+    }
+    const { result } = await run;
+    expect(result.details).toMatchObject({ deleted: 3, batches: 3, archived: 3 });
+  });
+
+  it('stops reading at max_rows and says so', async () => {
+    const db = await testDatabase();
+    await db.client.query(`CREATE TABLE events (id bigint PRIMARY KEY, ts timestamptz NOT NULL)`);
+    await db.client.query(`INSERT INTO events SELECT g, '2000-01-01' FROM generate_series(1, 25) g`);
+    const { dir, result } = await retain(db.url, { batch: 4, max_rows: 10 });
+    expect(result.details).toMatchObject({ deleted: 10, archived: 10, capped: true });
+    expect(decodeRows(archiveText(dir), 'jsonl').map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });

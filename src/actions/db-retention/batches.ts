@@ -44,6 +44,8 @@ export interface Tally {
   files: string[];
   /** Batches read again because the application changed one of their rows meanwhile. */
   retried: number;
+  /** Stopped reading at max_rows (the pipelined loop; the sequential one compares counts). */
+  capped?: boolean;
   stopped: string | undefined;
 }
 
@@ -171,6 +173,7 @@ export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention
   let planned = 0; // rows read so far: max_rows caps the reads
   const read = async (after: unknown): Promise<ReadBatch | null> => {
     const limit = Math.min(loop.batchSize, loop.maxRows - planned);
+    if (limit <= 0) t.capped = true;
     if (limit <= 0 || loop.ctx.signal.aborted) return null;
     const b = await opt.readBatch(after, limit);
     if (b) planned += b.count;
@@ -182,13 +185,16 @@ export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention
     p.catch(() => {});
     return p;
   };
+  // With a pause between batches, nothing is read ahead: a batch read before the pause would be
+  // deleted after it, the longer window making a change by the application (a retry) likelier.
+  const ahead = !loop.pauseMs;
   let reading = quiet(read(undefined));
   /** Archives the batch being read, and starts reading the one after it. */
   const prepareNext = (): Promise<Prepared | null> =>
     quiet(
       reading.then((b) => {
         if (!b) return null;
-        reading = quiet(read(b.hi));
+        if (ahead) reading = quiet(read(b.hi));
         return prepareBatch(loop, b);
       }),
     );
@@ -199,10 +205,14 @@ export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention
         t.stopped = 'the run was stopped';
         break;
       }
+      let hi: unknown;
       try {
         const cur = await preparing;
         if (!cur) break;
-        preparing = prepareNext(); // batch N+1 is archived while batch N is deleted
+        hi = cur.batch.hi;
+        // Batch N+1 is archived while batch N is deleted. (What `preparing` holds is never this
+        // batch again: the drain below discards it.)
+        preparing = ahead ? prepareNext() : Promise.resolve(null);
         await faultPause('retention:after-archive', loop.ctx.signal);
         await deleteArchived(loop, t, opt, cur);
       } catch (err) {
@@ -210,6 +220,10 @@ export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention
         break;
       }
       await afterBatch(loop, t);
+      if (!ahead) {
+        reading = quiet(read(hi));
+        preparing = prepareNext();
+      }
     }
   } finally {
     // A batch archived ahead but not deleted: its rows are still in the table, so its file goes.
