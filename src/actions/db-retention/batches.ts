@@ -258,10 +258,11 @@ async function deleteArchived(
         await discard(cur.pending.pendingPath, archive.dir);
       throw err;
     }
+    // A rolled-back attempt held its rows' locks too: it counts as a transaction.
+    t.longestBatchMs = Math.max(t.longestBatchMs, performance.now() - t0);
     if (n !== null) {
       t.deleted += n;
       t.done++;
-      t.longestBatchMs = Math.max(t.longestBatchMs, performance.now() - t0);
       await faultPause('retention:after-delete', loop.ctx.signal);
       if (cur.pending) await finish(t, cur.pending, cur.batch.archiveCount);
       return;
