@@ -238,6 +238,14 @@ console.log(
   `Goal: longest lock under 100 ms — ${a.updateMax < 100 ? 'met' : 'NOT met'} by the application's worst wait (${f(a.updateMax)} ms); ` +
     `longest batch transaction ${f(a.longestBatchMs)} ms (an upper bound on any row lock it held).`,
 );
+const arch = rows[1];
+const slower = arch.ms / a.ms;
+console.log(
+  `Archive (issue 17): with archive ${slower.toFixed(2)}× the time without, same run (goal ≤ 1.5×: ${slower <= 1.5 ? 'met' : 'NOT met'}); ` +
+    `the application's worst wait on a row lock ${f(arch.updateMax)} ms (goal < 100 ms: ${arch.updateMax < 100 ? 'met' : 'NOT met'}; ` +
+    `without archive ${f(a.updateMax)} ms, with no deletion at all ${f(base.updateMax)} ms); longest batch transaction ${f(arch.longestBatchMs)} ms; ` +
+    `${f(arch.retried)} batches read again after the writer changed one of their rows.`,
+);
 const psqlVersion = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
 console.log(
   `\nMachine: ${machine.nproc} × ${machine.cpu}, ${machine.ramGB} GB RAM (${machine.freeGB} GB free), Node ${machine.node}, ` +

@@ -11,13 +11,14 @@
  *
  * With an archive, the lock must not last through writing and fsyncing the file (that made the
  * application wait ~0.5 s on a busy disk), so batches are optimistic (`OptimisticRetention`):
- *   SELECT key, xmin, row (or its JSON line, pg-json-line.ts) … ORDER BY key LIMIT $n   (no lock)
+ *   SELECT the rows (or their JSON lines, pg-json-line.ts), their xmin … LIMIT $n      (no lock)
  *   (the caller writes the archive and fsyncs it)
- *   BEGIN; DELETE … WHERE key = ANY($keys) AND xmin = ANY($versions) AND ts < $cutoff; COMMIT
- * and COMMIT only if the DELETE took every row read. A row the application updated (or deleted
- * and re-inserted) since the SELECT has a new xmin: that of a transaction not yet committed when
- * the SELECT took its snapshot, so not among the versions read. Then the DELETE is rolled back,
- * the archive discarded, and the batch read again. The archive holds exactly the versions deleted.
+ *   DELETE … WHERE key > $from AND key <= $hi AND ts < $cutoff AND xmin = ANY($versions)
+ * as one statement that fails, and so deletes nothing, unless it took exactly the rows read. A
+ * row the application updated (or deleted and re-inserted) since the SELECT has a new xmin: that
+ * of a transaction not yet committed when the SELECT took its snapshot, so not among the versions
+ * read; a row inserted into the range since is not among them either. Then the DELETE is undone,
+ * the archive discarded, and the range read again. The archive holds exactly the versions deleted.
  * Reads run on a second connection, so the next batch is read while this one is deleted.
  */
 import { pgIdent, pgQualified } from './sql-identifier.js';
@@ -39,6 +40,8 @@ import type { OptimisticRetention, ReadBatch } from './retention-backend.js';
 const ARCHIVE_FLAG = '__caretaker_archive';
 const BATCH_KEY = '__caretaker_batch_key';
 const VERSION = '__caretaker_version';
+/** The text of the error that undoes an optimistic DELETE which did not take exactly its batch. */
+const BATCH_CHANGED = 'caretaker: a row of the batch changed since it was read, rows deleted: ';
 const NATIVE_TIME = /^(timestamp|date)\b/;
 const INTEGER = /^(smallint|integer|bigint|numeric|double precision|real)\b/;
 
@@ -335,30 +338,34 @@ class PgRetention implements RetentionBackend, OptimisticRetention {
     };
   }
 
+  /**
+   * One statement, in its own implicit transaction: the DELETE, and a check that fails the
+   * statement — which undoes the DELETE — unless it took exactly the batch's rows. No BEGIN and
+   * COMMIT round trips: the rows stay locked only while the server runs the statement and
+   * commits, not while this process, on a busy machine, gets round to sending COMMIT.
+   */
   async deleteUnchanged(batch: ReadBatch): Promise<number | null> {
     const s = this.sql;
-    const values: unknown[] = [s.cutoff, batch.versions];
+    const values: unknown[] = [s.cutoff, batch.versions, batch.count];
     // The old rows of the batch's key range that are still the versions read: those it read,
     // unless one changed (its new xmin belongs to a transaction the read did not see committed).
     const cond = this.#range(values, batch.from, batch.hi);
-    await this.db.query('BEGIN');
-    this.#inTx = true;
-    let n: number;
     try {
-      const r = await this.db.query(
-        `DELETE FROM ${s.table} t WHERE ${cond} AND t.xmin = ANY ($2::xid[])`,
+      await this.db.query(
+        `WITH gone AS (DELETE FROM ${s.table} t WHERE ${cond} AND t.xmin = ANY ($2::xid[]) RETURNING 1)
+         SELECT CASE WHEN c.n = $3 THEN c.n ELSE ('${BATCH_CHANGED}' || c.n)::int END AS n
+           FROM (SELECT count(*)::int AS n FROM gone) c`,
         values,
       );
-      n = r.rowCount ?? 0;
     } catch (err) {
-      await this.rollback();
-      throw err;
+      const e = err as { code?: string; message?: string };
+      if (e.code === '22P02' && e.message?.includes(BATCH_CHANGED)) return null;
+      // The server answered with an error: the statement, DELETE included, was rolled back.
+      if (e.code !== undefined && /^[0-9A-Z]{5}$/.test(e.code)) throw err;
+      // No answer (the connection went): whether it committed is unknown; recovery decides.
+      throw new CommitUncertainError(`DELETE failed: ${this.db.describe(err)}`, { cause: err });
     }
-    if (n !== batch.count) {
-      await this.rollback();
-      return null;
-    }
-    return this.commitBatch(batch);
+    return batch.count;
   }
 
   async commitBatch(batch: LockedBatch): Promise<number> {
