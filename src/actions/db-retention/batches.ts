@@ -165,6 +165,8 @@ export async function sequentialBatches(loop: BatchLoop): Promise<Tally> {
 interface Prepared {
   readonly batch: ReadBatch;
   readonly pending: PendingArchive | undefined;
+  /** Earlier optimistic tries of this key range. */
+  readonly tries: number;
 }
 
 export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention): Promise<Tally> {
@@ -188,105 +190,125 @@ export async function pipelinedBatches(loop: BatchLoop, opt: OptimisticRetention
   // With a pause between batches, nothing is read ahead: a batch read before the pause would be
   // deleted after it, the longer window making a change by the application (a retry) likelier.
   const ahead = !loop.pauseMs;
-  let reading = quiet(read(undefined));
-  /** Archives the batch being read, and starts reading the one after it. */
-  const prepareNext = (): Promise<Prepared | null> =>
-    quiet(
-      reading.then((b) => {
-        if (!b) return null;
-        if (ahead) reading = quiet(read(b.hi));
-        return prepareBatch(loop, b);
-      }),
-    );
-  let preparing = prepareNext();
+  /** Key ranges whose rows changed between read and DELETE: read and archived again, in turn. */
+  const redo: Redo[] = [];
+  let cursor: unknown = undefined; // the main read's position: the last key of the last batch read
+  let mainDone = false;
+  let reading: Promise<ReadBatch | null> | undefined = ahead ? quiet(read(undefined)) : undefined;
+  /** The next batch to delete, archived: a range to redo first, else the next in key order. */
+  const nextPrepared = async (): Promise<Prepared | null> => {
+    for (let r = redo.shift(); r; r = redo.shift()) {
+      const b = await opt.readBatch(r.from, null, r.hi);
+      if (b) return prepareBatch(loop, b, r.tries);
+    }
+    if (mainDone) return null;
+    const b = await (reading ?? read(cursor));
+    reading = undefined;
+    if (!b) {
+      mainDone = true;
+      return null;
+    }
+    cursor = b.hi;
+    if (ahead) reading = quiet(read(b.hi));
+    return prepareBatch(loop, b, 0);
+  };
+  let preparing = quiet(nextPrepared());
   try {
     for (;;) {
       if (loop.ctx.signal.aborted) {
         t.stopped = 'the run was stopped';
         break;
       }
-      let hi: unknown;
       try {
         const cur = await preparing;
-        if (!cur) break;
-        hi = cur.batch.hi;
+        if (!cur) {
+          // The ranges to redo were queued after this (empty) answer was prepared.
+          if (redo.length === 0) break;
+          preparing = quiet(nextPrepared());
+          continue;
+        }
         // Batch N+1 is archived while batch N is deleted. (What `preparing` holds is never this
         // batch again: the drain below discards it.)
-        preparing = ahead ? prepareNext() : Promise.resolve(null);
+        preparing = ahead ? quiet(nextPrepared()) : Promise.resolve(null);
         await faultPause('retention:after-archive', loop.ctx.signal);
-        await deleteArchived(loop, t, opt, cur);
+        await deleteArchived(loop, t, opt, cur, redo);
       } catch (err) {
         t.stopped = stopReason(loop, t, err);
         break;
       }
       await afterBatch(loop, t);
-      if (!ahead) {
-        reading = quiet(read(hi));
-        preparing = prepareNext();
-      }
+      if (!ahead) preparing = quiet(nextPrepared());
     }
   } finally {
     // A batch archived ahead but not deleted: its rows are still in the table, so its file goes.
-    const ahead = await preparing.catch(() => null);
-    if (ahead?.pending) await discard(ahead.pending.pendingPath, archive.dir);
-    await reading.catch(() => null);
+    const left = await preparing.catch(() => null);
+    if (left?.pending) await discard(left.pending.pendingPath, archive.dir);
+    await reading?.catch(() => null);
   }
   return t;
 }
 
+/** A key range to read, archive and delete again, and how many times it was tried. */
+interface Redo {
+  readonly from: unknown;
+  readonly hi: unknown;
+  readonly tries: number;
+}
+
 /**
  * Deletes an archived batch. When the application changed one of its rows since the read,
- * nothing is deleted: the archive goes, and the batch's key range is read and archived again —
- * a few times, then under lock, so a range the application keeps changing still ends.
+ * nothing is deleted: the archive goes, and the batch's key range is queued to be read and
+ * archived again (between the next batches, so the pipeline keeps going) — a few times, then it
+ * is taken under lock at once, so a range the application keeps changing still ends.
  */
 async function deleteArchived(
   loop: BatchLoop,
   t: Tally,
   opt: OptimisticRetention,
-  first: Prepared,
+  cur: Prepared,
+  redo: Redo[],
 ): Promise<void> {
   const archive = loop.archive!;
-  const { from, hi } = first.batch;
-  let cur = first;
-  for (let tries = 1; ; tries++) {
-    const t0 = performance.now();
-    let n: number | null;
-    try {
-      n = await opt.deleteUnchanged(cur.batch);
-    } catch (err) {
-      if (cur.pending && !(err instanceof CommitUncertainError))
-        await discard(cur.pending.pendingPath, archive.dir);
-      throw err;
-    }
-    // A rolled-back attempt held its rows' locks too: it counts as a transaction.
-    t.longestBatchMs = Math.max(t.longestBatchMs, performance.now() - t0);
-    if (n !== null) {
-      t.deleted += n;
-      t.done++;
-      await faultPause('retention:after-delete', loop.ctx.signal);
-      if (cur.pending) await finish(t, cur.pending, cur.batch.archiveCount);
-      return;
-    }
-    // A row changed since it was read: nothing was deleted, and this archive is not what is there.
-    t.retried++;
-    if (cur.pending) await discard(cur.pending.pendingPath, archive.dir);
-    if (tries >= OPTIMISTIC_TRIES) {
-      const l0 = performance.now();
-      const locked = await opt.takeRange(from, hi);
-      if (locked) await commitLocked(loop, t, locked, l0, true);
-      return;
-    }
-    const again = await opt.readBatch(from, null, hi);
-    if (!again) return; // every old row of the range went, or changed into a young one
-    cur = await prepareBatch(loop, again);
+  const t0 = performance.now();
+  let n: number | null;
+  try {
+    n = await opt.deleteUnchanged(cur.batch);
+  } catch (err) {
+    if (cur.pending && !(err instanceof CommitUncertainError))
+      await discard(cur.pending.pendingPath, archive.dir);
+    throw err;
   }
+  // An undone attempt held its rows' locks too: it counts as a transaction.
+  t.longestBatchMs = Math.max(t.longestBatchMs, performance.now() - t0);
+  if (n !== null) {
+    t.deleted += n;
+    t.done++;
+    await faultPause('retention:after-delete', loop.ctx.signal);
+    if (cur.pending) await finish(t, cur.pending, cur.batch.archiveCount);
+    return;
+  }
+  // A row changed since it was read: nothing was deleted, and this archive is not what is there.
+  t.retried++;
+  if (cur.pending) await discard(cur.pending.pendingPath, archive.dir);
+  const { from, hi } = cur.batch;
+  if (cur.tries + 1 < OPTIMISTIC_TRIES) {
+    redo.push({ from, hi, tries: cur.tries + 1 });
+    return;
+  }
+  const l0 = performance.now();
+  const locked = await opt.takeRange(from, hi);
+  if (locked) await commitLocked(loop, t, locked, l0, true);
 }
 
 /** Writes a read batch's archive, durably, under its .pending name. */
-async function prepareBatch(loop: BatchLoop, batch: ReadBatch): Promise<Prepared> {
+async function prepareBatch(loop: BatchLoop, batch: ReadBatch, tries: number): Promise<Prepared> {
   const archive = loop.archive!;
-  if (batch.archiveCount === 0) return { batch, pending: undefined };
+  if (batch.archiveCount === 0) return { batch, pending: undefined, tries };
   const text = batch.archiveText ?? archiveText(loop, batch.archiveRows, archive);
-  const pending = await writePending(archive, text, { lo: batch.lo, hi: batch.hi, startedAt: loop.runStart });
-  return { batch, pending };
+  const pending = await writePending(archive, text, {
+    lo: batch.lo,
+    hi: batch.hi,
+    startedAt: loop.runStart,
+  });
+  return { batch, pending, tries };
 }
