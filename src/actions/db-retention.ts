@@ -10,26 +10,18 @@ import { relative } from 'node:path';
 import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { PathGuard } from '../safety/path-guard.js';
-import { sleepOn } from './clock-sleep.js';
 import { resolveDbTarget, type DbTarget } from './datastore/db-target.js';
 import { describePgError } from './datastore/pg-session.js';
-import { encodeRows } from './datastore/archive-format.js';
 import {
-  discard,
-  promote,
+  fsyncDir,
   recoverArchives,
-  writePending,
   type ArchiveSpec,
   type RecoveryReport,
 } from './datastore/retention-archive.js';
-import {
-  CommitUncertainError,
-  type RetentionBackend,
-  type RetentionTarget,
-} from './datastore/retention-backend.js';
+import type { RetentionBackend, RetentionTarget } from './datastore/retention-backend.js';
+import { pipelinedBatches, sequentialBatches, type BatchLoop } from './db-retention/batches.js';
 import { openPgRetention } from './datastore/retention-postgres.js';
 import { openSqliteRetention } from './datastore/retention-sqlite.js';
-import { faultPause } from '../os/fault-point.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 import { dbRetentionDeclaration } from './db-retention/declaration.js';
 import type { schema } from './db-retention/schema.js';
@@ -84,6 +76,7 @@ export const dbRetentionAction = defineAction({
         timestampFormat: o.timestamp_format,
         archiveWhere: o.archive_where,
         archiving: archive !== undefined,
+        archiveFormat: archive?.format,
         cutoffMs,
         lockTimeoutMs: o.lock_timeout ?? 5_000,
         statementTimeoutMs: o.statement_timeout ?? 60_000,
@@ -126,68 +119,26 @@ async function retain(
   const where = archive ? relative(ctx.baseDir, archive.dir) || '.' : '';
   if (ctx.dryRun) return preview(ctx, db, { total, batchSize, maxRows, recovered, cutoffText, where });
 
-  let after: unknown = undefined;
-  let deleted = 0;
-  let archived = 0;
-  let done = 0; // batches committed
-  let archiveBytes = 0;
-  let longestBatchMs = 0;
-  const files: string[] = [];
   const started = performance.now();
-  const runStart = ctx.clock.now(); // names every archive of this run
-  let stopped: string | undefined;
   ctx.progress({ done: 0, total, unit: 'rows', label: table });
-  while (deleted < maxRows) {
-    if (ctx.signal.aborted) {
-      stopped = 'the run was stopped';
-      break;
-    }
-    const t0 = performance.now();
-    let pending: Awaited<ReturnType<typeof writePending>> | undefined;
-    try {
-      const batch = await db.takeNextBatch(after, Math.min(batchSize, maxRows - deleted));
-      if (!batch) break;
-      try {
-        if (archive && batch.archiveRows.length > 0) {
-          const text = encodeRows(batch.archiveRows, db.info.columns, archive.format);
-          pending = await writePending(archive, text, {
-            lo: batch.lo,
-            hi: batch.hi,
-            startedAt: runStart,
-          });
-        }
-        await faultPause('retention:after-archive', ctx.signal);
-      } catch (err) {
-        await db.rollback();
-        if (pending) await discard(pending.pendingPath, archive!.dir);
-        throw err;
-      }
-      try {
-        deleted += await db.commitBatch(batch);
-      } catch (err) {
-        // Rolled back: the archive must go too. COMMIT failed: unknown, the next run's recovery decides.
-        if (pending && !(err instanceof CommitUncertainError))
-          await discard(pending.pendingPath, archive!.dir);
-        throw err;
-      }
-      done++;
-      longestBatchMs = Math.max(longestBatchMs, performance.now() - t0);
-      await faultPause('retention:after-delete', ctx.signal);
-      if (pending) {
-        await promote(pending, archive!.dir);
-        files.push(pending.name);
-        archiveBytes += pending.bytes;
-        archived += batch.archiveRows.length;
-      }
-      after = batch.hi;
-    } catch (err) {
-      stopped = ctx.signal.aborted
-        ? `the run was stopped during batch ${done + 1}`
-        : `batch ${done + 1} failed: ${db.describe(err)}`;
-      break;
-    }
-    ctx.progress({ done: deleted, total, unit: 'rows', label: table });
-    if (o.pause) await sleepOn(ctx.clock, o.pause, ctx.signal);
+  const loop: BatchLoop = {
+    ctx,
+    db,
+    archive,
+    batchSize,
+    maxRows,
+    pauseMs: o.pause,
+    runStart: ctx.clock.now(),
+    total,
+  };
+  const opt = archive ? db.optimistic : undefined;
+  const t = opt ? await pipelinedBatches(loop, opt) : await sequentialBatches(loop);
+  const { deleted, archived, done, files, stopped } = t;
+  if (archive && files.length > 0) {
+    // Makes the final names durable; losing them would be harmless (recovery renames again).
+    await fsyncDir(archive.dir).catch((err: unknown) =>
+      ctx.logger.warn({ err }, 'db-retention: could not fsync the archive directory'),
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   const archivedText = archive
@@ -202,13 +153,14 @@ async function retain(
     archived,
     batches: done,
     archiveFiles: files.length,
-    archiveBytes,
+    archiveBytes: t.archiveBytes,
     archiveDir: archive?.dir,
     firstArchives: files.slice(0, 20),
-    longestBatchMs: Math.round(longestBatchMs),
+    longestBatchMs: Math.round(t.longestBatchMs),
+    retriedBatches: t.retried,
     rowsPerSecond: seconds > 0 ? Math.round(deleted / seconds) : deleted,
     recovered,
-    capped: stopped === undefined && deleted >= maxRows,
+    capped: stopped === undefined && (t.capped === true || deleted >= maxRows),
   };
   if (stopped !== undefined) {
     return {
@@ -224,7 +176,7 @@ async function retain(
     ok: true,
     summary: none
       ? `no rows older than ${cutoffText} in ${table}`
-      : `${did} (longest batch ${formatDuration(longestBatchMs)})`,
+      : `${did} (longest batch ${formatDuration(t.longestBatchMs)})`,
     changed: deleted > 0 || recovered.promoted.length + recovered.discarded.length > 0,
     filesModified: files.length + recovered.promoted.length,
     details,

@@ -1,5 +1,5 @@
 /** What db-retention needs from a database, implemented for PostgreSQL and SQLite. */
-import type { Row } from './archive-format.js';
+import type { ArchiveFormat, Row } from './archive-format.js';
 
 export type TimestampFormat = 'iso' | 'epoch_s' | 'epoch_ms';
 
@@ -14,6 +14,8 @@ export interface RetentionTarget {
   readonly archiveWhere?: string | undefined;
   /** Whether rows are archived: without, only keys travel to caretaker (much less work per batch). */
   readonly archiving: boolean;
+  /** The archive's format, when archiving: JSON Lines may be built by the database. */
+  readonly archiveFormat?: ArchiveFormat | undefined;
   /** Rows with a timestamp before this instant are deleted. */
   readonly cutoffMs: number;
   readonly lockTimeoutMs: number;
@@ -47,8 +49,49 @@ export interface BatchPreview {
   readonly hi: unknown;
 }
 
+/**
+ * A batch read without any lock (PostgreSQL's own snapshot): the old rows with a key in
+ * (from, hi], what the archive is written from before `deleteUnchanged` deletes exactly these row
+ * versions in a short transaction.
+ */
+export interface ReadBatch extends LockedBatch {
+  /** The key the batch was read after (undefined: from the first row). */
+  readonly from: unknown;
+  /** The distinct versions of the rows read (PostgreSQL: their xmin), as an array literal. */
+  readonly versions: string;
+  /** The archive's text when the database built it (JSON Lines); else archiveRows are encoded. */
+  readonly archiveText?: string | undefined;
+  /** Rows to archive. */
+  readonly archiveCount: number;
+}
+
+/**
+ * Archive-then-delete without holding row locks while the archive is written (PostgreSQL): read a
+ * batch, write and fsync its archive, then delete exactly the versions read.
+ */
+export interface OptimisticRetention {
+  /**
+   * The first `limit` (all when null) old rows with a key after `from` (all when undefined) and
+   * not after `upTo` (when given), in key order; null when there are none. Locks nothing.
+   */
+  readBatch(from: unknown, limit: number | null, upTo?: unknown): Promise<ReadBatch | null>;
+  /**
+   * One short transaction: deletes the batch's rows if every one is still the version read, and
+   * commits; if any changed or went (the application updated or deleted it), deletes nothing and
+   * returns null. A failure of COMMIT itself throws CommitUncertainError.
+   */
+  deleteUnchanged(batch: ReadBatch): Promise<number | null>;
+  /**
+   * For a range whose rows keep changing under the optimistic path: takeNextBatch of the old rows
+   * with a key in (from, upTo], locked until commitBatch (the archive is written under the lock).
+   */
+  takeRange(from: unknown, upTo: unknown): Promise<LockedBatch | null>;
+}
+
 export interface RetentionBackend {
   readonly info: TableInfo;
+  /** Present where the database can check a row's version (PostgreSQL): the pipelined archive path. */
+  readonly optimistic?: OptimisticRetention | undefined;
   countOld(): Promise<number>;
   anyKeyExists(keys: readonly unknown[]): Promise<boolean>;
   /**

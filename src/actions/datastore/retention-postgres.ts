@@ -1,5 +1,5 @@
 /**
- * db-retention on PostgreSQL. Each batch is one short transaction:
+ * db-retention on PostgreSQL. Without an archive, each batch is one short transaction:
  *   BEGIN
  *   WITH batch AS (SELECT key … WHERE key > $after AND ts < $cutoff ORDER BY key LIMIT $n FOR UPDATE)
  *   DELETE … USING batch … RETURNING *          (the rows, deleted but not yet committed)
@@ -8,6 +8,18 @@
  * One pass over the rows. Only the batch's rows are locked, so the application's inserts and its
  * work on other rows never wait; a failed archive rolls the DELETE back. The DELETE takes exactly
  * the keys the locked SELECT chose, so a row that entered the key range meanwhile is not touched.
+ *
+ * With an archive, the lock must not last through writing and fsyncing the file (that made the
+ * application wait ~0.5 s on a busy disk), so batches are optimistic (`OptimisticRetention`):
+ *   SELECT the rows (or their JSON lines, pg-json-line.ts), their xmin … LIMIT $n      (no lock)
+ *   (the caller writes the archive and fsyncs it)
+ *   DELETE … WHERE key > $from AND key <= $hi AND ts < $cutoff AND xmin = ANY($versions)
+ * as one statement that fails, and so deletes nothing, unless it took exactly the rows read. A
+ * row the application updated (or deleted and re-inserted) since the SELECT has a new xmin: that
+ * of a transaction not yet committed when the SELECT took its snapshot, so not among the versions
+ * read; a row inserted into the range since is not among them either. Then the DELETE is undone,
+ * the archive discarded, and the range read again. The archive holds exactly the versions deleted.
+ * Reads run on a second connection, so the next batch is read while this one is deleted.
  */
 import { pgIdent, pgQualified } from './sql-identifier.js';
 import { PgSession } from './pg-session.js';
@@ -22,30 +34,39 @@ import {
   type TableInfo,
 } from './retention-backend.js';
 import type { Row } from './archive-format.js';
+import { pgJsonLine, type PgJsonLine } from './pg-json-line.js';
+import type { OptimisticRetention, ReadBatch } from './retention-backend.js';
 
 const ARCHIVE_FLAG = '__caretaker_archive';
 const BATCH_KEY = '__caretaker_batch_key';
+const VERSION = '__caretaker_version';
+/** The text of the error that undoes an optimistic DELETE which did not take exactly its batch. */
+const BATCH_CHANGED = 'caretaker: a row of the batch changed since it was read, rows deleted: ';
 const NATIVE_TIME = /^(timestamp|date)\b/;
 const INTEGER = /^(smallint|integer|bigint|numeric|double precision|real)\b/;
 
 export async function openPgRetention(url: string, t: RetentionTarget): Promise<RetentionBackend> {
-  const db = await PgSession.open({
-    url,
-    signal: t.signal,
-    lockTimeoutMs: t.lockTimeoutMs,
-    statementTimeoutMs: t.statementTimeoutMs,
-    archiveTypes: true,
-  });
+  const open = () =>
+    PgSession.open({
+      url,
+      signal: t.signal,
+      lockTimeoutMs: t.lockTimeoutMs,
+      statementTimeoutMs: t.statementTimeoutMs,
+      archiveTypes: true,
+    });
+  const db = await open();
   try {
-    return await PgRetention.create(db, t);
+    return await PgRetention.create(db, t, open);
   } catch (err) {
     await db.close();
     throw err;
   }
 }
 
-class PgRetention implements RetentionBackend {
+class PgRetention implements RetentionBackend, OptimisticRetention {
   #inTx = false;
+  /** The second connection optimistic reads run on (opened on first use). */
+  #reader: Promise<PgSession> | undefined;
 
   private constructor(
     private readonly db: PgSession,
@@ -56,11 +77,23 @@ class PgRetention implements RetentionBackend {
       oldRows: string;
       cutoff: unknown;
       flag: string;
+      archiveCond: string | undefined;
       archiving: boolean;
+      /** The JSON line built by the server, when every column allows it (JSON Lines archives). */
+      line: PgJsonLine | undefined;
     },
+    private readonly openReader: () => Promise<PgSession>,
   ) {}
 
-  static async create(db: PgSession, t: RetentionTarget): Promise<PgRetention> {
+  get optimistic(): OptimisticRetention | undefined {
+    return this.sql.archiving ? this : undefined;
+  }
+
+  static async create(
+    db: PgSession,
+    t: RetentionTarget,
+    openReader: () => Promise<PgSession>,
+  ): Promise<PgRetention> {
     const table = await resolvePgTable(db, t.table, t.schema, 'table');
     const columns = await pgColumns(db, table);
     const ts = requireColumn(columns, t.timestampColumn, 'timestamp_column', table.label);
@@ -99,17 +132,24 @@ class PgRetention implements RetentionBackend {
     }
     const qTable = pgQualified(table.schema, table.name);
     const key = pgIdent(keyName);
-    const flag =
-      t.archiveWhere === undefined ? '' : `, ((${t.archiveWhere}) IS TRUE) AS ${pgIdent(ARCHIVE_FLAG)}`;
+    const archiveCond = t.archiveWhere === undefined ? undefined : `((${t.archiveWhere}) IS TRUE)`;
+    const flag = archiveCond === undefined ? '' : `, ${archiveCond} AS ${pgIdent(ARCHIVE_FLAG)}`;
     const info = { label: table.label, keyColumn: keyName, columns: columns.map((c) => c.name) };
-    const self = new PgRetention(db, info, {
-      table: qTable,
-      key,
-      oldRows: `${pgIdent(ts.name)} < $1`,
-      cutoff,
-      flag,
-      archiving: t.archiving,
-    });
+    const self = new PgRetention(
+      db,
+      info,
+      {
+        table: qTable,
+        key,
+        oldRows: `${pgIdent(ts.name)} < $1`,
+        cutoff,
+        flag,
+        archiveCond,
+        archiving: t.archiving,
+        line: t.archiving && t.archiveFormat === 'jsonl' ? pgJsonLine(columns, 3) : undefined,
+      },
+      openReader,
+    );
     if (t.archiveWhere !== undefined) {
       // Checks the expression once, up front: a typo fails here, before anything is deleted. The
       // parameter forces the extended protocol, which refuses a second statement smuggled in.
@@ -140,14 +180,18 @@ class PgRetention implements RetentionBackend {
     return r.rowCount !== null && r.rowCount > 0;
   }
 
-  async takeNextBatch(after: unknown, limit: number): Promise<LockedBatch | null> {
+  takeNextBatch(after: unknown, limit: number): Promise<LockedBatch | null> {
+    return this.#take(after, limit, undefined);
+  }
+
+  takeRange(from: unknown, upTo: unknown): Promise<LockedBatch | null> {
+    return this.#take(from, null, upTo);
+  }
+
+  async #take(after: unknown, limit: number | null, upTo: unknown): Promise<LockedBatch | null> {
     const s = this.sql;
     const values: unknown[] = [s.cutoff, limit];
-    let cond = s.oldRows;
-    if (after !== undefined) {
-      values.push(after);
-      cond = `${s.key} > $3 AND ${cond}`;
-    }
+    const cond = this.#range(values, after, upTo);
     // Without an archive only the count and the key range come back, not 5,000 rows to parse.
     const result = s.archiving
       ? `RETURNING t.*${s.flag}) SELECT * FROM gone ORDER BY ${s.key}`
@@ -186,6 +230,142 @@ class PgRetention implements RetentionBackend {
     }
     const key = this.info.keyColumn;
     return { count: rows.length, archiveRows, lo: rows[0]![key], hi: rows[rows.length - 1]![key] };
+  }
+
+  /** The WHERE condition of the old rows with a key in (after, upTo], its values appended to `values`. */
+  #range(values: unknown[], after: unknown, upTo: unknown): string {
+    const s = this.sql;
+    let cond = s.oldRows;
+    if (after !== undefined) {
+      values.push(after);
+      cond = `${s.key} > $${values.length} AND ${cond}`;
+    }
+    if (upTo !== undefined) {
+      values.push(upTo);
+      cond = `${s.key} <= $${values.length} AND ${cond}`;
+    }
+    return cond;
+  }
+
+  async readBatch(from: unknown, limit: number | null, upTo?: unknown): Promise<ReadBatch | null> {
+    this.#reader ??= this.openReader();
+    const reader = await this.#reader;
+    return this.sql.line
+      ? this.#readLines(reader, from, limit, upTo)
+      : this.#readRows(reader, from, limit, upTo);
+  }
+
+  /**
+   * The batch as one row: its archive text built by the server (pg-json-line.ts), the count, the
+   * first and last key and the distinct versions, so that caretaker parses a handful of fields
+   * per batch instead of every field of every row.
+   */
+  async #readLines(
+    reader: PgSession,
+    from: unknown,
+    limit: number | null,
+    upTo: unknown,
+  ): Promise<ReadBatch | null> {
+    const s = this.sql;
+    const line = s.line!;
+    const values: unknown[] = [s.cutoff, limit, line.prefixes]; // $3: the lines' key prefixes
+    const cond = this.#range(values, from, upTo);
+    const l = s.archiveCond === undefined ? line.sql : `CASE WHEN ${s.archiveCond} THEN ${line.sql} END`;
+    const r = await reader.query<{
+      n: number;
+      a: number;
+      text: string | null;
+      lo: unknown;
+      hi: unknown;
+      v: string;
+    }>(
+      `SELECT count(*)::int AS n, count(b.l)::int AS a, string_agg(b.l || E'\\n', '' ORDER BY b.k) AS text,
+              (array_agg(b.k ORDER BY b.k))[1] AS lo, (array_agg(b.k ORDER BY b.k DESC))[1] AS hi,
+              array_agg(DISTINCT b.v)::text AS v
+         FROM (SELECT t.${s.key} AS k, t.xmin::text AS v, ${l} AS l FROM ${s.table} t
+                WHERE ${cond} ORDER BY ${s.key} LIMIT $2) b`,
+      values,
+    );
+    const b = r.rows[0]!;
+    if (b.n === 0) return null;
+    return {
+      count: b.n,
+      from,
+      lo: b.lo,
+      hi: b.hi,
+      versions: b.v,
+      archiveRows: [],
+      archiveText: b.text ?? '',
+      archiveCount: b.a,
+    };
+  }
+
+  /** The batch's rows, for caretaker to encode (CSV, or column types only JavaScript writes exactly). */
+  async #readRows(
+    reader: PgSession,
+    from: unknown,
+    limit: number | null,
+    upTo: unknown,
+  ): Promise<ReadBatch | null> {
+    const s = this.sql;
+    const values: unknown[] = [s.cutoff, limit];
+    const cond = this.#range(values, from, upTo);
+    const rows = (
+      await reader.query<Record<string, unknown>>(
+        `SELECT t.*${s.flag}, t.xmin::text AS ${pgIdent(VERSION)} FROM ${s.table} t WHERE ${cond} ORDER BY ${s.key} LIMIT $2`,
+        values,
+      )
+    ).rows;
+    if (rows.length === 0) return null;
+    const versions = new Set<string>();
+    const archiveRows: Row[] = [];
+    for (const r of rows) {
+      versions.add(r[VERSION] as string);
+      const wanted = s.flag === '' || r[ARCHIVE_FLAG] === true;
+      delete r[ARCHIVE_FLAG];
+      delete r[VERSION];
+      if (wanted) archiveRows.push(r);
+    }
+    const key = this.info.keyColumn;
+    return {
+      count: rows.length,
+      from,
+      lo: rows[0]![key],
+      hi: rows[rows.length - 1]![key],
+      versions: `{${[...versions].join(',')}}`,
+      archiveRows,
+      archiveCount: archiveRows.length,
+    };
+  }
+
+  /**
+   * One statement, in its own implicit transaction: the DELETE, and a check that fails the
+   * statement — which undoes the DELETE — unless it took exactly the batch's rows. No BEGIN and
+   * COMMIT round trips: the rows stay locked only while the server runs the statement and
+   * commits, not while this process, on a busy machine, gets round to sending COMMIT.
+   */
+  async deleteUnchanged(batch: ReadBatch): Promise<number | null> {
+    const s = this.sql;
+    const values: unknown[] = [s.cutoff, batch.versions, batch.count];
+    // The old rows of the batch's key range that are still the versions read: those it read,
+    // unless one changed (its new xmin belongs to a transaction the read did not see committed).
+    const cond = this.#range(values, batch.from, batch.hi);
+    try {
+      await this.db.query(
+        `WITH gone AS (DELETE FROM ${s.table} t WHERE ${cond} AND t.xmin = ANY ($2::xid[]) RETURNING 1)
+         SELECT CASE WHEN c.n = $3 THEN c.n ELSE ('${BATCH_CHANGED}' || c.n)::int END AS n
+           FROM (SELECT count(*)::int AS n FROM gone) c`,
+        values,
+      );
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code === '22P02' && e.message?.includes(BATCH_CHANGED)) return null;
+      // The server answered with an error: the statement, DELETE included, was rolled back.
+      if (e.code !== undefined && /^[0-9A-Z]{5}$/.test(e.code)) throw err;
+      // No answer (the connection went): whether it committed is unknown; recovery decides.
+      throw new CommitUncertainError(`DELETE failed: ${this.db.describe(err)}`, { cause: err });
+    }
+    return batch.count;
   }
 
   async commitBatch(batch: LockedBatch): Promise<number> {
@@ -231,5 +411,6 @@ class PgRetention implements RetentionBackend {
   async close(): Promise<void> {
     await this.rollback();
     await this.db.close();
+    if (this.#reader) await (await this.#reader.catch(() => undefined))?.close();
   }
 }
