@@ -98,8 +98,9 @@ async function makePlan(m: PointManifest, current: Map<string, ScannedPath>, kno
       if (present && (await sameFile(e, now, known))) {
         plan.unchanged++;
         const st = now.stats!;
-        // Within a microsecond: utimes takes seconds as a double, so a time it set reads back a
-        // fraction of a microsecond off, and a file restored once never compared equal again.
+        // Within a microsecond: utimes sets whole microseconds (libuv), so a time it put back
+        // reads a fraction of a microsecond off the recorded nanoseconds, and a file restored
+        // once never compared equal again.
         if ((st.mode & 0o7777) !== (e.mode & 0o7777) || Math.abs(st.mtimeMs - e.mtimeMs) >= 0.001)
           plan.metaFiles.push(e);
       } else plan.writes.push(e);
