@@ -179,30 +179,26 @@ export const backupAction = defineAction({
       lastReport = now;
       ctx.progress({ done, total, unit: 'bytes', label });
     };
+    // What goes into the archive and how, the same whether it is written locally or streamed.
+    const source = {
+      task: ctx.taskId,
+      host: ctx.host,
+      version: VERSION,
+      time: ctx.clock.now(),
+      roots: r.roots,
+      isExcluded: r.isExcluded,
+      protectedDirs: [ctx.stateDir],
+      sqlite: r.sqlite,
+      postgres: r.postgres,
+      compression: o.compression ?? 6,
+      parallel: o.threads ?? Math.min(availableParallelism(), 4),
+      signal: ctx.signal,
+      runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
+      onProgress,
+    };
     try {
       if (!r.dest) {
-        const streamed = await backupToCopies(
-          ctx,
-          o,
-          {
-            task: ctx.taskId,
-            host: ctx.host,
-            version: VERSION,
-            time: ctx.clock.now(),
-            roots: r.roots,
-            isExcluded: r.isExcluded,
-            protectedDirs: [ctx.stateDir],
-            sqlite: r.sqlite,
-            postgres: r.postgres,
-            compression: o.compression ?? 6,
-            parallel: o.threads ?? Math.min(availableParallelism(), 4),
-            signal: ctx.signal,
-            runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
-            onProgress,
-            stagingParent: ctx.stateDir,
-          },
-          runStart,
-        );
+        const streamed = await backupToCopies(ctx, o, { ...source, stagingParent: ctx.stateDir }, runStart);
         archivePath = streamed.archiveName ?? '';
         const { archiveName: _name, ...result } = streamed;
         outcome = r.notices.length
@@ -210,23 +206,10 @@ export const backupAction = defineAction({
           : result;
       } else {
         const result = await writeArchive({
-          task: ctx.taskId,
-          host: ctx.host,
-          version: VERSION,
+          ...source,
           dest: r.dest,
-          time: ctx.clock.now(),
-          roots: r.roots,
-          isExcluded: r.isExcluded,
-          protectedDirs: [ctx.stateDir],
-          sqlite: r.sqlite,
-          postgres: r.postgres,
-          compression: o.compression ?? 6,
-          parallel: o.threads ?? Math.min(availableParallelism(), 4),
           verify: o.verify ?? true,
           ratioHint: await recentRatio(ctx),
-          signal: ctx.signal,
-          runTool: toolRunner({ ...ctx, cwd: ctx.baseDir, onOutput: (t) => ctx.output(t) }, r.postgres),
-          onProgress,
         });
         archivePath = result.path;
         const pruned: string[] = [];

@@ -70,9 +70,22 @@ export async function inspectFetched(
   o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RemoteCheck> {
   const bad = checksumProblem(f);
+  const check =
+    bad || !f.path ? undefined : await checkArchive(f.path, { signal: o.signal, onProgress: o.onProgress });
+  return remoteResult(a, bad, check);
+}
+
+/**
+ * A copy's verdict: the stored object's checksum problem alone when there is one (the entries
+ * then say nothing of what was written), else what the check of its entries found, if it ran.
+ */
+function remoteResult(
+  a: RemoteArchive,
+  bad: string | undefined,
+  check: ArchiveCheck | undefined,
+): RemoteCheck {
   if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
-  if (!f.path) return { archive: a, ok: true, lookedInside: false, entries: 0, problems: [] };
-  const check = await checkArchive(f.path, { signal: o.signal, onProgress: o.onProgress });
+  if (!check) return { archive: a, ok: true, lookedInside: false, entries: 0, problems: [] };
   return {
     archive: a,
     ok: check.ok,
@@ -121,16 +134,7 @@ export async function verifyRemote(
     stored = again.stored()!;
   }
   const bad = checksumProblem({ path: undefined, sidecar: meta.sidecar, ...stored, expected: meta.expected });
-  if (bad) return { archive: a, ok: false, lookedInside: false, entries: 0, problems: [bad] };
-  if (!check) return { archive: a, ok: true, lookedInside: false, entries: 0, problems: [] };
-  return {
-    archive: a,
-    ok: check.ok,
-    lookedInside: true,
-    entries: check.entries,
-    problems: describeProblems(check, 20),
-    check,
-  };
+  return remoteResult(a, bad, check);
 }
 
 /** Fetches a copy, checks the stored object's checksum, and runs `use` on the archive. */
